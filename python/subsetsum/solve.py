@@ -1,0 +1,458 @@
+"""``solve``: batched real-valued subset sum (validation, dispatch, results).
+
+Memory layout, fixed for the whole library: one problem per row. ``targets`` has shape (B,),
+``bases`` has shape (B, n) in C order (row b holds problem b's n elements), ``mask`` has shape
+(B, n). Element i of problem b is "bit i" of ``subsets[b]``.
+
+Data flows one way: :func:`solve` validates and normalises the inputs, picks a backend
+(``cpu``: the compiled OpenMP core; ``numba``: the plain reference in
+:mod:`subsetsum._reference`; ``cuda``: the compiled CUDA kernels), runs it chunk by chunk into
+preallocated output arrays, and wraps them in a :class:`SolveResult` in the caller's array
+library.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from . import _core
+
+MODES = ("best", "min_size", "fixed_size")
+BACKENDS = ("auto", "cpu", "numba", "cuda")
+ALGORITHMS = ("auto",) + tuple(_core.algorithm_names())
+
+# Work handed to the backend in one call. Between chunks Python sees Ctrl-C, reports progress and
+# keeps output memory for partial results bounded; the size is chosen so a chunk takes ~0.1-0.5 s.
+_CHUNK_WORK = 2.0e8
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """Solutions of a batch of subset-sum problems (one entry per problem, B in all).
+
+    Attributes
+    ----------
+    subsets : uint64 array (B,) or None
+        Bit i set when element i is in the chosen subset. None only for ``mode="fixed_size"``
+        with n > 64, where ``indices`` is given instead.
+    indices : int64 array (B, k) or None
+        The chosen elements' indices in increasing order, for ``mode="fixed_size"`` with n > 64;
+        rows of infeasible problems (fewer than k unmasked elements) hold -1. None otherwise.
+    sums : float64 array (B,)
+        Sum of the chosen elements, recomputed in float64 in index order.
+    errors : float64 array (B,)
+        ``|target - sums|``.
+    sizes : int32 array (B,)
+        Number of chosen elements.
+    found : bool array (B,)
+        ``errors <= eps`` and the subset meets the mode's size rule.
+    algorithm : str
+        The algorithm that ran (one of :func:`subsetsum.algorithm_names`).
+
+    Arrays live in the caller's library and device: numpy for numpy/list input, torch tensors
+    for torch input, cupy arrays for cupy input.
+    """
+
+    subsets: Any
+    indices: Any
+    sums: Any
+    errors: Any
+    sizes: Any
+    found: Any
+    algorithm: str
+
+    def __len__(self) -> int:
+        return int(self.sums.shape[0])
+
+    def to_mask(self, n: int) -> np.ndarray:
+        """The chosen subsets as a bool numpy array of shape (B, n).
+
+        >>> import numpy as np, subsetsum
+        >>> r = subsetsum.solve([0.5], [[0.25, 0.25, 0.7]], eps=1e-9, mode="best")
+        >>> r.to_mask(3).tolist()
+        [[True, True, False]]
+        """
+        if self.indices is not None:
+            idx = _to_numpy(self.indices)
+            out = np.zeros((idx.shape[0], n), dtype=bool)
+            rows, cols = np.nonzero(idx >= 0)
+            out[rows, idx[rows, cols]] = True
+            return out
+        bits = _to_numpy(self.subsets).astype(np.uint64)
+        shifts = np.arange(n, dtype=np.uint64)
+        return ((bits[:, None] >> shifts[None, :]) & np.uint64(1)).astype(bool)
+
+
+def solve(
+    targets,
+    bases,
+    *,
+    eps: float,
+    mode: str,
+    max_size: int | None = None,
+    k: int | None = None,
+    mask=None,
+    backend: str = "auto",
+    algorithm: str = "auto",
+    num_threads: int | None = None,
+    progress: bool | Callable[[int, int], None] | None = None,
+) -> SolveResult:
+    """Solve B independent real-valued subset-sum problems.
+
+    Problem b asks for a subset S of the elements ``bases[b, i]`` (with ``mask[b, i]`` true,
+    when a mask is given) whose sum approximates ``targets[b]``.
+
+    Parameters
+    ----------
+    targets : array (B,), float32 or float64
+        One target per problem. numpy arrays, lists and torch CPU tensors run on the CPU; cupy
+        arrays and torch CUDA tensors run on the GPU, and results stay there.
+    bases : array (B, n), same dtype as ``targets``
+        The elements of each problem, one problem per row. Other real dtypes are converted to
+        float64 (float16 to float32); non-contiguous arrays are copied once.
+    eps : float > 0
+        Tolerance: a problem is ``found`` when ``|target - sum(S)| <= eps``.
+    mode : {"best", "min_size", "fixed_size"}
+        ``"best"``: minimise ``|target - sum(S)|`` over all subsets (exact; n <= 44);
+        ties go to the smaller subset, then to the smaller bit pattern.
+        ``"min_size"``: the smallest ``|S| <= max_size`` with error <= eps, and among those the
+        smallest error. If none exists, the best subset with ``|S| <= max_size`` and
+        ``found=False``. This is the search of the published L+1/2L experiments
+        (001_d33223a708772bec.txt, section 3: n = 10..20, max size 10, eps = 0.01).
+        ``"fixed_size"``: ``|S| == k`` exactly (Random Fixed-Size Subset Sum,
+        002_9a3e2d17b88c5f76.txt). Exact when the number of k-subsets is affordable
+        (``algorithm="exact_combinations"``), otherwise a deterministic search that stops at the
+        first subset within eps (``algorithm="first_hit"``); ``found`` tells which problems
+        succeeded. n up to 256.
+    max_size : int >= 0, optional
+        Largest subset size for ``mode="min_size"`` (default: n). Only for that mode.
+    k : int, 0 <= k <= n
+        Subset size for ``mode="fixed_size"`` (required there, rejected elsewhere).
+    mask : bool array (B, n), optional
+        Element i of problem b exists only where ``mask[b, i]`` is true (Erdős–Rényi bases,
+        000_79c8cccaad099f72.txt, Lemma 2.4). Masked-out elements are never chosen. A
+        fixed-size problem with fewer than k unmasked elements has no solution: ``found`` is
+        False, the subset empty (``indices`` row of -1).
+    backend : {"auto", "cpu", "numba", "cuda"}
+        ``"auto"`` runs host arrays on the compiled CPU core and device arrays on the GPU.
+        ``"numba"`` is the plain reference implementation (the tests' oracle).
+        ``"cuda"`` on host arrays copies them to the GPU and the results back.
+    algorithm : str
+        ``"auto"`` or one of :func:`subsetsum.algorithm_names` valid for the mode, to force an
+        algorithm (for benchmarks and tests). Results do not depend on it, except that
+        ``"first_hit"`` may stop at a subset that is within eps but not the best.
+    num_threads : int, optional
+        CPU threads (default: all cores). Results are identical for any thread count.
+    progress : bool or callable(done, total), optional
+        ``True`` shows a tqdm bar; a callable is called after each chunk.
+
+    Returns
+    -------
+    SolveResult
+
+    Results are deterministic: the same inputs give the same subsets on any backend and thread
+    count (for float64 inputs, sums that differ by rounding only may break ties differently).
+
+    Examples
+    --------
+    >>> import numpy as np, subsetsum
+    >>> rng = np.random.default_rng(0)
+    >>> bases = rng.uniform(-1, 1, size=(1000, 15)).astype(np.float32)
+    >>> targets = rng.uniform(-1, 1, size=1000).astype(np.float32)
+    >>> r = subsetsum.solve(targets, bases, eps=0.01, mode="min_size", max_size=10)
+    >>> bool(r.found.all()), bool((r.errors <= 0.01).all())
+    (True, True)
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode: expected one of {MODES}, got {mode!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm: expected one of {ALGORITHMS}, got {algorithm!r}")
+    eps = _check_eps(eps)
+
+    library, device = _library_of(targets, bases)
+    if backend == "auto":
+        backend = "cuda" if device else "cpu"
+    if backend != "cuda" and device:
+        raise ValueError(
+            f"backend={backend!r} runs on the host but the inputs live on a GPU; "
+            "use backend='cuda' or 'auto', or move the inputs to the host"
+        )
+
+    if backend == "cuda":
+        from . import _gpu
+
+        return _gpu.solve_cuda(
+            targets, bases, eps=eps, mode=mode, max_size=max_size, k=k, mask=mask,
+            algorithm=algorithm, library=library, progress=progress,
+        )
+
+    t, x, m = _host_arrays(targets, bases, mask)
+    spec = _check_problem(mode, x.shape[1], max_size, k, algorithm)
+    num_threads = _check_threads(num_threads)
+    result = _run_host(t, x, m, eps, spec, backend, num_threads, progress)
+    return _wrap(result, library)
+
+
+# --------------------------------------------------------------------------------------------
+# validation
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """Validated, backend-ready description of a batch (shared by every backend)."""
+
+    mode: str
+    n: int
+    max_size: int
+    k: int
+    algorithm: str
+    wide: bool  # results as indices (fixed_size with n > 64)
+
+
+def _check_eps(eps) -> float:
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating, np.integer)):
+        raise TypeError(f"eps: expected a positive float, got {type(eps).__name__}")
+    eps = float(eps)
+    if not math.isfinite(eps) or eps <= 0:
+        raise ValueError(f"eps: expected a finite float > 0, got {eps}")
+    return eps
+
+
+def _check_int(name: str, value, lo: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+    value = int(value)
+    if value < lo:
+        raise ValueError(f"{name}: expected an int >= {lo}, got {value}")
+    return value
+
+
+def _check_threads(num_threads) -> int:
+    if num_threads is None:
+        return 0
+    return _check_int("num_threads", num_threads, 1)
+
+
+def _check_problem(mode: str, n: int, max_size, k, algorithm: str) -> ProblemSpec:
+    """Checks the size parameters against the mode and the algorithm's limits."""
+    if mode == "fixed_size":
+        if k is None:
+            raise ValueError("k: mode='fixed_size' needs the subset size k")
+        k = _check_int("k", k, 0)
+        if k > n:
+            raise ValueError(f"k: expected k <= n = {n} (elements per problem), got k = {k}")
+    elif k is not None:
+        raise ValueError(f"k: only used by mode='fixed_size', got k = {k} with mode={mode!r}")
+    else:
+        k = 0
+
+    if mode == "min_size":
+        max_size = n if max_size is None else min(_check_int("max_size", max_size, 0), n)
+    elif max_size is not None:
+        raise ValueError(
+            f"max_size: only used by mode='min_size', got max_size = {max_size} with mode={mode!r}"
+        )
+    else:
+        max_size = n
+
+    if algorithm == "auto":
+        algorithm = _core.choose_algorithm(mode, n, k)
+    elif not _core.algorithm_supports(algorithm, mode):
+        raise ValueError(
+            f"algorithm: {algorithm!r} does not solve mode={mode!r}; "
+            f"expected one of {_core.algorithms_for_mode(mode)}"
+        )
+    limit = _core.max_elements(algorithm)
+    if n > limit:
+        hint = " (use mode='min_size' or 'fixed_size' for larger n)" if mode == "best" else ""
+        raise ValueError(
+            f"bases: algorithm {algorithm!r} for mode={mode!r} supports n <= {limit} "
+            f"elements per problem, got n = {n}{hint}"
+        )
+    return ProblemSpec(mode, n, max_size, k, algorithm, wide=(n > 64))
+
+
+def _library_of(targets, bases) -> tuple[str, bool]:
+    """('numpy' | 'torch' | 'cupy', on_gpu) of the inputs, without importing torch/cupy."""
+    libs = []
+    for name, a in (("targets", targets), ("bases", bases)):
+        mod = type(a).__module__.split(".")[0]
+        if mod == "torch":
+            libs.append(("torch", a.device.type == "cuda"))
+        elif mod == "cupy":
+            libs.append(("cupy", True))
+        else:
+            libs.append(("numpy", False))
+    if libs[0] != libs[1]:
+        raise TypeError(
+            f"targets and bases: expected arrays of one library on one device, got "
+            f"{type(targets).__name__} and {type(bases).__name__} "
+            f"({'GPU' if libs[0][1] else 'host'} / {'GPU' if libs[1][1] else 'host'})"
+        )
+    return libs[0]
+
+
+def as_float_array(name: str, a, *, dtype=None) -> np.ndarray:
+    """A float32/float64 C-contiguous numpy view or copy of ``a`` (host data only)."""
+    if type(a).__module__.split(".")[0] == "torch":
+        a = a.detach().cpu().numpy()
+    try:
+        arr = np.asarray(a)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name}: expected a real-valued array, got {type(a).__name__}") from exc
+    if dtype is None:
+        if arr.dtype in (np.float32, np.float64):
+            dtype = arr.dtype
+        elif arr.dtype == np.float16:
+            dtype = np.float32
+        elif arr.dtype.kind in "biuf":
+            dtype = np.float64
+        else:
+            raise TypeError(f"{name}: expected a real-valued array, got dtype {arr.dtype}")
+    elif arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected a real-valued array, got dtype {arr.dtype}")
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def _host_arrays(targets, bases, mask):
+    x = as_float_array("bases", bases)
+    if x.ndim != 2:
+        raise ValueError(f"bases: expected shape (B, n), got shape {x.shape}")
+    t = as_float_array("targets", targets, dtype=x.dtype)
+    if t.ndim != 1 or t.shape[0] != x.shape[0]:
+        raise ValueError(
+            f"targets: expected shape ({x.shape[0]},) to match bases {x.shape}, got shape {t.shape}"
+        )
+    if x.shape[1] < 1 and x.shape[0] > 0:
+        raise ValueError("bases: expected at least one element per problem (n >= 1), got n = 0")
+    if not np.isfinite(x).all():
+        raise ValueError("bases: expected finite values, found NaN or inf")
+    if not np.isfinite(t).all():
+        raise ValueError("targets: expected finite values, found NaN or inf")
+    m = None
+    if mask is not None:
+        if type(mask).__module__.split(".")[0] == "torch":
+            mask = mask.detach().cpu().numpy()
+        m = np.asarray(mask)
+        if m.shape != x.shape:
+            raise ValueError(f"mask: expected shape {x.shape} (same as bases), got {m.shape}")
+        if m.dtype != np.bool_:
+            if m.dtype.kind not in "biu" or ((m != 0) & (m != 1)).any():
+                raise TypeError(f"mask: expected a bool array (or 0/1 integers), got dtype {m.dtype}")
+            m = m.astype(bool)
+        m = np.ascontiguousarray(m)
+    return t, x, m
+
+
+# --------------------------------------------------------------------------------------------
+# host execution
+
+
+@dataclass
+class _Outputs:
+    subsets: np.ndarray | None
+    indices: np.ndarray | None
+    sums: np.ndarray
+    errors: np.ndarray
+    sizes: np.ndarray
+    found: np.ndarray
+    algorithm: str
+
+
+def allocate_outputs(batch: int, spec: ProblemSpec, xp=np) -> _Outputs:
+    """Output arrays for ``batch`` problems (xp: numpy or cupy)."""
+    return _Outputs(
+        subsets=None if spec.wide else xp.zeros(batch, dtype=xp.uint64),
+        indices=xp.full((batch, spec.k), -1, dtype=xp.int64) if spec.wide else None,
+        sums=xp.zeros(batch, dtype=xp.float64),
+        errors=xp.zeros(batch, dtype=xp.float64),
+        sizes=xp.zeros(batch, dtype=xp.int32),
+        found=xp.zeros(batch, dtype=xp.bool_),
+        algorithm=spec.algorithm,
+    )
+
+
+def chunk_size(spec: ProblemSpec) -> int:
+    """Problems per backend call, from the algorithm's estimated work per problem."""
+    work = max(1.0, float(_core.estimated_work(spec.algorithm, spec.n, spec.k, spec.max_size)))
+    return int(min(1 << 20, max(1, _CHUNK_WORK // work)))
+
+
+def progress_reporter(progress, total: int):
+    """(update(done_now), close()) for a progress bool/callable."""
+    if progress is None or progress is False:
+        return (lambda _n: None), (lambda: None)
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, unit="problem", unit_scale=True, desc="subset sum")
+        return bar.update, bar.close
+    if not callable(progress):
+        raise TypeError(f"progress: expected None, a bool or a callable(done, total), got {progress!r}")
+    state = {"done": 0}
+
+    def update(n):
+        state["done"] += n
+        progress(state["done"], total)
+
+    return update, (lambda: None)
+
+
+def _run_host(t, x, m, eps, spec: ProblemSpec, backend: str, num_threads: int, progress):
+    batch = x.shape[0]
+    out = allocate_outputs(batch, spec)
+    if batch == 0:
+        return out
+    if backend == "numba":
+        from . import _reference
+
+        run_chunk = _reference.solve_into
+    else:
+        run_chunk = _core.solve_into
+    step = chunk_size(spec)
+    update, close = progress_reporter(progress, batch)
+    try:
+        for lo in range(0, batch, step):
+            hi = min(batch, lo + step)
+            run_chunk(
+                t[lo:hi], x[lo:hi], None if m is None else m[lo:hi],
+                spec.mode, spec.max_size, spec.k, eps, spec.algorithm,
+                None if out.subsets is None else out.subsets[lo:hi],
+                None if out.indices is None else out.indices[lo:hi],
+                out.sums[lo:hi], out.errors[lo:hi], out.sizes[lo:hi], out.found[lo:hi],
+                num_threads,
+            )
+            update(hi - lo)
+    finally:
+        close()
+    return out
+
+
+def _to_numpy(a) -> np.ndarray:
+    mod = type(a).__module__.split(".")[0]
+    if mod == "torch":
+        return a.detach().cpu().numpy()
+    if mod == "cupy":
+        return a.get()
+    return np.asarray(a)
+
+
+def _wrap(out: _Outputs, library: str) -> SolveResult:
+    fields = [out.subsets, out.indices, out.sums, out.errors, out.sizes, out.found]
+    if library == "torch":
+        import torch
+
+        fields = [None if f is None else torch.from_numpy(f) for f in fields]
+    return SolveResult(*fields, algorithm=out.algorithm)
+
+
+def default_threads() -> int:
+    """Threads the CPU backend uses when num_threads is not given."""
+    return _core.max_threads() or (os.cpu_count() or 1)
