@@ -1,0 +1,87 @@
+#include "driver.hpp"
+
+#include <vector>
+
+#if defined(SUBSETSUM_HAVE_OPENMP)
+#include <omp.h>
+#endif
+
+namespace subsetsum {
+
+namespace {
+
+// Per-thread lists for meet in the middle: 2^ceil(n/2) entries each.
+struct MitmBuffers {
+  std::vector<double> sums_a, sums_b, tmp_sums;
+  std::vector<uint32_t> bits_a, bits_b, tmp_bits;
+  MitmScratch view;
+
+  explicit MitmBuffers(int n) {
+    const size_t len = size_t(1) << ((n + 1) / 2);
+    sums_a.resize(len); sums_b.resize(len); tmp_sums.resize(len);
+    bits_a.resize(len); bits_b.resize(len); tmp_bits.resize(len);
+    view = {sums_a.data(), bits_a.data(), sums_b.data(), bits_b.data(), tmp_sums.data(),
+            tmp_bits.data()};
+  }
+};
+
+template <class T, int CAP>
+void solve_range(const T* targets, const T* bases, const uint8_t* mask, long long batch, int n,
+                 const SolveParams& params, const BatchOutput& out, int num_threads) {
+  const bool mitm = params.algorithm == ALG_MEET_IN_THE_MIDDLE;
+#if defined(SUBSETSUM_HAVE_OPENMP)
+  const int threads = num_threads > 0 ? num_threads : omp_get_max_threads();
+#pragma omp parallel num_threads(threads)
+#endif
+  {
+    MitmBuffers buffers(mitm ? n : 0);
+    const MitmScratch* scratch = mitm ? &buffers.view : nullptr;
+#if defined(SUBSETSUM_HAVE_OPENMP)
+#pragma omp for schedule(dynamic, 64)
+#endif
+    for (long long b = 0; b < batch; ++b) {
+      const T* row = bases + b * n;
+      const uint8_t* mask_row = mask ? mask + b * n : nullptr;
+      solve_problem<T, CAP>(row, mask_row, n, static_cast<double>(targets[b]), params, scratch,
+                            out, b);
+    }
+  }
+  (void)num_threads;
+}
+
+}  // namespace
+
+template <class T>
+void solve_batch_cpu(const T* targets, const T* bases, const uint8_t* mask, long long batch,
+                     int n, const SolveParams& params, const BatchOutput& out, int num_threads) {
+  // Problem storage is sized at compile time; the narrow instance keeps the common case small.
+  if (n <= 32)
+    solve_range<T, 32>(targets, bases, mask, batch, n, params, out, num_threads);
+  else if (n <= kNarrowLimit)
+    solve_range<T, kNarrowLimit>(targets, bases, mask, batch, n, params, out, num_threads);
+  else
+    solve_range<T, kMaxElementsAll>(targets, bases, mask, batch, n, params, out, num_threads);
+}
+
+template void solve_batch_cpu<float>(const float*, const float*, const uint8_t*, long long, int,
+                                     const SolveParams&, const BatchOutput&, int);
+template void solve_batch_cpu<double>(const double*, const double*, const uint8_t*, long long,
+                                      int, const SolveParams&, const BatchOutput&, int);
+
+int cpu_max_threads() {
+#if defined(SUBSETSUM_HAVE_OPENMP)
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+bool cpu_has_openmp() {
+#if defined(SUBSETSUM_HAVE_OPENMP)
+  return true;
+#else
+  return false;
+#endif
+}
+
+}  // namespace subsetsum

@@ -1,0 +1,259 @@
+// One problem from start to finish: load (dropping masked-out elements), run the chosen
+// algorithm, write the solution. Called per problem by the OpenMP driver and per thread by the
+// CUDA kernels.
+#pragma once
+
+#include <cmath>
+
+#include "cardinality_search.hpp"
+#include "gray_code.hpp"
+#include "meet_in_the_middle.hpp"
+#include "problem.hpp"
+
+namespace subsetsum {
+
+struct SolveParams {
+  int mode;
+  int algorithm;
+  int max_size;  // min_size: largest size (<= n)
+  int k;         // fixed_size: exact size
+  double eps;
+};
+
+// Output arrays of a batch (structure of arrays, problem b at index b).
+struct BatchOutput {
+  uint64_t* subsets;  // (B,) bit patterns, or null when indices are written
+  int64_t* indices;   // (B, k) ascending indices, -1 padded; or null
+  double* sums;
+  double* errors;
+  int32_t* sizes;
+  bool* found;
+  int k;
+};
+
+// The chosen elements as a bitset over original indices (n <= 256).
+struct ChosenSet {
+  uint64_t words[kMaxElementsAll / 64];
+  SUBSETSUM_HD void clear() {
+    for (int w = 0; w < kMaxElementsAll / 64; ++w) words[w] = 0;
+  }
+  SUBSETSUM_HD void add(int i) { words[i >> 6] |= 1ull << (i & 63); }
+};
+
+SUBSETSUM_HD int lowest_bit(uint64_t x) {
+#if defined(__CUDA_ARCH__)
+  return __ffsll(static_cast<long long>(x)) - 1;
+#else
+  return __builtin_ctzll(x);
+#endif
+}
+
+// Sums the chosen elements in index order in float64 and writes problem b's results.
+template <class T>
+SUBSETSUM_HD void write_solution(const T* row, double target, const ChosenSet& chosen,
+                                 bool feasible, const SolveParams& p, const BatchOutput& out,
+                                 long long b) {
+  double sum = 0.0;
+  int size = 0;
+  for (int w = 0; w < kMaxElementsAll / 64; ++w) {
+    uint64_t x = chosen.words[w];
+    while (x) {
+      const int i = (w << 6) + lowest_bit(x);
+      x &= x - 1;
+      sum += static_cast<double>(row[i]);
+      if (out.indices != nullptr && size < out.k) out.indices[b * out.k + size] = i;
+      ++size;
+    }
+  }
+  const double err = fabs(target - sum);
+  if (out.subsets != nullptr) out.subsets[b] = chosen.words[0];
+  out.sums[b] = sum;
+  out.errors[b] = err;
+  out.sizes[b] = size;
+  out.found[b] = feasible && err <= p.eps;
+}
+
+template <int CAP>
+SUBSETSUM_HD void chosen_from_compact_bits(const Elements<CAP>& e, uint64_t bits, ChosenSet& c) {
+  c.clear();
+  while (bits) {
+    c.add(e.index[lowest_bit(bits)]);
+    bits &= bits - 1;
+  }
+}
+
+template <int CAP>
+SUBSETSUM_HD void chosen_from_positions(const Elements<CAP>& e, const int* pos, int size,
+                                        ChosenSet& c) {
+  c.clear();
+  for (int i = 0; i < size; ++i) c.add(e.index[pos[i]]);
+}
+
+template <int CAP>
+SUBSETSUM_HD void init_search(CardinalitySearch<CAP>& cs, const Elements<CAP>& e,
+                              const double* prefix, double target, double eps, bool first_hit,
+                              double accept_below) {
+  cs.e = &e;
+  cs.prefix = prefix;
+  cs.target = target;
+  cs.slack = rounding_slack(e, target);
+  cs.first_hit = first_hit;
+  cs.eps = eps;
+  cs.budget = kFirstHitNodeBudget;
+  cs.best_err = accept_below;
+  cs.have = false;
+  cs.stopped = false;
+}
+
+// Gray code answers every mode from the best subset of each size.
+template <int CAP>
+SUBSETSUM_HD bool gray_code_solve(const Elements<CAP>& e, double target, const SolveParams& p,
+                                  ChosenSet& chosen) {
+  SizeBests sb;
+  gray_code_size_bests(e, target, sb);
+  const int m = e.count;
+  int pick = -1;
+  if (p.mode == MODE_FIXED_SIZE) {
+    if (p.k > m) { chosen.clear(); return false; }
+    pick = p.k;
+  } else {
+    const int smax = (p.mode == MODE_MIN_SIZE && p.max_size < m) ? p.max_size : m;
+    if (p.mode == MODE_MIN_SIZE) {
+      for (int s = 0; s <= smax; ++s)
+        if (sb.err[s] <= p.eps) { pick = s; break; }
+    }
+    if (pick < 0) {
+      pick = 0;
+      for (int s = 1; s <= smax; ++s)
+        if (sb.err[s] < sb.err[pick]) pick = s;
+    }
+  }
+  chosen_from_compact_bits(e, sb.bits[pick], chosen);
+  return true;
+}
+
+// min_size: sizes 0, 1, 2, ... each searched exactly; the first size with a subset within eps
+// wins. A larger size must beat the best error so far strictly (ties go to the smaller size),
+// which is also what makes the no-solution fallback the best subset within max_size.
+template <int CAP>
+SUBSETSUM_HD void increasing_size_solve(Elements<CAP>& e, double target, const SolveParams& p,
+                                        ChosenSet& chosen) {
+  e.sort_by_value();
+  double prefix[CAP + 1];
+  prefix_sums(e, prefix);
+  const int m = e.count;
+  const int smax = p.max_size < m ? p.max_size : m;
+  int best_pos[CAP];
+  int best_size = 0;
+  double best_err = fabs(target);
+  CardinalitySearch<CAP> cs;
+  for (int s = 1; s <= smax && !(best_err <= p.eps); ++s) {
+    init_search(cs, e, prefix, target, p.eps, false, best_err);
+    cs.run(s);
+    if (cs.have) {
+      for (int i = 0; i < s; ++i) best_pos[i] = cs.best_pos[i];
+      best_size = s;
+      best_err = cs.best_err;
+    }
+  }
+  chosen_from_positions(e, best_pos, best_size, chosen);
+}
+
+// fixed_size, exact: every k-subset, pruned against the best so far.
+template <int CAP>
+SUBSETSUM_HD bool exact_combinations_solve(Elements<CAP>& e, double target, const SolveParams& p,
+                                           ChosenSet& chosen) {
+  chosen.clear();
+  if (p.k > e.count) return false;
+  if (p.k == 0) return true;
+  e.sort_by_value();
+  double prefix[CAP + 1];
+  prefix_sums(e, prefix);
+  CardinalitySearch<CAP> cs;
+  init_search(cs, e, prefix, target, p.eps, false, INFINITY);
+  cs.run(p.k);
+  chosen_from_positions(e, cs.best_pos, p.k, chosen);
+  return true;
+}
+
+// fixed_size, first hit: a subset within eps usually exists among the first few elements
+// (about k + log2(4/eps) of them suffice for uniform bases), so search a prefix of the
+// elements, sorted, stopping at the first hit, and double the prefix when it has none. The last
+// round covers all elements, so a problem is reported not found only when no k-subset is within
+// eps (or the node budget ran out).
+template <int CAP>
+SUBSETSUM_HD bool first_hit_solve(const Elements<CAP>& all, double target, const SolveParams& p,
+                                  ChosenSet& chosen) {
+  chosen.clear();
+  const int m = all.count, k = p.k;
+  if (k > m) return false;
+  if (k == 0) return true;
+  int need = k + static_cast<int>(ceil(log2(4.0 / p.eps)));
+  if (need < 2 * k) need = 2 * k;
+  int width = need + 2 < m ? need + 2 : m;
+  Elements<CAP> e;
+  double prefix[CAP + 1];
+  CardinalitySearch<CAP> cs;
+  long long budget = kFirstHitNodeBudget;
+  double best_err = INFINITY;
+  for (;;) {
+    for (int i = 0; i < width; ++i) { e.value[i] = all.value[i]; e.index[i] = all.index[i]; }
+    e.count = width;
+    e.sort_by_value();
+    prefix_sums(e, prefix);
+    init_search(cs, e, prefix, target, p.eps, true, INFINITY);
+    cs.budget = budget;
+    cs.run(k);
+    budget = cs.budget;
+    if (cs.have && cs.best_err < best_err) {
+      best_err = cs.best_err;
+      chosen_from_positions(e, cs.best_pos, k, chosen);
+    }
+    if (best_err <= p.eps || budget < 0 || width == m) break;
+    width = 2 * width < m ? 2 * width : m;
+  }
+  if (best_err == INFINITY) {
+    // Nothing came within reach of the target: the k smallest or the k largest elements are
+    // then the closest k-subsets.
+    const double low = prefix[k], high = prefix[width] - prefix[width - k];
+    int pos[CAP];
+    const int first = fabs(target - low) <= fabs(target - high) ? 0 : width - k;
+    for (int i = 0; i < k; ++i) pos[i] = first + i;
+    chosen_from_positions(e, pos, k, chosen);
+  }
+  return true;
+}
+
+// Solves problem b. `mitm` is scratch for meet_in_the_middle (host only), else unused.
+template <class T, int CAP>
+SUBSETSUM_HD void solve_problem(const T* row, const uint8_t* mask_row, int n, double target,
+                                const SolveParams& p, const MitmScratch* mitm,
+                                const BatchOutput& out, long long b) {
+  Elements<CAP> e;
+  e.load(row, mask_row, n, CAP);
+  ChosenSet chosen;
+  bool feasible = true;
+  switch (p.algorithm) {
+    case ALG_GRAY_CODE:
+      feasible = gray_code_solve(e, target, p, chosen);
+      break;
+    case ALG_MEET_IN_THE_MIDDLE: {
+      double err;
+      const uint64_t bits = meet_in_the_middle_best(e, target, *mitm, &err);
+      chosen_from_compact_bits(e, bits, chosen);
+      break;
+    }
+    case ALG_INCREASING_SIZE:
+      increasing_size_solve(e, target, p, chosen);
+      break;
+    case ALG_EXACT_COMBINATIONS:
+      feasible = exact_combinations_solve(e, target, p, chosen);
+      break;
+    default:
+      feasible = first_hit_solve(e, target, p, chosen);
+      break;
+  }
+  write_solution(row, target, chosen, feasible, p, out, b);
+}
+
+}  // namespace subsetsum
