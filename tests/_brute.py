@@ -137,3 +137,80 @@ def random_problems(rng: np.random.Generator, batch: int, n: int, dtype, *, mask
     targets = targets.astype(dtype)
     mask = rng.random((batch, n)) < mask_density if masked else None
     return targets, bases, mask
+
+
+# --------------------------------------------------------------------------------------------
+# comparing results
+
+
+def as_numpy(a):
+    """numpy view of a result field (numpy array, torch tensor or None)."""
+    if a is None:
+        return None
+    if type(a).__module__.split(".")[0] == "torch":
+        return a.detach().cpu().numpy()
+    return np.asarray(a)
+
+
+def _fields(result) -> dict:
+    """A SolveResult (or list of BruteSolution) as numpy arrays keyed by field name."""
+    if isinstance(result, list):
+        rows = [e.indices for e in result]
+        width = max((len(r) for r in rows), default=0)
+        return {
+            "bits": [e.bits for e in result],
+            "indices": rows,
+            "sums": np.array([e.total for e in result], dtype=np.float64),
+            "errors": np.array([e.error for e in result], dtype=np.float64),
+            "sizes": np.array([e.size for e in result], dtype=np.int64),
+            "found": np.array([e.found for e in result], dtype=bool),
+            "width": width,
+        }
+    subsets, indices = as_numpy(result.subsets), as_numpy(result.indices)
+    if subsets is not None:
+        bits = [int(v) for v in subsets]
+        rows = [tuple(i for i in range(64) if v >> i & 1) for v in bits]
+    else:
+        rows = [tuple(int(i) for i in r if i >= 0) for r in indices]
+        bits = [sum(1 << i for i in r) for r in rows]
+    return {
+        "bits": bits,
+        "indices": rows,
+        "sums": as_numpy(result.sums).astype(np.float64),
+        "errors": as_numpy(result.errors).astype(np.float64),
+        "sizes": as_numpy(result.sizes).astype(np.int64),
+        "found": as_numpy(result.found).astype(bool),
+    }
+
+
+def assert_results_equal(actual, expected, *, exact: bool, problems=None, context: str = ""):
+    """Two results agree (each a SolveResult or a list of BruteSolution).
+
+    Sizes and found flags always; with ``exact`` (float32 inputs) also the chosen subsets, sums
+    and errors bit for bit, else (float64) errors within float64 rounding. ``problems``:
+    optional (targets, bases, mask) printed for the first problem that differs.
+    """
+    a, e = _fields(actual), _fields(expected)
+    differs = (a["sizes"] != e["sizes"]) | (a["found"] != e["found"])
+    if exact:
+        differs |= np.array([x != y for x, y in zip(a["bits"], e["bits"])], dtype=bool)
+        differs |= (a["sums"] != e["sums"]) | (a["errors"] != e["errors"])
+    else:
+        differs |= ~np.isclose(a["errors"], e["errors"], rtol=1e-12, atol=1e-13)
+    bad = np.flatnonzero(differs)
+    if bad.size == 0:
+        return
+    b = int(bad[0])
+    lines = [f"{context}: {bad.size} of {differs.size} problems differ; first is problem {b}"]
+    if problems is not None:
+        targets, bases, mask = problems
+        lines.append(f"  target = {as_numpy(targets)[b]!r}")
+        lines.append(f"  bases  = {as_numpy(bases)[b].tolist()!r} ({as_numpy(bases).dtype})")
+        if mask is not None:
+            lines.append(f"  mask   = {as_numpy(mask)[b].astype(int).tolist()!r}")
+    for label, f in (("actual", a), ("expected", e)):
+        lines.append(
+            f"  {label}: indices {f['indices'][b]} sum {f['sums'][b]!r} error {f['errors'][b]!r} "
+            f"size {f['sizes'][b]} found {f['found'][b]}"
+        )
+    raise AssertionError("\n".join(lines))

@@ -1,0 +1,210 @@
+"""solve() on the compiled CPU core against the brute force and the numba reference, every mode
+and every algorithm that solves it."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import subsetsum
+from _brute import as_numpy, assert_results_equal, brute_solve, random_problems
+
+MODES = ("best", "min_size", "fixed_size")
+DTYPES = (np.float32, np.float64)
+
+# Which algorithm solves which modes, and up to how many elements per problem.
+ALGORITHM_TABLE = {
+    "gray_code": (("best", "min_size", "fixed_size"), 30),
+    "meet_in_the_middle": (("best",), 44),
+    "increasing_size": (("min_size",), 64),
+    "exact_combinations": (("fixed_size",), 256),
+    "first_hit": (("fixed_size",), 256),
+}
+
+EXACT_ALGORITHMS = {
+    mode: [name for name, (modes, _) in ALGORITHM_TABLE.items() if mode in modes
+           and name != "first_hit"]
+    for mode in MODES
+}
+
+
+def size_options(rng, mode: str, n: int) -> dict:
+    """A random max_size (min_size) or k (fixed_size) for an n-element batch."""
+    if mode == "min_size":
+        return {"max_size": int(rng.integers(0, n + 1))}
+    if mode == "fixed_size":
+        return {"k": int(rng.integers(0, n + 1))}
+    return {}
+
+
+def mode_id(mode: str, dtype, masked: bool) -> list:
+    """A seed for numpy.random.default_rng distinct for each parameter combination."""
+    return [MODES.index(mode), np.dtype(dtype).itemsize, int(masked)]
+
+
+def test_algorithm_table_matches_the_build():
+    assert sorted(subsetsum.algorithm_names()) == sorted(ALGORITHM_TABLE)
+    assert subsetsum.compile_options()["max_elements"] == {
+        name: limit for name, (_, limit) in ALGORITHM_TABLE.items()
+    }
+    for name, (modes, limit) in ALGORITHM_TABLE.items():
+        for mode in MODES:
+            options = {"k": 1} if mode == "fixed_size" else {}
+            args = ([0.5], [[0.25, 0.25]])
+            if mode in modes:
+                assert subsetsum.solve(*args, eps=0.1, mode=mode, algorithm=name,
+                                       **options).algorithm == name
+            else:
+                with pytest.raises(ValueError, match="algorithm"):
+                    subsetsum.solve(*args, eps=0.1, mode=mode, algorithm=name, **options)
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["unmasked", "masked"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("mode", MODES)
+def test_cpu_matches_brute_force(mode, dtype, masked):
+    rng = np.random.default_rng(mode_id(mode, dtype, masked))
+    for n in range(1, 12):
+        targets, bases, mask = random_problems(rng, 50, n, dtype, masked=masked)
+        eps = float(rng.choice([1e-9, 0.01, 0.1, 0.25]))
+        options = size_options(rng, mode, n)
+        result = subsetsum.solve(targets, bases, mask=mask, eps=eps, mode=mode, backend="cpu",
+                                 **options)
+        expected = brute_solve(targets, bases, mask, eps=eps, mode=mode, **options)
+        assert_results_equal(result, expected, exact=dtype == np.float32,
+                             problems=(targets, bases, mask),
+                             context=f"mode={mode} n={n} eps={eps} {options}")
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["unmasked", "masked"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "mode, algorithm",
+    [(mode, name) for mode in MODES for name in ["auto"] + EXACT_ALGORITHMS[mode]],
+)
+def test_cpu_algorithms_match_reference(mode, algorithm, dtype, masked):
+    rng = np.random.default_rng(mode_id(mode, dtype, masked) + [len(algorithm)])
+    for n in (1, 2, 5, 8, 12, 13, 14, 15, 16):
+        targets, bases, mask = random_problems(rng, 150, n, dtype, masked=masked)
+        eps = float(rng.choice([1e-9, 0.01, 0.1]))
+        options = size_options(rng, mode, n)
+        result = subsetsum.solve(targets, bases, mask=mask, eps=eps, mode=mode, backend="cpu",
+                                 algorithm=algorithm, **options)
+        if algorithm != "auto":
+            assert result.algorithm == algorithm
+        expected = subsetsum.solve(targets, bases, mask=mask, eps=eps, mode=mode,
+                                   backend="numba", **options)
+        assert_results_equal(result, expected, exact=dtype == np.float32,
+                             problems=(targets, bases, mask),
+                             context=f"mode={mode} algorithm={algorithm} n={n} eps={eps} {options}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n, batch", [(17, 300), (20, 300), (22, 120), (24, 40)])
+def test_meet_in_the_middle_matches_gray_code(n, batch, dtype):
+    rng = np.random.default_rng([n, np.dtype(dtype).itemsize])
+    # Masks shrink the effective n, so the largest n runs unmasked.
+    targets, bases, mask = random_problems(rng, batch, n, dtype, masked=n in (17, 22))
+    results = {
+        name: subsetsum.solve(targets, bases, mask=mask, eps=1e-3, mode="best", backend="cpu",
+                              algorithm=name)
+        for name in ("meet_in_the_middle", "gray_code")
+    }
+    assert {name: r.algorithm for name, r in results.items()} == {
+        name: name for name in results
+    }
+    assert_results_equal(results["meet_in_the_middle"], results["gray_code"],
+                         exact=dtype == np.float32, problems=(targets, bases, mask),
+                         context=f"n={n}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_min_size_larger_n_matches_reference(dtype):
+    # increasing_size beyond gray_code's reach of the tests above, with a small max_size.
+    rng = np.random.default_rng([40, np.dtype(dtype).itemsize])
+    for n, max_size in [(20, 4), (32, 3), (48, 2), (64, 3)]:
+        targets, bases, mask = random_problems(rng, 100, n, dtype, masked=n % 32 == 0)
+        targets = targets * dtype(0.5)
+        kwargs = dict(mask=mask, eps=0.002, mode="min_size", max_size=max_size)
+        result = subsetsum.solve(targets, bases, backend="cpu", **kwargs)
+        expected = subsetsum.solve(targets, bases, backend="numba", **kwargs)
+        assert_results_equal(result, expected, exact=dtype == np.float32,
+                             problems=(targets, bases, mask), context=f"n={n}")
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["unmasked", "masked"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n, k", [(65, 0), (65, 1), (66, 65), (80, 2), (128, 3), (256, 1),
+                                  (256, 2), (256, 3)])
+def test_fixed_size_wide_matches_reference(n, k, dtype, masked):
+    rng = np.random.default_rng([n, k, np.dtype(dtype).itemsize, int(masked)])
+    batch = 20 if math.comb(n, k) > 10**5 else 60
+    # Sparse masks make some problems infeasible (fewer than k present elements).
+    targets, bases, mask = random_problems(rng, batch, n, dtype, masked=masked,
+                                           mask_density=0.99 if k > 3 else 0.5)
+    result = subsetsum.solve(targets, bases, mask=mask, eps=0.01, mode="fixed_size", k=k,
+                             backend="cpu", algorithm="exact_combinations")
+    assert result.subsets is None
+    assert as_numpy(result.indices).shape == (batch, k)
+    expected = subsetsum.solve(targets, bases, mask=mask, eps=0.01, mode="fixed_size", k=k,
+                               backend="numba")
+    np.testing.assert_array_equal(as_numpy(result.indices) >= 0,
+                                  as_numpy(expected.indices) >= 0)
+    assert_results_equal(result, expected, exact=dtype == np.float32,
+                         problems=(targets, bases, mask), context=f"n={n} k={k}")
+
+
+def check_first_hit(result, targets, bases, mask, *, eps, k, expected):
+    """first_hit: same found flags as the exact reference; every hit a valid k-subset."""
+    found = as_numpy(result.found)
+    np.testing.assert_array_equal(found, as_numpy(expected.found))
+    n = bases.shape[1]
+    chosen = result.to_mask(n)
+    errors = as_numpy(result.errors)
+    for b in np.flatnonzero(found):
+        assert errors[b] <= eps
+        assert chosen[b].sum() == k
+        if mask is not None:
+            assert not (chosen[b] & ~mask[b]).any(), f"problem {b} chose a masked element"
+        if result.indices is not None:
+            row = as_numpy(result.indices)[b]
+            assert len(set(row.tolist())) == k and (np.diff(row) > 0).all()
+        total = 0.0
+        for i in np.flatnonzero(chosen[b]):
+            total += float(bases[b, i])
+        assert as_numpy(result.sums)[b] == total
+        assert errors[b] == abs(float(targets[b]) - total)
+        assert as_numpy(result.sizes)[b] == k
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["unmasked", "masked"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n, k", [(6, 3), (12, 1), (16, 5), (16, 16), (40, 3), (64, 2),
+                                  (70, 2), (120, 3), (256, 2)])
+def test_first_hit_found_flags_match_reference(n, k, dtype, masked):
+    rng = np.random.default_rng([n, k, np.dtype(dtype).itemsize, int(masked), 1])
+    batch = 40 if math.comb(n, k) > 10**5 else 150
+    targets, bases, mask = random_problems(rng, batch, n, dtype, masked=masked,
+                                           mask_density=0.6)
+    for eps in (1e-3, 0.05):
+        result = subsetsum.solve(targets, bases, mask=mask, eps=eps, mode="fixed_size", k=k,
+                                 backend="cpu", algorithm="first_hit")
+        assert result.algorithm == "first_hit"
+        expected = subsetsum.solve(targets, bases, mask=mask, eps=eps, mode="fixed_size", k=k,
+                                   backend="numba")
+        check_first_hit(result, targets, bases, mask, eps=eps, k=k, expected=expected)
+
+
+def test_large_fixed_size_auto_gives_valid_hits():
+    rng = np.random.default_rng(11)
+    n, k = 200, 10
+    targets, bases, mask = random_problems(rng, 30, n, np.float32, masked=True)
+    result = subsetsum.solve(targets, bases, mask=mask, eps=0.01, mode="fixed_size", k=k)
+    assert result.algorithm in ALGORITHM_TABLE
+    found = as_numpy(result.found)
+    chosen = result.to_mask(n)
+    assert (chosen[found].sum(axis=1) == k).all()
+    assert not (chosen & ~mask).any()
+    assert (as_numpy(result.errors)[found] <= 0.01).all()
