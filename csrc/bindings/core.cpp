@@ -8,67 +8,30 @@
 #include <string>
 
 #include "../cpu/driver.hpp"
-#include "subsetsum/names.hpp"
+#include "arrays.hpp"
 
 namespace py = pybind11;
 using namespace subsetsum;
 
 namespace {
 
-template <class T>
-T* data_of(py::array& a, const char* name, const py::dtype& dtype, py::ssize_t length) {
-  if (!a.dtype().is(dtype) || !(a.flags() & py::array::c_style) || a.size() != length)
-    throw std::invalid_argument(std::string(name) + ": expected a C-contiguous array of " +
-                                std::to_string(length) + " " + std::string(py::str(dtype)));
-  return static_cast<T*>(a.mutable_data());
-}
-
 void solve_into(py::array targets, py::array bases, py::object mask, const std::string& mode,
                 int max_size, int k, double eps, const std::string& algorithm,
                 py::object out_subsets, py::object out_indices, py::array out_sums,
                 py::array out_errors, py::array out_sizes, py::array out_found, int num_threads) {
-  if (bases.ndim() != 2) throw std::invalid_argument("bases: expected a 2-D array");
-  const long long batch = bases.shape(0);
-  const int n = static_cast<int>(bases.shape(1));
-  SolveParams params{mode_id(mode), algorithm_id(algorithm), max_size, k, eps};
-  if (!algorithm_supports(params.algorithm, params.mode))
-    throw std::invalid_argument("algorithm: '" + algorithm + "' does not solve mode '" + mode + "'");
-  if (n > kMaxElements[params.algorithm])
-    throw std::invalid_argument("bases: too many elements per problem for '" + algorithm + "'");
-
-  BatchOutput out{};
-  out.k = k;
-  if (!out_subsets.is_none()) {
-    auto a = out_subsets.cast<py::array>();
-    out.subsets = data_of<uint64_t>(a, "out_subsets", py::dtype::of<uint64_t>(), batch);
-  } else if (!out_indices.is_none()) {
-    auto a = out_indices.cast<py::array>();
-    out.indices = data_of<int64_t>(a, "out_indices", py::dtype::of<int64_t>(), batch * k);
-  } else {
-    throw std::invalid_argument("out_subsets or out_indices must be given");
-  }
-  out.sums = data_of<double>(out_sums, "out_sums", py::dtype::of<double>(), batch);
-  out.errors = data_of<double>(out_errors, "out_errors", py::dtype::of<double>(), batch);
-  out.sizes = data_of<int32_t>(out_sizes, "out_sizes", py::dtype::of<int32_t>(), batch);
-  out.found = data_of<bool>(out_found, "out_found", py::dtype::of<bool>(), batch);
-
-  const uint8_t* mask_ptr = nullptr;
-  py::array mask_arr;
-  if (!mask.is_none()) {
-    mask_arr = mask.cast<py::array>();
-    mask_ptr = data_of<uint8_t>(mask_arr, "mask", py::dtype::of<bool>(), batch * n);
-  }
-  if (bases.dtype().is(py::dtype::of<float>())) {
-    const float* t = data_of<float>(targets, "targets", py::dtype::of<float>(), batch);
-    const float* x = data_of<float>(bases, "bases", py::dtype::of<float>(), batch * n);
-    py::gil_scoped_release release;
-    solve_batch_cpu<float>(t, x, mask_ptr, batch, n, params, out, num_threads);
-  } else {
-    const double* t = data_of<double>(targets, "targets", py::dtype::of<double>(), batch);
-    const double* x = data_of<double>(bases, "bases", py::dtype::of<double>(), batch * n);
-    py::gil_scoped_release release;
-    solve_batch_cpu<double>(t, x, mask_ptr, batch, n, params, out, num_threads);
-  }
+  bindings::HostInputs in(targets, bases, mask);
+  const SolveParams params = bindings::make_params(mode, max_size, k, eps, algorithm, in.n);
+  bindings::HostOutputs out(out_subsets, out_indices, out_sums, out_errors, out_sizes, out_found,
+                            in.batch, k);
+  py::gil_scoped_release release;
+  if (in.dtype_size == 4)
+    solve_batch_cpu<float>(static_cast<const float*>(in.targets_ptr),
+                           static_cast<const float*>(in.bases_ptr), in.mask_ptr, in.batch, in.n,
+                           params, out.view, num_threads);
+  else
+    solve_batch_cpu<double>(static_cast<const double*>(in.targets_ptr),
+                            static_cast<const double*>(in.bases_ptr), in.mask_ptr, in.batch, in.n,
+                            params, out.view, num_threads);
 }
 
 }  // namespace

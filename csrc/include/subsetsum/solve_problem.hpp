@@ -188,7 +188,9 @@ SUBSETSUM_HD bool first_hit_solve(const Elements<CAP>& all, double target, const
   const int m = all.count, k = p.k;
   if (k > m) return false;
   if (k == 0) return true;
-  int need = k + static_cast<int>(ceil(log2(4.0 / p.eps)));
+  // k + ceil(log2(4 / eps)), by doubling so host and device agree to the bit
+  int need = k;
+  for (double reach = 1.0; reach * p.eps < 4.0 && need < m; reach *= 2.0) ++need;
   if (need < 2 * k) need = 2 * k;
   int width = need + 2 < m ? need + 2 : m;
   Elements<CAP> e;

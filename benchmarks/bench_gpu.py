@@ -1,0 +1,227 @@
+"""GPU throughput of subsetsum.solve, side by side with the CPU backend and a plain numba.cuda
+kernel, in one process. Writes benchmarks/results/solve-gpu.md.
+
+    python benchmarks/bench_gpu.py            # full run (needs a CUDA device)
+    python benchmarks/bench_gpu.py --quick    # small batches
+
+Each scenario first checks a sample of GPU results against the CPU backend (identical subsets),
+then times the GPU with explicit synchronisation (best of several runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import math
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import subsetsum
+
+# (mode, n, kwargs, dtype, batch)
+SCENARIOS = [
+    ("min_size", 15, {"max_size": 10}, torch.float32, 1 << 27),
+    ("min_size", 15, {"max_size": 10}, torch.float64, 1 << 26),
+    ("min_size", 30, {"max_size": 10}, torch.float32, 1 << 25),
+    ("best", 12, {}, torch.float32, 1 << 22),
+    ("best", 20, {}, torch.float32, 1 << 18),
+    ("best", 24, {}, torch.float32, 1 << 16),
+    ("fixed_size", 64, {"k": 8}, torch.float32, 1 << 24),
+    ("fixed_size", 20, {"k": 5}, torch.float32, 1 << 22),
+]
+EPS = 0.01
+
+# Peak memory bandwidth by device name (vendor figures, bytes/s).
+PEAK_BANDWIDTH = {"H100 80GB HBM3": 3.35e12, "H100 PCIe": 2.0e12, "H100 NVL": 3.9e12,
+                  "H200": 4.8e12, "A100-SXM4-80GB": 2.04e12, "A100-SXM4-40GB": 1.56e12}
+
+
+def peak_bandwidth(name: str) -> float | None:
+    for key, value in PEAK_BANDWIDTH.items():
+        if key in name:
+            return value
+    return None
+
+
+def gpu_time(fn, repeats: int) -> float:
+    fn()
+    torch.cuda.synchronize()
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def numba_cuda_min_size(n: int):
+    """A straightforward numba.cuda kernel: one thread per problem, every subset in Gray-code
+    order, best per size; min_size answer from those. None when numba.cuda is unusable."""
+    try:
+        from numba import cuda
+        if not cuda.is_available():
+            return None
+    except Exception:
+        return None
+
+    @cuda.jit
+    def kernel(targets, bases, eps, max_size, out_bits, out_err):
+        b = cuda.grid(1)
+        if b >= bases.shape[0]:
+            return
+        best_err = cuda.local.array(65, dtype=np.float64)
+        best_bits = cuda.local.array(65, dtype=np.int64)
+        for s in range(n + 1):
+            best_err[s] = math.inf
+            best_bits[s] = 0
+        z = np.float64(targets[b])
+        best_err[0] = abs(z)
+        total = 0.0
+        bits = 0
+        size = 0
+        for g in range(1, 1 << n):
+            bit = 0
+            while not (g >> bit) & 1:
+                bit += 1
+            bits ^= 1 << bit
+            if (bits >> bit) & 1:
+                total += np.float64(bases[b, bit])
+                size += 1
+            else:
+                total -= np.float64(bases[b, bit])
+                size -= 1
+            err = abs(z - total)
+            if err < best_err[size]:
+                best_err[size] = err
+                best_bits[size] = bits
+        pick = -1
+        for s in range(max_size + 1):
+            if best_err[s] <= eps:
+                pick = s
+                break
+        if pick < 0:
+            pick = 0
+            for s in range(1, max_size + 1):
+                if best_err[s] < best_err[pick]:
+                    pick = s
+        out_bits[b] = best_bits[pick]
+        out_err[b] = best_err[pick]
+
+    def run(t, x, max_size):
+        batch = x.shape[0]
+        bits = torch.empty(batch, dtype=torch.int64, device="cuda")
+        err = torch.empty(batch, dtype=torch.float64, device="cuda")
+        threads = 128
+        kernel[(batch + threads - 1) // threads, threads](
+            cuda.as_cuda_array(t), cuda.as_cuda_array(x), EPS, max_size,
+            cuda.as_cuda_array(bits), cuda.as_cuda_array(err))
+        return bits, err
+
+    return run
+
+
+def driver_version() -> str:
+    try:
+        return subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                              capture_output=True, text=True, timeout=20).stdout.strip()
+    except Exception:
+        return "unknown"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small batches")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "solve-gpu.md"))
+    args = parser.parse_args()
+    if not subsetsum.cuda_available():
+        raise SystemExit("bench_gpu: no CUDA device (subsetsum.cuda_available() is False)")
+
+    name = torch.cuda.get_device_name()
+    peak = peak_bandwidth(name)
+    gen = torch.Generator(device="cuda").manual_seed(0)
+    rows = []
+    for mode, n, kwargs, dtype, batch in SCENARIOS:
+        if args.quick:
+            batch = max(1 << 12, batch >> 6)
+        x = torch.rand(batch, n, generator=gen, device="cuda", dtype=dtype) * 2 - 1
+        t = torch.rand(batch, generator=gen, device="cuda", dtype=dtype) * 2 - 1
+
+        def run_gpu():
+            return subsetsum.solve(t, x, eps=EPS, mode=mode, **kwargs)
+
+        # correctness first: a sample against the CPU backend
+        sample = min(batch, 20_000)
+        ref = subsetsum.solve(t[:sample].cpu().numpy(), x[:sample].cpu().numpy(), eps=EPS, mode=mode, **kwargs)
+        res = subsetsum.solve(t[:sample], x[:sample], eps=EPS, mode=mode, **kwargs)
+        key = "subsets" if ref.subsets is not None else "indices"
+        agree = bool(np.array_equal(getattr(res, key).cpu().numpy(), getattr(ref, key)))
+
+        seconds = gpu_time(run_gpu, repeats=3)
+        result = run_gpu()
+        gpu_rate = batch / seconds
+        item = x.element_size()
+        bytes_moved = batch * (n * item + item + 8 + 8 + 8 + 4 + 1)
+        bandwidth = bytes_moved / seconds
+
+        # the CPU backend of this machine, on a slice of the same instances
+        cpu_batch = min(batch, 200_000 if mode != "best" else 2_000)
+        xc, tc = x[:cpu_batch].cpu().numpy(), t[:cpu_batch].cpu().numpy()
+        start = time.perf_counter()
+        subsetsum.solve(tc, xc, eps=EPS, mode=mode, **kwargs)
+        cpu_rate = cpu_batch / (time.perf_counter() - start)
+
+        numba_rate = None
+        if mode == "min_size" and n <= 20 and dtype == torch.float32:
+            kernel = numba_cuda_min_size(n)
+            if kernel is not None:
+                nb = min(batch, 1 << 20)
+                tn, xn = t[:nb].contiguous(), x[:nb].contiguous()
+                try:
+                    numba_rate = nb / gpu_time(lambda: kernel(tn, xn, kwargs["max_size"]), repeats=2)
+                except Exception as exc:  # driver/toolkit mismatch: report, do not fail the run
+                    print(f"numba.cuda kernel failed: {exc!r}")
+        rows.append(dict(
+            mode=mode, n=n, params=", ".join(f"{k}={v}" for k, v in kwargs.items()),
+            dtype=str(dtype).replace("torch.", ""), batch=batch, algorithm=result.algorithm,
+            gpu=gpu_rate, cpu=cpu_rate, numba=numba_rate, bandwidth=bandwidth,
+            found=float(result.found.float().mean()), agree=agree,
+        ))
+        print(rows[-1], flush=True)
+        del x, t, result
+        torch.cuda.empty_cache()
+
+    lines = [
+        "# subsetsum.solve on the GPU",
+        "",
+        f"Recorded {datetime.date.today()} by `python benchmarks/bench_gpu.py{' --quick' if args.quick else ''}`.",
+        "",
+        f"- device: {name}, driver {driver_version()}, CUDA runtime {subsetsum.compile_options()['cuda_runtime']}",
+        f"- host: {platform.processor() or platform.machine()}, {os.cpu_count()} cores (CPU column uses all of them)",
+        f"- torch {torch.__version__}, eps = {EPS}, inputs Uniform[-1, 1] generated on the device",
+        f"- peak memory bandwidth used for the ratio: {peak/1e12:.2f} TB/s" if peak else "- peak memory bandwidth: unknown device",
+        "",
+        "| mode | n | params | dtype | batch | algorithm | GPU problems/s | CPU problems/s | GPU/CPU | numba.cuda problems/s | GPU/numba | bandwidth GB/s | % of peak | found | same subsets as CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        numba = f"{r['numba']:.3g}" if r["numba"] else "-"
+        ratio_numba = f"{r['gpu'] / r['numba']:.1f}x" if r["numba"] else "-"
+        pct = f"{100 * r['bandwidth'] / peak:.1f}%" if peak else "-"
+        lines.append(
+            f"| {r['mode']} | {r['n']} | {r['params']} | {r['dtype']} | {r['batch']:,} | {r['algorithm']} "
+            f"| {r['gpu']:.3g} | {r['cpu']:.3g} | {r['gpu'] / r['cpu']:.0f}x | {numba} | {ratio_numba} "
+            f"| {r['bandwidth'] / 1e9:.1f} | {pct} | {r['found']:.4f} | {'yes' if r['agree'] else 'NO'} |")
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+// subsetsum._cuda: the CUDA backend. Built whenever nvcc is found and linked against the static
+// CUDA runtime, so it imports without a driver (device_count() is then 0). Device arrays come in
+// as raw pointers (from __cuda_array_interface__ / data_ptr(), read in python/subsetsum/_gpu.py)
+// with the caller's stream; host arrays are copied over and back.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+#include "../cuda/launch.hpp"
+#include "arrays.hpp"
+
+namespace py = pybind11;
+using namespace subsetsum;
+
+namespace {
+
+template <class U>
+U* pointer(intptr_t address) { return reinterpret_cast<U*>(address); }
+
+void solve_device(intptr_t targets, intptr_t bases, intptr_t mask, int dtype_size, long long batch,
+                  int n, const std::string& mode, int max_size, int k, double eps,
+                  const std::string& algorithm, intptr_t out_subsets, intptr_t out_indices,
+                  intptr_t out_sums, intptr_t out_errors, intptr_t out_sizes, intptr_t out_found,
+                  intptr_t stream) {
+  if (dtype_size != 4 && dtype_size != 8)
+    throw std::invalid_argument("dtype_size: expected 4 (float32) or 8 (float64)");
+  const SolveParams params = bindings::make_params(mode, max_size, k, eps, algorithm, n);
+  BatchOutput out{pointer<uint64_t>(out_subsets), pointer<int64_t>(out_indices),
+                  pointer<double>(out_sums), pointer<double>(out_errors),
+                  pointer<int32_t>(out_sizes), pointer<bool>(out_found), k};
+  py::gil_scoped_release release;
+  cuda_solve_device(pointer<const void>(targets), pointer<const void>(bases),
+                    pointer<const uint8_t>(mask), dtype_size, batch, n, params, out, stream);
+}
+
+void solve_host(py::array targets, py::array bases, py::object mask, const std::string& mode,
+                int max_size, int k, double eps, const std::string& algorithm,
+                py::object out_subsets, py::object out_indices, py::array out_sums,
+                py::array out_errors, py::array out_sizes, py::array out_found) {
+  bindings::HostInputs in(targets, bases, mask);
+  const SolveParams params = bindings::make_params(mode, max_size, k, eps, algorithm, in.n);
+  bindings::HostOutputs out(out_subsets, out_indices, out_sums, out_errors, out_sizes, out_found,
+                            in.batch, k);
+  py::gil_scoped_release release;
+  cuda_solve_host(in.targets_ptr, in.bases_ptr, in.mask_ptr, in.dtype_size, in.batch, in.n,
+                  params, out.view);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_cuda, m) {
+  m.doc() = "subsetsum CUDA backend. Use subsetsum.solve; these are its internals.";
+  m.def("device_count", &cuda_device_count, "CUDA devices visible (0 without a driver).");
+  m.def("runtime_version", &cuda_runtime_version, "CUDA runtime version this module was built with.");
+  m.def("device_name", &cuda_device_name, py::arg("device"), "Name of a CUDA device.");
+  m.def(
+      "mem_info",
+      [](int device) {
+        size_t free_bytes = 0, total_bytes = 0;
+        cuda_mem_info(device, &free_bytes, &total_bytes);
+        return py::make_tuple(free_bytes, total_bytes);
+      },
+      py::arg("device"), "(free, total) bytes of device memory.");
+  m.def("solve_device", &solve_device, py::arg("targets"), py::arg("bases"), py::arg("mask"),
+        py::arg("dtype_size"), py::arg("batch"), py::arg("n"), py::arg("mode"),
+        py::arg("max_size"), py::arg("k"), py::arg("eps"), py::arg("algorithm"),
+        py::arg("out_subsets"), py::arg("out_indices"), py::arg("out_sums"),
+        py::arg("out_errors"), py::arg("out_sizes"), py::arg("out_found"), py::arg("stream"),
+        "Solve a batch of device arrays (raw pointers, 0 for none) asynchronously on `stream`.\n"
+        "Layouts as in _core.solve_into; the caller keeps the arrays alive until the stream\n"
+        "has run.");
+  m.def("solve_host", &solve_host, py::arg("targets"), py::arg("bases"), py::arg("mask"),
+        py::arg("mode"), py::arg("max_size"), py::arg("k"), py::arg("eps"), py::arg("algorithm"),
+        py::arg("out_subsets"), py::arg("out_indices"), py::arg("out_sums"),
+        py::arg("out_errors"), py::arg("out_sizes"), py::arg("out_found"),
+        "Solve host (numpy) arrays on the current device: copy in, solve, copy out.");
+}

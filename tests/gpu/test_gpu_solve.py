@@ -1,0 +1,129 @@
+"""CUDA backend against the CPU backend: identical subsets on large random batches.
+
+Marked `gpu`: skipped, visibly, where the CUDA module or a device is missing (tests/conftest.py).
+"""
+
+import numpy as np
+import pytest
+
+import subsetsum
+from subsetsum import _gpu
+
+pytestmark = pytest.mark.gpu
+
+torch = pytest.importorskip("torch")
+
+CASES = [
+    # (mode, n, kwargs, batch)
+    ("min_size", 15, {"max_size": 10}, 1_000_000),
+    ("min_size", 40, {"max_size": 6}, 200_000),
+    ("best", 10, {}, 1_000_000),
+    ("best", 20, {}, 200_000),
+    ("fixed_size", 20, {"k": 5}, 200_000),
+    ("fixed_size", 64, {"k": 8}, 1_000_000),
+    ("fixed_size", 100, {"k": 6}, 100_000),
+]
+
+
+def _instances(batch, n, dtype, seed, masked):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, size=(batch, n)).astype(dtype)
+    t = rng.uniform(-1, 1, size=batch).astype(dtype)
+    m = rng.random((batch, n)) < 0.7 if masked else None
+    return t, x, m
+
+
+def _assert_same(cpu, gpu):
+    np.testing.assert_array_equal(_gpu.numpy_of(gpu.found), cpu.found)
+    np.testing.assert_array_equal(_gpu.numpy_of(gpu.sizes), cpu.sizes)
+    if cpu.subsets is not None:
+        np.testing.assert_array_equal(_gpu.numpy_of(gpu.subsets), cpu.subsets)
+    else:
+        np.testing.assert_array_equal(_gpu.numpy_of(gpu.indices), cpu.indices)
+    np.testing.assert_array_equal(_gpu.numpy_of(gpu.errors), cpu.errors)
+    assert gpu.algorithm == cpu.algorithm
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode,n,kwargs,batch", CASES)
+def test_torch_cuda_matches_cpu(mode, n, kwargs, batch, dtype, masked):
+    t, x, m = _instances(batch, n, dtype, seed=n * 7 + batch % 97, masked=masked)
+    cpu = subsetsum.solve(t, x, eps=0.01, mode=mode, mask=m, **kwargs)
+    dev = torch.device("cuda")
+    gpu = subsetsum.solve(
+        torch.from_numpy(t).to(dev), torch.from_numpy(x).to(dev), eps=0.01, mode=mode,
+        mask=None if m is None else torch.from_numpy(m).to(dev), **kwargs,
+    )
+    assert gpu.sums.device.type == "cuda"
+    _assert_same(cpu, gpu)
+
+
+def test_every_algorithm_matches_cpu():
+    t, x, m = _instances(20_000, 14, np.float32, seed=3, masked=True)
+    dev = torch.device("cuda")
+    tt, xx, mm = (torch.from_numpy(a).to(dev) for a in (t, x, m))
+    for mode, kwargs in [("best", {}), ("min_size", {"max_size": 5}), ("fixed_size", {"k": 4})]:
+        for alg in subsetsum._core.algorithms_for_mode(mode):
+            cpu = subsetsum.solve(t, x, eps=0.01, mode=mode, mask=m, algorithm=alg, **kwargs)
+            gpu = subsetsum.solve(tt, xx, eps=0.01, mode=mode, mask=mm, algorithm=alg, **kwargs)
+            _assert_same(cpu, gpu)
+
+
+def test_cupy_inputs_and_results_stay_on_device():
+    cp = pytest.importorskip("cupy")
+    t, x, m = _instances(50_000, 15, np.float32, seed=5, masked=True)
+    cpu = subsetsum.solve(t, x, eps=0.01, mode="min_size", max_size=10, mask=m)
+    gpu = subsetsum.solve(cp.asarray(t), cp.asarray(x), eps=0.01, mode="min_size", max_size=10,
+                          mask=cp.asarray(m))
+    assert isinstance(gpu.subsets, cp.ndarray)
+    _assert_same(cpu, gpu)
+
+
+def test_non_default_stream():
+    t, x, _ = _instances(100_000, 15, np.float32, seed=9, masked=False)
+    cpu = subsetsum.solve(t, x, eps=0.01, mode="min_size", max_size=10)
+    stream = torch.cuda.Stream()
+    with torch.cuda.stream(stream):
+        tt = torch.from_numpy(t).cuda()
+        xx = torch.from_numpy(x).cuda()
+        gpu = subsetsum.solve(tt, xx, eps=0.01, mode="min_size", max_size=10)
+    stream.synchronize()
+    _assert_same(cpu, gpu)
+
+
+def test_host_arrays_with_cuda_backend():
+    t, x, m = _instances(100_000, 64, np.float32, seed=11, masked=True)
+    cpu = subsetsum.solve(t, x, eps=0.01, mode="fixed_size", k=8, mask=m)
+    gpu = subsetsum.solve(t, x, eps=0.01, mode="fixed_size", k=8, mask=m, backend="cuda")
+    assert isinstance(gpu.subsets, np.ndarray)
+    _assert_same(cpu, gpu)
+
+
+def test_chunked_batches(monkeypatch):
+    t, x, _ = _instances(100_003, 15, np.float64, seed=13, masked=False)
+    monkeypatch.setattr(_gpu, "DEVICE_SLICE", 4099)
+    cpu = subsetsum.solve(t, x, eps=0.01, mode="min_size", max_size=10)
+    calls = []
+    gpu = subsetsum.solve(torch.from_numpy(t).cuda(), torch.from_numpy(x).cuda(), eps=0.01,
+                          mode="min_size", max_size=10, progress=lambda d, tot: calls.append(d))
+    assert calls[-1] == len(t) and len(calls) == -(-len(t) // 4099)
+    _assert_same(cpu, gpu)
+
+
+def test_bad_device_inputs():
+    x = torch.rand(10, 5, device="cuda")
+    with pytest.raises(TypeError, match="targets and bases"):
+        subsetsum.solve(torch.rand(10), x, eps=0.1, mode="best")
+    with pytest.raises(ValueError, match="bases"):
+        bad = x.clone()
+        bad[0, 0] = float("nan")
+        subsetsum.solve(torch.rand(10, device="cuda"), bad, eps=0.1, mode="best")
+    with pytest.raises(ValueError, match="mask"):
+        subsetsum.solve(torch.rand(10, device="cuda"), x, eps=0.1, mode="best",
+                        mask=torch.ones(10, 4, dtype=torch.bool, device="cuda"))
+    with pytest.raises(ValueError, match="backend"):
+        subsetsum.solve(torch.rand(10, device="cuda"), x, eps=0.1, mode="best", backend="cpu")
+    empty = subsetsum.solve(torch.rand(0, device="cuda"), torch.rand(0, 5, device="cuda"),
+                            eps=0.1, mode="best")
+    assert len(empty) == 0
