@@ -10,6 +10,7 @@ tickets built from them.
 from ._version import __version__
 from .solve import SolveResult, solve
 from ._info import algorithm_names, compile_options, cuda_available
+from . import stats, theory
 
 __all__ = [
     "__version__",
@@ -18,4 +19,6 @@ __all__ = [
     "algorithm_names",
     "compile_options",
     "cuda_available",
+    "stats",
+    "theory",
 ]

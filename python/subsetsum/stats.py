@@ -1,0 +1,805 @@
+"""Monte-Carlo statistics of random subset sum, with the batched solver.
+
+One grid point is a :class:`Scenario` (n, eps, the solver mode, the base distribution, the ER
+density); :func:`estimate` draws ``num_samples`` random problems for it from an explicit
+``numpy.random.Generator`` and solves them with one :func:`subsetsum.solve` call (more only
+when the problems would not fit in :data:`CHUNK_ELEMENTS` elements of memory). The result, an
+:class:`Estimate`, holds the success probability with a Wilson confidence interval, the
+histogram of the errors and the histogram of the subset sizes. :func:`sweep` runs a list of
+grid points with independent child seeds. The ``fit_*`` functions fit the unspecified
+constants of the bounds in :mod:`subsetsum.theory` to such measurements.
+
+Problems are always drawn on the host, so a seed gives the same problems -- and the same
+estimates -- on the CPU and on the GPU (``device="cuda"`` copies them to the GPU).
+
+Base distributions (``Scenario.base``), all with targets z ~ Uniform[-r, r]
+(``r = target_range``):
+
+* ``"uniform"``: Uniform[-1, 1], the source weights of L+1 (001_d33223a708772bec.txt,
+  Assumption 2.1);
+* ``"normal"``: standard normal (contains a uniform distribution, 001 section 2);
+* ``"product"``: the product of two independent Uniform[-1, 1], the bases of the 2L
+  construction (001_d33223a708772bec.txt, section 2, "Subset Sum Approximation");
+* a callable ``base(rng, shape) -> float array``, for anything else.
+
+``density = p < 1`` masks every element out independently with probability 1 - p: the ER
+bases of 000_79c8cccaad099f72.txt, Lemma 2.4.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import statistics
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Sequence, Union
+
+import numpy as np
+
+from . import theory
+from .solve import MODES, solve
+
+BASE_DISTRIBUTIONS = ("uniform", "normal", "product")
+DEVICES = ("auto", "cpu", "cuda")
+
+# Elements (problems x n) drawn and solved at once: 2^24 float64 values are 128 MiB of bases.
+# Below this a grid point is one solve call; above it, memory stays bounded.
+CHUNK_ELEMENTS = 1 << 24
+
+# Error histogram: an underflow bin [0, 1e-12), then log10-spaced bins of 0.02 decades (a 4.7%
+# ratio, the resolution of the quantiles read from it) up to 1e2, then an overflow bin.
+ERROR_BIN_EDGES = np.concatenate(([0.0], 10.0 ** np.arange(-12.0, 2.0 + 1e-9, 0.02), [np.inf]))
+
+# Quantiles reported in Estimate.error_quantiles and in the CSV files.
+ERROR_QUANTILES = (0.5, 0.9, 0.99)
+
+BaseSpec = Union[str, Callable[[np.random.Generator, tuple], np.ndarray]]
+SeedLike = Union[int, np.random.SeedSequence, np.random.Generator]
+
+__all__ = [
+    "BASE_DISTRIBUTIONS",
+    "DEVICES",
+    "CHUNK_ELEMENTS",
+    "ERROR_BIN_EDGES",
+    "ERROR_QUANTILES",
+    "Scenario",
+    "Estimate",
+    "wilson_interval",
+    "sample_problems",
+    "estimate",
+    "sweep",
+    "crossing_n",
+    "required_n",
+    "fit_proportional",
+    "fit_subset_sum_constant",
+    "fit_rfss_constant",
+    "fit_failure_decay",
+    "fit_er_decay_rate",
+    "estimates_to_rows",
+    "write_csv",
+    "with_n",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# grid points
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One grid point: how the random problems are drawn and what counts as success.
+
+    Attributes
+    ----------
+    n : int >= 1
+        Elements per problem (before the ER mask).
+    eps : float > 0
+        Tolerance: a problem succeeds when the solver finds a subset within eps of the target
+        that meets the mode's size rule.
+    mode : {"min_size", "best", "fixed_size"}
+        Solver mode. ``"min_size"`` with ``max_size=None`` succeeds exactly when some subset is
+        within eps, like ``"best"``, but stops at the first size that works, so it is the
+        cheaper way to measure success; ``"best"`` gives the distribution of the smallest error.
+        ``"fixed_size"`` is RFSS (002_9a3e2d17b88c5f76.txt) with subsets of exactly k.
+    k : int, optional
+        Subset size, for ``mode="fixed_size"`` only.
+    max_size : int, optional
+        Largest subset size, for ``mode="min_size"`` only (default n).
+    base : str or callable
+        One of :data:`BASE_DISTRIBUTIONS`, or ``callable(rng, shape) -> float array``.
+    density : float in (0, 1]
+        ER density p: each element survives independently with probability p.
+    target_range : float > 0
+        Targets are Uniform[-target_range, target_range] (002, Theorem 2 uses sqrt(k)).
+
+    >>> Scenario(n=15, eps=0.01).mode
+    'min_size'
+    """
+
+    n: int
+    eps: float
+    mode: str = "min_size"
+    k: int | None = None
+    max_size: int | None = None
+    base: BaseSpec = "uniform"
+    density: float = 1.0
+    target_range: float = 1.0
+
+    def __post_init__(self):
+        if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)):
+            raise TypeError(f"n: expected an int, got {type(self.n).__name__}")
+        if self.n < 1:
+            raise ValueError(f"n: expected an int >= 1, got {self.n}")
+        _real("eps", self.eps, lo=0.0)
+        if self.mode not in MODES:
+            raise ValueError(f"mode: expected one of {MODES}, got {self.mode!r}")
+        if self.mode == "fixed_size":
+            if self.k is None:
+                raise ValueError("k: mode='fixed_size' needs the subset size k")
+            if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)):
+                raise TypeError(f"k: expected an int, got {type(self.k).__name__}")
+            if not 0 <= self.k <= self.n:
+                raise ValueError(f"k: expected 0 <= k <= n = {self.n}, got {self.k}")
+        elif self.k is not None:
+            raise ValueError(f"k: only used by mode='fixed_size', got k = {self.k} with mode={self.mode!r}")
+        if self.max_size is not None:
+            if self.mode != "min_size":
+                raise ValueError(f"max_size: only used by mode='min_size', got mode={self.mode!r}")
+            if isinstance(self.max_size, bool) or not isinstance(self.max_size, (int, np.integer)):
+                raise TypeError(f"max_size: expected an int, got {type(self.max_size).__name__}")
+            if self.max_size < 0:
+                raise ValueError(f"max_size: expected an int >= 0, got {self.max_size}")
+        if isinstance(self.base, str):
+            if self.base not in BASE_DISTRIBUTIONS:
+                raise ValueError(f"base: expected one of {BASE_DISTRIBUTIONS} or a callable, got {self.base!r}")
+        elif not callable(self.base):
+            raise TypeError(f"base: expected a name or a callable(rng, shape), got {type(self.base).__name__}")
+        density = _real("density", self.density, lo=0.0)
+        if density > 1.0:
+            raise ValueError(f"density: expected a probability in (0, 1], got {density}")
+        _real("target_range", self.target_range, lo=0.0)
+
+    @property
+    def base_name(self) -> str:
+        """The base distribution's name (a callable's ``__name__``)."""
+        return self.base if isinstance(self.base, str) else getattr(self.base, "__name__", "custom")
+
+
+def _real(name: str, value, *, lo: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value) or value <= lo:
+        raise ValueError(f"{name}: expected a finite number > {lo:g}, got {value}")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# results
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Monte-Carlo measurements at one grid point.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    trials, successes : int
+        Problems drawn and problems solved (``found``).
+    lower, upper : float
+        Wilson confidence interval of the success probability (:func:`wilson_interval`).
+    confidence : float
+        Its level.
+    error_counts : int64 array (len(ERROR_BIN_EDGES) - 1,)
+        Histogram of ``|target - sum|`` over :data:`ERROR_BIN_EDGES`.
+    size_counts : int64 array (n + 1,)
+        Histogram of the chosen subsets' sizes (index = size).
+    mean_error : float
+        Mean of ``|target - sum|``.
+    algorithm : str
+        The algorithm the solver ran.
+    errors, sizes : arrays (trials,) or None
+        The raw float64 errors and int32 sizes, with ``keep_samples=True`` only.
+    """
+
+    scenario: Scenario
+    trials: int
+    successes: int
+    lower: float
+    upper: float
+    confidence: float
+    error_counts: np.ndarray
+    size_counts: np.ndarray
+    mean_error: float
+    algorithm: str
+    errors: np.ndarray | None = field(default=None, repr=False)
+    sizes: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def probability(self) -> float:
+        """Fraction of problems solved, ``successes / trials``."""
+        return self.successes / self.trials if self.trials else float("nan")
+
+    @property
+    def mean_size(self) -> float:
+        """Mean size of the chosen subsets."""
+        total = int(self.size_counts.sum())
+        return float(np.arange(self.size_counts.size) @ self.size_counts) / total if total else float("nan")
+
+    def error_quantile(self, q: float) -> float:
+        """The q-quantile of the errors, read from the histogram (log-interpolated in a bin).
+
+        Accurate to the bin ratio of :data:`ERROR_BIN_EDGES` (4.7%); errors below 1e-12 read
+        as 0 and above 100 as inf.
+        """
+        if isinstance(q, bool) or not isinstance(q, (int, float, np.integer, np.floating)):
+            raise TypeError(f"q: expected a number, got {type(q).__name__}")
+        q = float(q)
+        if not 0.0 <= q <= 1.0:
+            raise ValueError(f"q: expected a quantile in [0, 1], got {q}")
+        total = int(self.error_counts.sum())
+        if total == 0:
+            return float("nan")
+        cumulative = np.cumsum(self.error_counts)
+        rank = q * total
+        b = int(np.searchsorted(cumulative, rank, side="left"))
+        b = min(b, self.error_counts.size - 1)
+        lo, hi = ERROR_BIN_EDGES[b], ERROR_BIN_EDGES[b + 1]
+        if lo == 0.0:
+            return 0.0
+        if not math.isfinite(hi):
+            return float("inf")
+        before = cumulative[b - 1] if b > 0 else 0
+        inside = self.error_counts[b]
+        frac = (rank - before) / inside if inside else 0.0
+        return float(lo * (hi / lo) ** min(max(frac, 0.0), 1.0))
+
+
+def wilson_interval(successes, trials, confidence: float = 0.95):
+    """Wilson score interval for a binomial proportion.
+
+    ``(p + z^2/(2t) -+ z sqrt(p(1-p)/t + z^2/(4t^2))) / (1 + z^2/t)`` with ``p = s/t`` and z the
+    normal quantile of ``(1 + confidence) / 2``. Unlike the normal interval it stays inside
+    [0, 1] and is not empty at 0 or t successes. With no trials the interval is [0, 1].
+
+    Parameters
+    ----------
+    successes, trials : int or int arrays, 0 <= successes <= trials
+    confidence : float in (0, 1)
+
+    Returns
+    -------
+    (lower, upper): floats, or float64 arrays of the broadcast shape.
+
+    >>> lo, hi = wilson_interval(0, 100)
+    >>> lo, round(hi, 4)
+    (0.0, 0.037)
+    >>> [round(v, 4) for v in wilson_interval(50, 100)]
+    [0.4038, 0.5962]
+    """
+    s = np.asarray(successes)
+    t = np.asarray(trials)
+    for name, arr in (("successes", s), ("trials", t)):
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"{name}: expected integers, got dtype {arr.dtype}")
+    if (s < 0).any() or (s > t).any():
+        raise ValueError(f"successes: expected 0 <= successes <= trials, got {successes!r} of {trials!r}")
+    level = _real("confidence", confidence, lo=0.0)
+    if level >= 1.0:
+        raise ValueError(f"confidence: expected a level in (0, 1), got {level}")
+    z = statistics.NormalDist().inv_cdf(0.5 + level / 2.0)
+    s_f = s.astype(np.float64)
+    t_f = np.maximum(t.astype(np.float64), 1.0)  # t = 0 handled below
+    p = s_f / t_f
+    denom = 1.0 + z * z / t_f
+    center = (p + z * z / (2.0 * t_f)) / denom
+    half = z / denom * np.sqrt(p * (1.0 - p) / t_f + z * z / (4.0 * t_f * t_f))
+    lower = np.where(t > 0, np.clip(center - half, 0.0, 1.0), 0.0)
+    upper = np.where(t > 0, np.clip(center + half, 0.0, 1.0), 1.0)
+    # Exact ends: no success cannot have a positive lower end, all successes reach 1.
+    lower = np.where(s == 0, 0.0, lower)
+    upper = np.where((s == t) & (t > 0), 1.0, upper)
+    if lower.ndim == 0:
+        return float(lower), float(upper)
+    return lower, upper
+
+
+# --------------------------------------------------------------------------------------------
+# sampling and estimation
+
+
+def sample_problems(scenario: Scenario, num_problems: int, rng: np.random.Generator):
+    """Random problems of a grid point, drawn from ``rng``.
+
+    Draws, in this order, the targets, the bases and (when ``density < 1``) the mask, so a
+    seed fixes the problems.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    num_problems : int >= 0
+        B.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    targets : float64 array (B,)
+    bases : float64 array (B, n)
+    mask : bool array (B, n), or None when ``density == 1``
+
+    >>> t, x, m = sample_problems(Scenario(n=3, eps=0.1, density=0.5), 4, np.random.default_rng(0))
+    >>> t.shape, x.shape, m.dtype
+    ((4,), (4, 3), dtype('bool'))
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario: expected a Scenario, got {type(scenario).__name__}")
+    if isinstance(num_problems, bool) or not isinstance(num_problems, (int, np.integer)) or num_problems < 0:
+        raise ValueError(f"num_problems: expected an int >= 0, got {num_problems!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
+    shape = (int(num_problems), scenario.n)
+    r = scenario.target_range
+    targets = rng.uniform(-r, r, size=shape[0])
+    if scenario.base == "uniform":
+        bases = rng.uniform(-1.0, 1.0, size=shape)
+    elif scenario.base == "normal":
+        bases = rng.standard_normal(size=shape)
+    elif scenario.base == "product":
+        bases = rng.uniform(-1.0, 1.0, size=shape) * rng.uniform(-1.0, 1.0, size=shape)
+    else:
+        bases = np.asarray(scenario.base(rng, shape), dtype=np.float64)
+        if bases.shape != shape:
+            raise ValueError(f"base: the callable returned shape {bases.shape}, expected {shape}")
+    mask = rng.random(size=shape) < scenario.density if scenario.density < 1.0 else None
+    return targets, bases, mask
+
+
+def _resolve_device(device: str) -> str:
+    from ._info import cuda_available
+
+    if device not in DEVICES:
+        raise ValueError(f"device: expected one of {DEVICES}, got {device!r}")
+    if device == "auto":
+        return "cuda" if cuda_available() else "cpu"
+    if device == "cuda" and not cuda_available():
+        raise ValueError("device: 'cuda' was asked for but no CUDA device is available "
+                         "(subsetsum.cuda_available() is False); use 'cpu' or 'auto'")
+    return device
+
+
+def _generator(seed: SeedLike) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, np.random.SeedSequence):
+        return np.random.default_rng(seed)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise TypeError(f"seed: expected an int >= 0, a SeedSequence or a Generator, got {seed!r}")
+    return np.random.default_rng(int(seed))
+
+
+def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device: str = "cpu",
+             confidence: float = 0.95, keep_samples: bool = False, num_threads: int | None = None,
+             progress: Callable[[int], None] | None = None) -> Estimate:
+    """Success probability, error and size distribution at one grid point.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    num_samples : int >= 1
+        Random problems to draw and solve.
+    seed : int, numpy.random.SeedSequence or numpy.random.Generator
+        Where the problems come from (a Generator is used as is and advanced).
+    device : {"cpu", "cuda", "auto"}
+        Where to solve. The problems are drawn on the host either way, so the estimate does not
+        depend on the device.
+    confidence : float in (0, 1)
+        Level of the Wilson interval.
+    keep_samples : bool
+        Keep the raw errors and sizes in the result (memory: 12 bytes per sample).
+    num_threads : int, optional
+        CPU threads (default: all cores).
+    progress : callable(solved_now), optional
+        Called with the number of problems just solved, after each chunk of the solver.
+
+    Returns
+    -------
+    Estimate
+
+    >>> e = estimate(Scenario(n=1, eps=0.1, mode="best"), 20_000, seed=1)
+    >>> abs(e.probability - (2 * 0.1 - 1.25 * 0.1 ** 2)) < 0.01   # closed form for n = 1
+    True
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario: expected a Scenario, got {type(scenario).__name__}")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)):
+        raise TypeError(f"num_samples: expected an int, got {type(num_samples).__name__}")
+    if num_samples < 1:
+        raise ValueError(f"num_samples: expected an int >= 1, got {num_samples}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress: expected None or a callable(solved_now), got {progress!r}")
+    level = _real("confidence", confidence, lo=0.0)
+    if level >= 1.0:
+        raise ValueError(f"confidence: expected a level in (0, 1), got {level}")
+    backend = "cuda" if _resolve_device(device) == "cuda" else "cpu"
+    rng = _generator(seed)
+
+    n = scenario.n
+    step = max(1, CHUNK_ELEMENTS // n)
+    successes = 0
+    error_sum = 0.0
+    error_counts = np.zeros(ERROR_BIN_EDGES.size - 1, dtype=np.int64)
+    size_counts = np.zeros(n + 1, dtype=np.int64)
+    kept_errors = np.empty(num_samples) if keep_samples else None
+    kept_sizes = np.empty(num_samples, dtype=np.int32) if keep_samples else None
+    algorithm = ""
+    for lo in range(0, num_samples, step):
+        count = min(step, num_samples - lo)
+        targets, bases, mask = sample_problems(scenario, count, rng)
+        forward = None if progress is None else _chunk_progress(progress)
+        result = solve(targets, bases, eps=scenario.eps, mode=scenario.mode, k=scenario.k,
+                       max_size=scenario.max_size, mask=mask, backend=backend,
+                       num_threads=num_threads, progress=forward)
+        errors = np.asarray(result.errors, dtype=np.float64)
+        sizes = np.asarray(result.sizes)
+        successes += int(np.count_nonzero(result.found))
+        error_sum += float(errors.sum())
+        error_counts += np.histogram(errors, bins=ERROR_BIN_EDGES)[0]
+        size_counts += np.bincount(sizes, minlength=n + 1)[: n + 1]
+        if keep_samples:
+            kept_errors[lo:lo + count] = errors
+            kept_sizes[lo:lo + count] = sizes
+        algorithm = result.algorithm
+    lower, upper = wilson_interval(successes, num_samples, level)
+    return Estimate(scenario, int(num_samples), successes, lower, upper, level, error_counts,
+                    size_counts, error_sum / num_samples, algorithm, kept_errors, kept_sizes)
+
+
+def _chunk_progress(progress: Callable[[int], None]) -> Callable[[int, int], None]:
+    """Adapts solve()'s cumulative callback(done, total) to increments."""
+    state = {"done": 0}
+
+    def forward(done: int, total: int) -> None:
+        progress(done - state["done"])
+        state["done"] = done
+
+    return forward
+
+
+def sweep(scenarios: Sequence[Scenario], num_samples: int, *, seed: int = 0, device: str = "cpu",
+          confidence: float = 0.95, keep_samples: bool = False, num_threads: int | None = None,
+          progress: bool | Callable[[int], None] | None = None) -> list[Estimate]:
+    """:func:`estimate` at every grid point, each with its own child seed.
+
+    The child seeds come from ``numpy.random.SeedSequence(seed).spawn(len(scenarios))``, so
+    grid points are independent and each one's problems depend only on ``seed`` and its
+    position in the list.
+
+    Parameters
+    ----------
+    scenarios : sequence of Scenario
+    num_samples : int >= 1
+        Problems per grid point.
+    seed : int >= 0
+    device, confidence, keep_samples, num_threads :
+        As in :func:`estimate`.
+    progress : bool or callable(solved_now), optional
+        True shows a tqdm bar over all problems of the sweep.
+
+    Returns
+    -------
+    list of Estimate, in the order of ``scenarios``.
+
+    >>> grid = [Scenario(n=n, eps=0.05) for n in (1, 2, 3)]
+    >>> [e.successes for e in sweep(grid, 2000, seed=0)]
+    [170, 298, 585]
+    """
+    scenarios = list(scenarios)
+    for i, s in enumerate(scenarios):
+        if not isinstance(s, Scenario):
+            raise TypeError(f"scenarios[{i}]: expected a Scenario, got {type(s).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise TypeError(f"seed: expected an int >= 0, got {seed!r}")
+    children = np.random.SeedSequence(int(seed)).spawn(len(scenarios))
+    bar = None
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(scenarios) * int(num_samples), unit="problem", unit_scale=True,
+                   desc="subsetsum stats")
+        update = bar.update
+    elif progress is None or progress is False:
+        update = None
+    elif callable(progress):
+        update = progress
+    else:
+        raise TypeError(f"progress: expected None, a bool or a callable(solved_now), got {progress!r}")
+    try:
+        return [estimate(s, num_samples, seed=child, device=device, confidence=confidence,
+                         keep_samples=keep_samples, num_threads=num_threads, progress=update)
+                for s, child in zip(scenarios, children)]
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+# --------------------------------------------------------------------------------------------
+# fits of the bounds' constants
+
+
+def crossing_n(ns, probabilities, level: float) -> float:
+    """Where a success curve first reaches ``level``, interpolated linearly in n.
+
+    Parameters
+    ----------
+    ns : increasing array (G,) of problem sizes
+    probabilities : array (G,) of success probabilities
+    level : float in (0, 1)
+
+    Returns
+    -------
+    float: the interpolated n, ``ns[0]`` when the first point already reaches the level, nan
+    when no point does.
+
+    >>> crossing_n([4, 6, 8], [0.2, 0.6, 0.95], 0.9)
+    7.714285714285714
+    """
+    x = np.asarray(ns, dtype=np.float64)
+    y = np.asarray(probabilities, dtype=np.float64)
+    if x.ndim != 1 or x.shape != y.shape or x.size == 0:
+        raise ValueError(f"ns and probabilities: expected two 1-d arrays of one length, got {x.shape} and {y.shape}")
+    if (np.diff(x) <= 0).any():
+        raise ValueError("ns: expected strictly increasing values")
+    lvl = _real("level", level, lo=0.0)
+    if lvl >= 1.0:
+        raise ValueError(f"level: expected a probability in (0, 1), got {lvl}")
+    above = np.nonzero(y >= lvl)[0]
+    if above.size == 0:
+        return float("nan")
+    i = int(above[0])
+    if i == 0:
+        return float(x[0])
+    x0, x1, y0, y1 = x[i - 1], x[i], y[i - 1], y[i]
+    return float(x0 + (lvl - y0) * (x1 - x0) / (y1 - y0))
+
+
+def required_n(estimates: Sequence[Estimate], level: float) -> float:
+    """:func:`crossing_n` of a list of estimates that differ only in n (sorted by n)."""
+    est = sorted(estimates, key=lambda e: e.scenario.n)
+    return crossing_n([e.scenario.n for e in est], [e.probability for e in est], level)
+
+
+def fit_proportional(measured, shape):
+    """Least-squares constant C of ``measured ~ C * shape``, and the relative residuals.
+
+    Parameters
+    ----------
+    measured, shape : float arrays (G,); nan entries of ``measured`` are skipped
+
+    Returns
+    -------
+    (C, residuals): float and float64 array (G,) of ``measured / (C shape) - 1``.
+
+    >>> c, r = fit_proportional([2.0, 4.0, 6.2], [1.0, 2.0, 3.0])
+    >>> round(c, 4)
+    2.0429
+    """
+    m = np.asarray(measured, dtype=np.float64)
+    s = np.asarray(shape, dtype=np.float64)
+    if m.shape != s.shape or m.ndim != 1:
+        raise ValueError(f"measured and shape: expected two 1-d arrays of one length, got {m.shape} and {s.shape}")
+    ok = np.isfinite(m) & np.isfinite(s)
+    if not ok.any():
+        raise ValueError("measured: no finite measurement to fit")
+    c = float(m[ok] @ s[ok] / (s[ok] @ s[ok]))
+    return c, m / (c * s) - 1.0
+
+
+def fit_subset_sum_constant(required, eps, delta: float):
+    """Fit C of ``n >= C log(1 / min(eps, delta))`` (:func:`subsetsum.theory.subset_sum_n`).
+
+    Parameters
+    ----------
+    required : float array (G,)
+        Measured n where the success probability reaches 1 - delta (:func:`required_n`), one
+        per eps.
+    eps : float array (G,)
+    delta : float in (0, 1)
+
+    Returns
+    -------
+    (C, residuals) as in :func:`fit_proportional`.
+
+    >>> c, _ = fit_subset_sum_constant([9.2, 13.8], [0.01, 0.001], 0.01)
+    >>> round(c, 2)
+    2.0
+    """
+    eps_arr = np.asarray(eps, dtype=np.float64)
+    return fit_proportional(required, np.asarray(theory.subset_sum_n(eps_arr, delta)))
+
+
+def fit_rfss_constant(required, k, eps: float):
+    """Fit ``c_hyp`` of ``n >= c log2(k / eps) / H2(k / n)`` (002_9a3e2d17b88c5f76.txt, Thm 2).
+
+    The bound's shape is evaluated at the measured n, so each point gives
+    ``c = n H2(k / n) / log2(k / eps)`` and the fit is their least-squares combination.
+
+    Parameters
+    ----------
+    required : float array (G,)
+        Measured n where the success probability reaches the chosen level, one per k.
+    k : int array (G,)
+    eps : float in (0, 1)
+
+    Returns
+    -------
+    (c, residuals) as in :func:`fit_proportional`.
+
+    >>> c, _ = fit_rfss_constant([38.0], [1], 0.01)
+    >>> round(c, 3)
+    1.004
+    """
+    n_arr = np.asarray(required, dtype=np.float64)
+    k_arr = np.asarray(k, dtype=np.float64)
+    ok = np.isfinite(n_arr) & (n_arr > k_arr)
+    shape = np.full(n_arr.shape, np.nan)
+    if ok.any():
+        shape[ok] = theory.rfss_bound(n_arr[ok], k_arr[ok], eps)
+    return fit_proportional(np.where(ok, n_arr, np.nan), shape)
+
+
+def fit_failure_decay(ns, successes, trials, eps: float):
+    """Fit Lueker's ``P(failure) ~ a exp(-b n) / eps`` (:func:`subsetsum.theory.lueker_failure_bound`).
+
+    Weighted least squares of ``log(failure rate)`` on n over the points with at least one
+    failure and one success (weights: the inverse binomial variance of the log rate).
+
+    Parameters
+    ----------
+    ns : array (G,)
+    successes, trials : int arrays (G,)
+    eps : float in (0, 1)
+
+    Returns
+    -------
+    (a, b): floats, the scale and the per-element decay rate.
+
+    >>> a, b = fit_failure_decay([2, 4, 6], [6321, 8647, 9502], [10000] * 3, 0.1)
+    >>> round(b, 2), round(a, 2)
+    (0.5, 0.1)
+    """
+    x = np.asarray(ns, dtype=np.float64)
+    s = np.asarray(successes, dtype=np.float64)
+    t = np.asarray(trials, dtype=np.float64)
+    if not (x.shape == s.shape == t.shape) or x.ndim != 1:
+        raise ValueError("ns, successes and trials: expected 1-d arrays of one length")
+    e = _real("eps", eps, lo=0.0)
+    failures = t - s
+    ok = (failures > 0) & (s > 0)
+    if np.count_nonzero(ok) < 2:
+        raise ValueError("successes: need at least two points with both failures and successes to fit")
+    rate = failures[ok] / t[ok]
+    weight = failures[ok] / (1.0 - rate)  # 1 / Var(log q_hat) = t q / (1 - q) (delta method)
+    design = np.stack([np.ones(rate.size), -x[ok]], axis=1)
+    w = np.sqrt(weight)
+    coef, *_ = np.linalg.lstsq(design * w[:, None], np.log(rate) * w, rcond=None)
+    return float(math.exp(coef[0]) * e), float(coef[1])
+
+
+def fit_er_decay_rate(densities, relative_widths) -> float:
+    """Fit b in ``n_ER(p) / n_dense = b / log(1 / (1 - p (1 - e^-b)))`` (:func:`subsetsum.theory.er_relative_width`).
+
+    Minimises the squared log-ratio over ``b`` in [1e-3, 50] by golden-section search.
+
+    Parameters
+    ----------
+    densities : float array (G,) in (0, 1]
+    relative_widths : float array (G,)
+        Measured required n at density p divided by the dense one; nan entries are skipped.
+
+    Returns
+    -------
+    float: b.
+
+    >>> p = np.array([0.25, 0.5, 1.0])
+    >>> round(fit_er_decay_rate(p, theory.er_relative_width(p, 0.8)), 3)
+    0.8
+    """
+    p = np.asarray(densities, dtype=np.float64)
+    r = np.asarray(relative_widths, dtype=np.float64)
+    if p.shape != r.shape or p.ndim != 1:
+        raise ValueError("densities and relative_widths: expected two 1-d arrays of one length")
+    ok = np.isfinite(r) & (r > 0)
+    if not ok.any():
+        raise ValueError("relative_widths: no finite positive measurement to fit")
+    p, log_r = p[ok], np.log(r[ok])
+
+    def loss(log_b: float) -> float:
+        model = np.log(np.asarray(theory.er_relative_width(p, math.exp(log_b))))
+        return float(np.sum((model - log_r) ** 2))
+
+    lo, hi = math.log(1e-3), math.log(50.0)
+    golden = (math.sqrt(5.0) - 1.0) / 2.0
+    a, b = hi - golden * (hi - lo), lo + golden * (hi - lo)
+    fa, fb = loss(a), loss(b)
+    for _ in range(100):
+        if fa < fb:
+            hi, b, fb = b, a, fa
+            a = hi - golden * (hi - lo)
+            fa = loss(a)
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + golden * (hi - lo)
+            fb = loss(b)
+    return math.exp((lo + hi) / 2.0)
+
+
+# --------------------------------------------------------------------------------------------
+# tables
+
+
+CSV_COLUMNS = ("base", "density", "mode", "n", "k", "max_size", "eps", "target_range", "trials",
+               "successes", "probability", "lower", "upper", "confidence", "mean_error",
+               "median_error", "p90_error", "p99_error", "mean_size", "algorithm")
+
+
+def estimates_to_rows(estimates: Sequence[Estimate]) -> list[dict]:
+    """One dict per estimate with the keys of :data:`CSV_COLUMNS`.
+
+    >>> rows = estimates_to_rows(sweep([Scenario(n=2, eps=0.1)], 100))
+    >>> rows[0]["n"], rows[0]["trials"]
+    (2, 100)
+    """
+    rows = []
+    for e in estimates:
+        s = e.scenario
+        rows.append({
+            "base": s.base_name, "density": s.density, "mode": s.mode, "n": s.n,
+            "k": "" if s.k is None else s.k, "max_size": "" if s.max_size is None else s.max_size,
+            "eps": s.eps, "target_range": s.target_range, "trials": e.trials,
+            "successes": e.successes, "probability": e.probability, "lower": e.lower,
+            "upper": e.upper, "confidence": e.confidence, "mean_error": e.mean_error,
+            "median_error": e.error_quantile(0.5), "p90_error": e.error_quantile(0.9),
+            "p99_error": e.error_quantile(0.99), "mean_size": e.mean_size,
+            "algorithm": e.algorithm,
+        })
+    return rows
+
+
+def write_csv(path, rows: Sequence[dict], columns: Sequence[str] | None = None) -> Path:
+    """Writes dict rows (e.g. :func:`estimates_to_rows`) to a CSV file; returns its path.
+
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = write_csv(os.path.join(d, "t.csv"), [{"a": 1, "b": 2.5}])
+    ...     p.read_text().splitlines()
+    ['a,b', '1,2.5']
+    """
+    rows = list(rows)
+    if columns is None:
+        if not rows:
+            raise ValueError("rows: expected at least one row when columns are not given")
+        columns = list(rows[0])
+    out = Path(path)
+    with out.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(columns))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: _csv_value(row.get(key, "")) for key in columns})
+    return out
+
+
+def _csv_value(value):
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value)) if math.isfinite(value) else str(float(value))
+    return value
+
+
+def with_n(scenario: Scenario, n: int) -> Scenario:
+    """The same grid point with another n (a convenience for sweeps over n).
+
+    >>> with_n(Scenario(n=3, eps=0.1, density=0.5), 7).n
+    7
+    """
+    return replace(scenario, n=n)
