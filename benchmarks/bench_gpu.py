@@ -218,6 +218,7 @@ def main() -> int:
             f"| {r['mode']} | {r['n']} | {r['params']} | {r['dtype']} | {r['batch']:,} | {r['algorithm']} "
             f"| {r['gpu']:.3g} | {r['cpu']:.3g} | {r['gpu'] / r['cpu']:.0f}x | {numba} | {ratio_numba} "
             f"| {r['bandwidth'] / 1e9:.1f} | {pct} | {r['found']:.4f} | {'yes' if r['agree'] else 'NO'} |")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import solve as _solve
+from .solve import (
+    SolveResult, _check_problem, _host_arrays, _Outputs, _to_numpy, _wrap, allocate_outputs,
+    progress_reporter,
+)
 
 # Problems per kernel call on device inputs; between slices Ctrl-C and progress are seen.
 DEVICE_SLICE = 1 << 24
@@ -87,7 +90,7 @@ class _TorchArrays:
 
     def outputs(self, batch, spec):
         torch, dev = self.torch, self.device
-        return _solve._Outputs(
+        return _Outputs(
             subsets=None if spec.wide else torch.zeros(batch, dtype=torch.uint64, device=dev),
             indices=torch.full((batch, spec.k), -1, dtype=torch.int64, device=dev) if spec.wide else None,
             sums=torch.zeros(batch, dtype=torch.float64, device=dev),
@@ -156,7 +159,7 @@ class _CupyArrays:
 
     def outputs(self, batch, spec):
         with self.device:
-            return _solve.allocate_outputs(batch, spec, xp=self.cupy)
+            return allocate_outputs(batch, spec, xp=self.cupy)
 
 
 def solve_cuda(targets, bases, *, eps, mode, max_size, k, mask, algorithm, library, progress):
@@ -187,10 +190,10 @@ def solve_cuda(targets, bases, *, eps, mode, max_size, k, mask, algorithm, libra
         if tuple(mask.shape) != (batch, n):
             raise ValueError(f"mask: expected shape {(batch, n)} (same as bases), got {tuple(mask.shape)}")
         m = xp.bool_array("mask", mask)
-    spec = _solve._check_problem(mode, n, max_size, k, algorithm)
+    spec = _check_problem(mode, n, max_size, k, algorithm)
     out = xp.outputs(batch, spec)
     step = DEVICE_SLICE
-    update, close = _solve.progress_reporter(progress, batch)
+    update, close = progress_reporter(progress, batch)
     try:
         with xp.device_context():
             for lo in range(0, batch, step):
@@ -209,21 +212,21 @@ def solve_cuda(targets, bases, *, eps, mode, max_size, k, mask, algorithm, libra
                 update(hi - lo)
     finally:
         close()
-    return _solve.SolveResult(out.subsets, out.indices, out.sums, out.errors, out.sizes,
+    return SolveResult(out.subsets, out.indices, out.sums, out.errors, out.sizes,
                               out.found, algorithm=out.algorithm)
 
 
 def _solve_host_arrays(cuda, targets, bases, eps, mode, max_size, k, mask, algorithm, library,
                        progress):
     """Host arrays on the GPU: copied over and back in slices that fit in device memory."""
-    t, x, m = _solve._host_arrays(targets, bases, mask)
-    spec = _solve._check_problem(mode, x.shape[1], max_size, k, algorithm)
+    t, x, m = _host_arrays(targets, bases, mask)
+    spec = _check_problem(mode, x.shape[1], max_size, k, algorithm)
     batch, n = x.shape
-    out = _solve.allocate_outputs(batch, spec)
+    out = allocate_outputs(batch, spec)
     free_bytes, _total = cuda.mem_info(0)
     per_problem = (n + 1) * x.itemsize + (n if m is not None else 0) + 8 * max(spec.k, 1) + 40
     step = int(max(1, min(1 << 24, (free_bytes // 4) // per_problem)))
-    update, close = _solve.progress_reporter(progress, batch)
+    update, close = progress_reporter(progress, batch)
     try:
         for lo in range(0, batch, step):
             hi = min(batch, lo + step)
@@ -237,9 +240,9 @@ def _solve_host_arrays(cuda, targets, bases, eps, mode, max_size, k, mask, algor
             update(hi - lo)
     finally:
         close()
-    return _solve._wrap(out, library)
+    return _wrap(out, library)
 
 
 def numpy_of(a) -> np.ndarray:
     """Host numpy copy of a result array from any library."""
-    return _solve._to_numpy(a)
+    return _to_numpy(a)
