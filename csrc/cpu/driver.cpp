@@ -17,7 +17,7 @@ struct MitmBuffers {
   MitmScratch view;
 
   explicit MitmBuffers(int n) {
-    const size_t len = size_t(1) << ((n + 1) / 2);
+    const size_t len = (size_t(1) << ((n + 1) / 2)) + 1;  // + sentinel
     sums_a.resize(len); sums_b.resize(len); tmp_sums.resize(len);
     bits_a.resize(len); bits_b.resize(len); tmp_bits.resize(len);
     view = {sums_a.data(), bits_a.data(), sums_b.data(), bits_b.data(), tmp_sums.data(),
