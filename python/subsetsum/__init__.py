@@ -11,6 +11,7 @@ from ._version import __version__
 from .solve import SolveResult, solve
 from ._info import algorithm_names, compile_options, cuda_available
 from . import stats, theory
+from .ticket import Ticket, construct_ticket
 
 __all__ = [
     "__version__",
@@ -21,4 +22,6 @@ __all__ = [
     "cuda_available",
     "stats",
     "theory",
+    "construct_ticket",
+    "Ticket",
 ]

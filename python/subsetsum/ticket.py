@@ -1,0 +1,614 @@
+"""Strong lottery tickets: :func:`construct_ticket` and the :class:`Ticket` it returns.
+
+Data flow: ``construct_ticket`` validates its arguments and parses the target
+(:mod:`subsetsum.constructions.target`), lays out the source network
+(:mod:`subsetsum.constructions.plan` with the layer sequence of
+:mod:`~subsetsum.constructions.l_plus_one` or :mod:`~subsetsum.constructions.two_l`), draws or
+reads the source (:mod:`subsetsum.sources`), solves every subset-sum problem in batched
+:func:`subsetsum.solve` calls, and wraps masks, scales and errors in a :class:`Ticket`.
+
+A ticket computes ``x -> act(x @ (scale_l * W_l * mask_l).T + scale_l * b_l * bias_mask_l)``
+layer by layer (PyTorch layout, W_l of shape (out, in)); the hidden activation is the target's,
+the last layer uses the target's output activation (or none).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .constructions import l_plus_one, two_l
+from .constructions.activations import get_activation
+from .constructions.plan import build, make_plan
+from .constructions.target import TargetNetwork, parse_target
+from .sources import (
+    DENSITY_SCHEMES,
+    GeneratedSource,
+    er_mask,
+    layer_densities,
+    parse_source,
+    unit_scale,
+)
+
+__all__ = ["construct_ticket", "Ticket", "TicketReport", "METHODS"]
+
+METHODS = ("L+1", "2L")
+_FORMAT = "subsetsum.ticket/1"
+
+
+def construct_ticket(
+    target,
+    *,
+    method: str = "L+1",
+    eps: float = 0.01,
+    output_eps: float | None = None,
+    rho: int | None = None,
+    max_size: int = 10,
+    source=None,
+    density: float = 1.0,
+    density_scheme: str = "uniform",
+    subset_size: int | None = None,
+    seed: int = 0,
+    device=None,
+    strict: bool = False,
+    progress=None,
+) -> "Ticket":
+    """Prune a random source network so that it approximates ``target``.
+
+    Parameters
+    ----------
+    target : torch.nn.Sequential or list of (weight, bias)
+        ``nn.Linear`` layers with ReLU, LeakyReLU, Tanh, Sigmoid or Identity between them (one
+        activation for all hidden layers, optionally one after the last layer), or weights
+        (n_l, n_{l-1}) and biases (n_l,) in PyTorch layout (ReLU between layers). Any depth and
+        magnitude: a layer with parameters above 1 is handled by a larger scale factor.
+    method : {"L+1", "2L"}
+        001_d33223a708772bec.txt: "L+1" (Thm 2.9; rho copies of each hidden target neuron, one
+        copy of each output) or "2L" (Thm 2.5/2.6 for every layer).
+    eps : float > 0
+        Largest error of any single target parameter (weight or bias).
+    output_eps : float > 0, optional
+        Largest end-to-end error ``sup ||f_target - f_ticket||_1`` on [-1, 1]^d; turned into
+        per-layer tolerances with Lemma 2.8 (``eps`` stays an upper limit).
+    rho : int >= 1, optional
+        Base-set size of every subset-sum problem: copies per target neuron (L+1) and neurons
+        (or looks-linear pairs) per univariate block and sign. Default 15, widened by
+        ``1 / log(1/(1-p))`` for ER sources (000_79c8cccaad099f72.txt, Lemma 2.4; capped so a
+        problem fits the solver: 32 elements, 128 with ``subset_size``); a value given here is
+        used as is.
+    max_size : int >= 1
+        Largest subset per problem (``mode="min_size"``, as in 001's experiments).
+    source : None, "uniform", "looks_linear", torch module or list of arrays
+        None: "looks_linear" for activations with phi(0) != 0 (sigmoid, Thm 2.6), else
+        "uniform" (Uniform[-1, 1], Assumption 2.1), generated from ``seed``. A user source
+        (any init, e.g. PyTorch's default) must have the construction's depth and at least its
+        widths; per-layer scale factors map it to Uniform[-1, 1] units and are stored.
+    density : float in (0, 1]
+        Overall density of an Erdős–Rényi source (1: dense).
+    density_scheme : {"uniform", "erk", "balanced", "pyramidal"}
+        Layer-wise ER densities (000_79c8cccaad099f72.txt, "Sparsity Ratios").
+    subset_size : int >= 1, optional
+        Every parameter uses exactly this many source edges (looks-linear pairs: pairs), solved
+        with ``mode="fixed_size"`` (002_9a3e2d17b88c5f76.txt, section 4): the subset edges of
+        every combine layer are fixed in advance.
+    seed : int >= 0
+        Seeds the generated source and the ER masks.
+    device : str, optional
+        "cuda" or "cuda:N" solves on that GPU (bases are built on the host); default: the host.
+    strict : bool
+        Raise ValueError when any parameter misses its tolerance (otherwise they are counted
+        and listed in ``ticket.report()``).
+    progress : bool or callable(done, total), optional
+        Progress over all subset-sum problems (tqdm bar for True; default: a bar from 2 million
+        problems on). Ctrl-C stops between batches.
+
+    Returns
+    -------
+    Ticket
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> target = [(rng.uniform(-1, 1, (4, 3)), rng.uniform(-1, 1, 4)), (rng.uniform(-1, 1, (2, 4)), np.zeros(2))]
+    >>> ticket = construct_ticket(target, method="L+1", eps=0.01, seed=0)
+    >>> [m.shape for m in ticket.masks]  # 3 blocks of 2 x 15 (sign split) + 15 constants; 15 copies
+    [(105, 3), (60, 105), (2, 60)]
+    >>> ticket.verify(rng.uniform(-1, 1, (1000, 3))) <= ticket.error_bound()
+    True
+    """
+    if method not in METHODS:
+        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+    eps = _positive_float("eps", eps)
+    if output_eps is not None:
+        output_eps = _positive_float("output_eps", output_eps)
+    widen = rho is None
+    if subset_size is not None:
+        subset_size = _positive_int("subset_size", subset_size)
+    rho = 15 if rho is None else _positive_int("rho", rho)
+    limit = 64 if subset_size is None else 256  # solver's elements per problem (min_size / fixed_size)
+    if rho > limit // 2:
+        raise ValueError(f"rho: expected at most {limit // 2} (sign-split blocks make problems of 2 * rho "
+                         f"elements; the solver takes {limit}), got {rho}")
+    max_size = _positive_int("max_size", max_size)
+    if density_scheme not in DENSITY_SCHEMES:
+        raise ValueError(f"density_scheme: expected one of {DENSITY_SCHEMES}, got {density_scheme!r}")
+    layer_densities([(1, 1)], density, density_scheme)  # validates density
+    seed = _nonnegative_int("seed", seed)
+    if not isinstance(strict, bool):
+        raise TypeError(f"strict: expected a bool, got {type(strict).__name__}")
+    if device is not None and not (isinstance(device, str) or type(device).__module__.startswith("torch")):
+        raise TypeError(f"device: expected None or a string like 'cuda', got {type(device).__name__}")
+    if device is not None and str(device) != "cpu" and not str(device).startswith("cuda"):
+        raise ValueError(f"device: expected None, 'cpu' or 'cuda[:N]', got {device!r}")
+    if device is not None and str(device) == "cpu":
+        device = None
+
+    tgt = parse_target(target)
+    depth = tgt.depth
+    eps_l = [eps] * depth
+    if output_eps is not None:
+        eps_l = [min(eps, e) for e in tgt.per_layer_eps(output_eps)]
+    roles = (l_plus_one if method == "L+1" else two_l).layer_roles(depth)
+
+    user_layers = None
+    if source is None:
+        init = "looks_linear" if tgt.activation.intercept != 0 else "uniform"
+    elif isinstance(source, str):
+        if source not in ("uniform", "looks_linear"):
+            raise ValueError(f"source: expected None, 'uniform', 'looks_linear', a torch module or a list of arrays, got {source!r}")
+        init = source
+    else:
+        init = "user"
+        user_layers = parse_source(source)
+        if len(user_layers) != len(roles):
+            raise ValueError(f"source: the {method} construction of a depth-{depth} target needs "
+                             f"{len(roles)} linear layers, got {len(user_layers)}")
+    if tgt.activation.intercept != 0 and init != "looks_linear":
+        raise ValueError(f"source: the {tgt.activation.name} activation has phi(0) = {tgt.activation.intercept}, "
+                         "so its univariate blocks need the looks-linear source of 001_d33223a708772bec.txt, "
+                         "Assumption 2.2 / Thm 2.6; pass source=None or source='looks_linear'")
+    ll_layers = [init == "looks_linear" and (method == "2L" or s <= 1) for s in range(len(roles))]
+
+    plan = make_plan(
+        tgt, roles, rho=rho, widen=widen, eps=eps_l,
+        elements_per_problem=subset_size or max_size, looks_linear_layers=ll_layers,
+        max_elements=limit,
+        density_fn=lambda shapes: layer_densities(shapes, density, density_scheme),
+        source_widths=None if user_layers is None else [w.shape[0] for w, _b in user_layers],
+    )
+    factors = plan.construction_factors()
+
+    if user_layers is None:
+        shapes, in_f = [], tgt.widths[0]
+        for lay in plan.layouts:
+            shapes.append((lay.width, in_f))
+            in_f = lay.width
+        shapes[-1] = (tgt.widths[-1], shapes[-1][1])
+        generated = GeneratedSource(seed, shapes, [lay.init for lay in plan.layouts],
+                                    [s == 0 for s in range(len(shapes))])
+        units = [1.0] * len(shapes)
+        layer_fn = generated.layer
+        source_record = generated
+    else:
+        _check_user_widths(user_layers, plan, tgt, method)
+        shapes = [w.shape for w, _b in user_layers]
+        units = [unit_scale(w) for w, _b in user_layers]
+        layer_fn = user_layers.__getitem__
+        source_record = user_layers
+    scales = [f * u for f, u in zip(factors, units)]
+    densities = [lay.density for lay in plan.layouts]
+    er_cache = {}
+
+    def er_fn(s):
+        if s not in er_cache:
+            er_cache[s] = er_mask(tuple(shapes[s]), densities[s], seed, s)
+        return er_cache[s]
+
+    result = build(plan, tgt, layer_fn, er_fn, scales, mode="min_size" if subset_size is None else "fixed_size",
+                   max_size=max_size, subset_size=subset_size, device=device, progress=progress)
+    source_masks = None if density >= 1.0 else [er_fn(s) for s in range(len(shapes))]
+    metadata = {
+        "method": method,
+        "eps": eps_l,
+        "tolerance": plan.tolerance,
+        "output_eps": output_eps,
+        "rho": rho,
+        "rho_widened": widen,
+        "group_sizes": [lay.group_size for lay in plan.layouts],
+        "constant_neurons": [lay.n_consts for lay in plan.layouts],
+        "roles": [[r.kind, r.target_layer] for r in roles],
+        "max_size": max_size,
+        "subset_size": subset_size,
+        "density": density,
+        "density_scheme": density_scheme,
+        "layer_densities": densities,
+        "first_layer_scale": plan.sigma,
+        "target_scale": plan.target_scale,
+        "unit_scales": units,
+        "seed": seed,
+        "failed": [list(f) for f in result.failed],
+        "problems": result.problems,
+        "subset_edges": result.subset_edges,
+        "seconds": result.seconds,
+    }
+    ticket = Ticket(tgt, result.masks, result.bias_masks, source_masks, scales, source_record, metadata,
+                    result.errors)
+    if strict and result.failed:
+        raise ValueError(f"strict: {len(result.failed)} target parameters missed their tolerance, e.g. "
+                         f"(layer, row, col) = {result.failed[:5]}; raise rho or max_size, or relax eps")
+    return ticket
+
+
+def _check_user_widths(layers, plan, tgt, method):
+    if layers[0][0].shape[1] != tgt.widths[0]:
+        raise ValueError(f"source layer 0: expected {tgt.widths[0]} input features (the target's), "
+                         f"got {layers[0][0].shape[1]}")
+    if layers[-1][0].shape[0] != tgt.widths[-1]:
+        raise ValueError(f"source layer {len(layers) - 1}: expected {tgt.widths[-1]} outputs (the target's), "
+                         f"got {layers[-1][0].shape[0]}")
+    for s, ((w, _b), lay) in enumerate(zip(layers, plan.layouts)):
+        if w.shape[0] < lay.rows:
+            what = (f"{lay.group_size} neurons per block for {tgt.widths[lay.role.target_layer]} inputs"
+                    if lay.role.kind == "block" else
+                    f"{lay.group_size} copies of {tgt.widths[lay.role.target_layer + 1]} target neurons")
+            raise ValueError(f"source layer {s} is too small for the {method} construction: it has {w.shape[0]} "
+                             f"neurons and needs at least {lay.rows} ({what} + {lay.n_consts} constant neurons)")
+
+
+def _positive_float(name, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a float > 0, got {type(value).__name__}")
+    value = float(value)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name}: expected a finite float > 0, got {value}")
+    return value
+
+
+def _positive_int(name, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an int >= 1, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name}: expected an int >= 1, got {value}")
+    return int(value)
+
+
+def _nonnegative_int(name, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an int >= 0, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name}: expected an int >= 0, got {value}")
+    return int(value)
+
+
+@dataclass
+class LayerStats:
+    """One source layer of a ticket: kept parameters and neurons, size, density."""
+
+    parameters: int
+    neurons: int
+    source_parameters: int
+    density: float
+
+
+@dataclass
+class TicketReport:
+    """What :meth:`Ticket.report` measured.
+
+    layers : list of LayerStats (per source layer); max_errors / eps : per target layer, the
+    largest per-parameter error and its budget; failed : target parameters (layer, row, col)
+    that missed the tolerance; sup_error : largest |f_target - f_ticket| over ``samples``
+    uniform inputs of [-1, 1]^d; error_bound : Lemma 2.8 bound (valid when nothing failed).
+    """
+
+    method: str
+    layers: list
+    target_parameters: int
+    max_errors: list
+    eps: list
+    failed: list
+    sup_error: float
+    samples: int
+    error_bound: float
+    seconds: float
+
+    @property
+    def parameters(self) -> int:
+        return sum(layer.parameters for layer in self.layers)
+
+    @property
+    def density(self) -> float:
+        return self.parameters / max(1, sum(layer.source_parameters for layer in self.layers))
+
+    def __str__(self) -> str:
+        lines = [f"{self.method} ticket: {self.parameters} parameters (target {self.target_parameters}), "
+                 f"density {self.density:.4g}, built in {self.seconds:.2f} s",
+                 "layer  parameters  neurons  density"]
+        for s, layer in enumerate(self.layers):
+            lines.append(f"{s:5d}  {layer.parameters:10d}  {layer.neurons:7d}  {layer.density:.4g}")
+        for t, (e, b) in enumerate(zip(self.max_errors, self.eps)):
+            lines.append(f"target layer {t}: largest parameter error {e:.3g} (eps {b:.3g})")
+        lines.append(f"parameters missing eps: {len(self.failed)}" +
+                     (f", e.g. {self.failed[:5]}" if self.failed else ""))
+        lines.append(f"end-to-end sup error over {self.samples} inputs: {self.sup_error:.3g} "
+                     f"(bound {self.error_bound:.3g})")
+        return "\n".join(lines)
+
+
+@dataclass
+class Ticket:
+    """A pruned source network that approximates a target.
+
+    Attributes
+    ----------
+    target : TargetNetwork
+    masks : list of bool arrays (out, in), one per source layer (PyTorch layout)
+    bias_masks : list of bool arrays (out,) or None (layers without bias)
+    source_masks : list of bool arrays (out, in) or None
+        The ER masks (None entries or None for a dense source); ``masks`` lie inside them.
+    scales : list of float
+        Ticket weight = scale * source weight (construction factor times unit scale).
+    source : GeneratedSource or list of (weight float32, bias or None)
+        The seed and shapes that regenerate the source, or the user's arrays.
+    metadata : dict
+        The construction's settings and statistics (JSON-serialisable).
+    errors : list of float64 arrays (n_t, n_{t-1} + 1)
+        Largest subset-sum error per target parameter (last column: bias).
+    """
+
+    target: TargetNetwork
+    masks: list
+    bias_masks: list
+    source_masks: list | None
+    scales: list
+    source: object
+    metadata: dict
+    errors: list
+    _weights_cache: list | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def weights(self) -> list:
+        """Source layers [(weight (out, in) float32, bias (out,) or None)] (regenerated from the
+        seed for a generated source)."""
+        if self._weights_cache is None:
+            if isinstance(self.source, GeneratedSource):
+                self._weights_cache = [self.source.layer(s) for s in range(len(self.masks))]
+            else:
+                self._weights_cache = list(self.source)
+        return self._weights_cache
+
+    @property
+    def failed(self) -> list:
+        """Target parameters (layer, row, col) whose problems missed the tolerance."""
+        return [tuple(f) for f in self.metadata["failed"]]
+
+    def _activations(self):
+        acts = [self.target.activation] * (len(self.masks) - 1) + [self.target.output_activation]
+        return acts
+
+    def _effective_layers(self):
+        """[(matrix (out, in), bias (out,) float64)]; sparse CSR when scipy is installed."""
+        try:
+            from scipy import sparse
+        except ImportError:
+            sparse = None
+        layers = []
+        for (w, b), m, bm, scale in zip(self.weights, self.masks, self.bias_masks, self.scales):
+            rows, cols = np.nonzero(m)
+            vals = scale * w[rows, cols].astype(np.float64)
+            if sparse is not None:
+                mat = sparse.csr_matrix((vals, (rows, cols)), shape=m.shape)
+            else:
+                mat = np.zeros(m.shape)
+                mat[rows, cols] = vals
+            bias = np.zeros(m.shape[0]) if b is None else np.where(bm, scale * b.astype(np.float64), 0.0)
+            layers.append((mat, bias))
+        return layers
+
+    def forward(self, x) -> np.ndarray:
+        """Ticket outputs (B, n_L) float64 for inputs x (B, n_0), with numpy (and scipy when present).
+
+        >>> import numpy as np
+        >>> t = construct_ticket([(np.array([[0.5]]), np.array([0.25]))], rho=12)
+        >>> abs(t.forward(np.array([[1.0]]))[0, 0] - 0.75) < 0.03
+        True
+        """
+        x = _check_inputs(x, self.target.widths[0])
+        layers = self._effective_layers()
+        return self._forward(x, layers)
+
+    def _forward(self, x, layers):
+        h = x
+        for (mat, bias), act in zip(layers, self._activations()):
+            h = np.asarray((mat @ h.T).T) + bias
+            if act is not None:
+                h = act(h)
+        return h
+
+    def verify(self, x) -> float:
+        """Largest ``|f_target(x) - f_ticket(x)|`` over the inputs x (B, n_0).
+
+        >>> import numpy as np
+        >>> t = construct_ticket([(np.array([[0.5, -0.3]]), np.array([0.1]))])
+        >>> t.verify(np.random.default_rng(0).uniform(-1, 1, (100, 2))) <= 3 * 0.01
+        True
+        """
+        x = _check_inputs(x, self.target.widths[0])
+        out = np.zeros(0)
+        layers = self._effective_layers()
+        worst = 0.0
+        for lo in range(0, x.shape[0], 2048):
+            xb = x[lo:lo + 2048]
+            out = np.abs(self._forward(xb, layers) - self.target.forward(xb))
+            worst = max(worst, float(out.max(initial=0.0)))
+        return worst
+
+    def error_bound(self) -> float:
+        """Lemma 2.8 bound on ``sup ||f_target - f_ticket||_1`` over [-1, 1]^d, valid when no
+        parameter failed (001_d33223a708772bec.txt)."""
+        return self.target.error_bound(self.metadata["eps"])
+
+    def report(self, *, samples: int = 10_000, seed: int = 0) -> TicketReport:
+        """Parameters and neurons per source layer, density, per-layer largest errors, and the
+        end-to-end sup error over ``samples`` uniform random inputs of [-1, 1]^d.
+
+        >>> import numpy as np
+        >>> t = construct_ticket([(np.array([[0.5, -0.3]]), np.array([0.1]))])
+        >>> r = t.report(samples=100)
+        >>> r.layers[-1].neurons, r.failed
+        (1, [])
+        """
+        samples = _positive_int("samples", samples)
+        layers = []
+        n_layers = len(self.masks)
+        for s, (m, bm) in enumerate(zip(self.masks, self.bias_masks)):
+            params = int(m.sum()) + (0 if bm is None else int(bm.sum()))
+            size = m.size + (0 if bm is None else bm.size)
+            if s + 1 < n_layers:
+                neurons = int(self.masks[s + 1].any(axis=0).sum())
+            else:
+                neurons = self.target.widths[-1]
+            layers.append(LayerStats(params, neurons, size, params / size))
+        x = np.random.default_rng(seed).uniform(-1.0, 1.0, size=(samples, self.target.widths[0]))
+        return TicketReport(
+            method=self.metadata["method"], layers=layers, target_parameters=self.target.num_parameters,
+            max_errors=[float(e.max(initial=0.0)) for e in self.errors], eps=list(self.metadata["eps"]),
+            failed=self.failed, sup_error=self.verify(x), samples=samples, error_bound=self.error_bound(),
+            seconds=float(self.metadata["seconds"]),
+        )
+
+    def to_module(self, *, baked: bool = False):
+        """A torch ``nn.Sequential`` of the source's Linear layers with the target's activations.
+
+        ``baked=False``: each Linear carries ``weight_orig`` and ``weight_mask`` (and
+        ``bias_orig``/``bias_mask``) exactly as ``torch.nn.utils.prune`` leaves them, so
+        ``prune.remove`` works; ``baked=True``: plain Linear layers with the masks applied.
+        Weights are float32 and include the scale factors.
+
+        >>> import numpy as np, torch
+        >>> t = construct_ticket([(np.array([[0.5, -0.3]]), np.array([0.1]))])
+        >>> m = t.to_module()
+        >>> hasattr(m[0], "weight_mask"), tuple(m(torch.zeros(1, 2)).shape)
+        (True, (1, 1))
+        """
+        import torch
+        from torch import nn
+        from torch.nn.utils import prune
+
+        modules = []
+        for (w, b), m, bm, scale, act in zip(self.weights, self.masks, self.bias_masks, self.scales,
+                                              self._activations()):
+            lin = nn.Linear(w.shape[1], w.shape[0], bias=b is not None)
+            with torch.no_grad():
+                weight = torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)) * float(scale)
+                mask = torch.from_numpy(np.ascontiguousarray(m))
+                lin.weight.copy_(weight * mask if baked else weight)
+                if b is not None:
+                    bias = torch.from_numpy(np.ascontiguousarray(b, dtype=np.float32)) * float(scale)
+                    bmask = torch.from_numpy(np.ascontiguousarray(bm))
+                    lin.bias.copy_(bias * bmask if baked else bias)
+            if not baked:
+                prune.custom_from_mask(lin, "weight", mask)
+                if b is not None:
+                    prune.custom_from_mask(lin, "bias", bmask)
+            modules.append(lin)
+            if act is not None:
+                modules.append(act.to_torch())
+        return nn.Sequential(*modules)
+
+    def save(self, path) -> None:
+        """Write the ticket to ``path`` (safetensors; masks packed one bit per source weight).
+
+        >>> import numpy as np, tempfile, os
+        >>> t = construct_ticket([(np.array([[0.5, -0.3]]), np.array([0.1]))])
+        >>> path = os.path.join(tempfile.mkdtemp(), "t.safetensors")
+        >>> t.save(path)
+        >>> u = Ticket.load(path)
+        >>> all((a == b).all() for a, b in zip(t.masks, u.masks)), u.scales == t.scales
+        (True, True)
+        """
+        from safetensors.numpy import save_file
+
+        tensors = {}
+        for s, m in enumerate(self.masks):
+            tensors[f"mask.{s}"] = np.packbits(m.ravel())
+            if self.bias_masks[s] is not None:
+                tensors[f"bias_mask.{s}"] = np.packbits(self.bias_masks[s])
+            if self.source_masks is not None and self.source_masks[s] is not None:
+                tensors[f"source_mask.{s}"] = np.packbits(self.source_masks[s].ravel())
+        for t, (w, b) in enumerate(zip(self.target.weights, self.target.biases)):
+            tensors[f"target.weight.{t}"] = np.ascontiguousarray(w)
+            tensors[f"target.bias.{t}"] = np.ascontiguousarray(b)
+            tensors[f"errors.{t}"] = np.ascontiguousarray(self.errors[t])
+        if not isinstance(self.source, GeneratedSource):
+            for s, (w, b) in enumerate(self.source):
+                tensors[f"source.weight.{s}"] = np.ascontiguousarray(w)
+                if b is not None:
+                    tensors[f"source.bias.{s}"] = np.ascontiguousarray(b)
+        header = {
+            "format": _FORMAT,
+            "shapes": [list(m.shape) for m in self.masks],
+            "bias": [bm is not None for bm in self.bias_masks],
+            "source_masks": None if self.source_masks is None else [m is not None for m in self.source_masks],
+            "scales": [float(s) for s in self.scales],
+            "target": self.target.to_json(),
+            "source": self.source.to_json() if isinstance(self.source, GeneratedSource) else "user",
+            "metadata": self.metadata,
+        }
+        save_file(tensors, str(path), metadata={"subsetsum": json.dumps(header)})
+
+    @classmethod
+    def load(cls, path) -> "Ticket":
+        """Read a ticket written by :meth:`save`."""
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="numpy") as f:
+            meta = f.metadata() or {}
+            if "subsetsum" not in meta:
+                raise ValueError(f"path: {path} is not a ticket written by Ticket.save")
+            header = json.loads(meta["subsetsum"])
+            if header.get("format") != _FORMAT:
+                raise ValueError(f"path: unsupported ticket format {header.get('format')!r}")
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+
+        def unpack(name, shape):
+            count = int(np.prod(shape))
+            return np.unpackbits(tensors[name], count=count).astype(bool).reshape(shape)
+
+        shapes = [tuple(s) for s in header["shapes"]]
+        masks = [unpack(f"mask.{s}", shape) for s, shape in enumerate(shapes)]
+        bias_masks = [unpack(f"bias_mask.{s}", (shape[0],)) if has else None
+                      for s, (shape, has) in enumerate(zip(shapes, header["bias"]))]
+        source_masks = None
+        if header["source_masks"] is not None:
+            source_masks = [unpack(f"source_mask.{s}", shape) if has else None
+                            for s, (shape, has) in enumerate(zip(shapes, header["source_masks"]))]
+        depth = sum(1 for k in tensors if k.startswith("target.weight."))
+        tj = header["target"]
+        act = get_activation(tj["activation"]["name"], negative_slope=tj["activation"]["negative_slope"] or 0.01)
+        out_act = None
+        if tj["output_activation"] is not None:
+            oa = tj["output_activation"]
+            out_act = get_activation(oa["name"], negative_slope=oa["negative_slope"] or 0.01)
+        target = TargetNetwork([tensors[f"target.weight.{t}"] for t in range(depth)],
+                               [tensors[f"target.bias.{t}"] for t in range(depth)], act, out_act)
+        if header["source"] == "user":
+            source = [(tensors[f"source.weight.{s}"], tensors.get(f"source.bias.{s}")) for s in range(len(shapes))]
+        else:
+            sj = header["source"]
+            source = GeneratedSource(sj["seed"], [tuple(s) for s in sj["shapes"]], sj["inits"], sj["biases"])
+        errors = [tensors[f"errors.{t}"] for t in range(depth)]
+        return cls(target, masks, bias_masks, source_masks, header["scales"], source, header["metadata"], errors)
+
+
+def _check_inputs(x, n_in) -> np.ndarray:
+    if type(x).__module__.split(".")[0] == "torch":
+        x = x.detach().cpu().numpy()
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != n_in:
+        raise ValueError(f"x: expected shape (B, {n_in}), got {x.shape}")
+    return x
