@@ -1,4 +1,4 @@
-"""The numba reference (subsetsum._reference) against the itertools brute force, and known answers."""
+"""subsetsum._reference (the numba oracle) against the itertools brute force; known answers."""
 
 from __future__ import annotations
 

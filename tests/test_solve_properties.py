@@ -1,4 +1,4 @@
-"""Properties every solve() result has, on hypothesis-generated batches including adversarial values."""
+"""Properties every solve() result has, on hypothesis-generated batches (adversarial ones too)."""
 
 from __future__ import annotations
 

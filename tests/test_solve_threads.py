@@ -32,7 +32,7 @@ PACKAGE_ROOT = str(Path(subsetsum.__file__).resolve().parent.parent)
 
 
 def case_problems(index: int, dtype=np.float32):
-    mode, options, n, batch = CASES[index]
+    _, _, n, batch = CASES[index]
     rng = np.random.default_rng([index, np.dtype(dtype).itemsize])
     return random_problems(rng, batch, n, dtype, masked=index % 2 == 1)
 

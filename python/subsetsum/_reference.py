@@ -191,6 +191,7 @@ def _solve_kernel(
     out_subsets, has_subsets, out_indices, has_indices,
     out_sums, out_errors, out_sizes, out_found,
 ):
+    """Solves every problem of the chunk; one prange iteration (thread task) per problem."""
     batch, n = bases.shape
     for b in prange(batch):
         values = np.empty(n, dtype=np.float64)
