@@ -310,18 +310,20 @@ def wilson_interval(successes, trials, confidence: float = 0.95):
 # sampling and estimation
 
 
-def sample_problems(scenario: Scenario, num_problems: int, rng: np.random.Generator):
-    """Random problems of a grid point, drawn from ``rng``.
+def sample_problems(scenario: Scenario, num_problems: int, rng):
+    """Random problems of a grid point.
 
-    Draws, in this order, the targets, the bases and (when ``density < 1``) the mask, so a
-    seed fixes the problems.
+    Targets, bases and mask each come from their own stream, and every stream is drawn in row
+    order, so drawing B problems at once or in chunks gives the same problems.
 
     Parameters
     ----------
     scenario : Scenario
     num_problems : int >= 0
         B.
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, or a sequence of three Generators
+        One generator serves all three streams (targets, then bases, then mask); three serve
+        the targets, the bases and the mask respectively (what :func:`estimate` passes).
 
     Returns
     -------
@@ -337,22 +339,29 @@ def sample_problems(scenario: Scenario, num_problems: int, rng: np.random.Genera
         raise TypeError(f"scenario: expected a Scenario, got {type(scenario).__name__}")
     if isinstance(num_problems, bool) or not isinstance(num_problems, (int, np.integer)) or num_problems < 0:
         raise ValueError(f"num_problems: expected an int >= 0, got {num_problems!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
+    if isinstance(rng, np.random.Generator):
+        target_rng = base_rng = mask_rng = rng
+    elif (isinstance(rng, (tuple, list)) and len(rng) == 3
+          and all(isinstance(g, np.random.Generator) for g in rng)):
+        target_rng, base_rng, mask_rng = rng
+    else:
+        raise TypeError(f"rng: expected a numpy.random.Generator or three of them, got {rng!r}")
     shape = (int(num_problems), scenario.n)
     r = scenario.target_range
-    targets = rng.uniform(-r, r, size=shape[0])
+    targets = target_rng.uniform(-r, r, size=shape[0])
     if scenario.base == "uniform":
-        bases = rng.uniform(-1.0, 1.0, size=shape)
+        bases = base_rng.uniform(-1.0, 1.0, size=shape)
     elif scenario.base == "normal":
-        bases = rng.standard_normal(size=shape)
+        bases = base_rng.standard_normal(size=shape)
     elif scenario.base == "product":
-        bases = rng.uniform(-1.0, 1.0, size=shape) * rng.uniform(-1.0, 1.0, size=shape)
+        # Both factors of an element are drawn next to each other: row order is kept.
+        factors = base_rng.uniform(-1.0, 1.0, size=shape + (2,))
+        bases = factors[..., 0] * factors[..., 1]
     else:
-        bases = np.asarray(scenario.base(rng, shape), dtype=np.float64)
+        bases = np.asarray(scenario.base(base_rng, shape), dtype=np.float64)
         if bases.shape != shape:
             raise ValueError(f"base: the callable returned shape {bases.shape}, expected {shape}")
-    mask = rng.random(size=shape) < scenario.density if scenario.density < 1.0 else None
+    mask = mask_rng.random(size=shape) < scenario.density if scenario.density < 1.0 else None
     return targets, bases, mask
 
 
@@ -369,14 +378,15 @@ def _resolve_device(device: str) -> str:
     return device
 
 
-def _generator(seed: SeedLike) -> np.random.Generator:
+def _streams(seed: SeedLike) -> list[np.random.Generator]:
+    """Three independent generators (targets, bases, mask) derived from ``seed``."""
     if isinstance(seed, np.random.Generator):
-        return seed
+        return seed.spawn(3)
     if isinstance(seed, np.random.SeedSequence):
-        return np.random.default_rng(seed)
+        return [np.random.default_rng(child) for child in seed.spawn(3)]
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise TypeError(f"seed: expected an int >= 0, a SeedSequence or a Generator, got {seed!r}")
-    return np.random.default_rng(int(seed))
+    return [np.random.default_rng(child) for child in np.random.SeedSequence(int(seed)).spawn(3)]
 
 
 def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device: str = "cpu",
@@ -390,7 +400,8 @@ def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device
     num_samples : int >= 1
         Random problems to draw and solve.
     seed : int, numpy.random.SeedSequence or numpy.random.Generator
-        Where the problems come from (a Generator is used as is and advanced).
+        Where the problems come from: three independent streams (targets, bases, mask) are
+        spawned from it, so the problems do not depend on how they are chunked.
     device : {"cpu", "cuda", "auto"}
         Where to solve. The problems are drawn on the host either way, so the estimate does not
         depend on the device.
@@ -423,7 +434,7 @@ def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device
     if level >= 1.0:
         raise ValueError(f"confidence: expected a level in (0, 1), got {level}")
     backend = "cuda" if _resolve_device(device) == "cuda" else "cpu"
-    rng = _generator(seed)
+    streams = _streams(seed)
 
     n = scenario.n
     step = max(1, CHUNK_ELEMENTS // n)
@@ -436,7 +447,7 @@ def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device
     algorithm = ""
     for lo in range(0, num_samples, step):
         count = min(step, num_samples - lo)
-        targets, bases, mask = sample_problems(scenario, count, rng)
+        targets, bases, mask = sample_problems(scenario, count, streams)
         forward = None if progress is None else _chunk_progress(progress)
         result = solve(targets, bases, eps=scenario.eps, mode=scenario.mode, k=scenario.k,
                        max_size=scenario.max_size, mask=mask, backend=backend,
@@ -493,7 +504,7 @@ def sweep(scenarios: Sequence[Scenario], num_samples: int, *, seed: int = 0, dev
 
     >>> grid = [Scenario(n=n, eps=0.05) for n in (1, 2, 3)]
     >>> [e.successes for e in sweep(grid, 2000, seed=0)]
-    [170, 298, 585]
+    [230, 349, 575]
     """
     scenarios = list(scenarios)
     for i, s in enumerate(scenarios):
@@ -649,17 +660,22 @@ def fit_rfss_constant(required, k, eps: float):
     return fit_proportional(np.where(ok, n_arr, np.nan), shape)
 
 
-def fit_failure_decay(ns, successes, trials, eps: float):
+def fit_failure_decay(ns, successes, trials, eps: float, *, max_failure: float = 0.5):
     """Fit Lueker's ``P(failure) ~ a exp(-b n) / eps`` (:func:`subsetsum.theory.lueker_failure_bound`).
 
     Weighted least squares of ``log(failure rate)`` on n over the points with at least one
-    failure and one success (weights: the inverse binomial variance of the log rate).
+    success and failure rate in (0, max_failure] -- the tail the bound describes (weights: the
+    inverse binomial variance of the log rate). Measured failure rates fall faster than
+    exponentially (the expected number of solutions grows like 2^n), so b is the effective rate
+    over the measured range, not a constant of the distribution alone.
 
     Parameters
     ----------
     ns : array (G,)
     successes, trials : int arrays (G,)
     eps : float in (0, 1)
+    max_failure : float in (0, 1]
+        Points with a larger failure rate are left out.
 
     Returns
     -------
@@ -675,10 +691,13 @@ def fit_failure_decay(ns, successes, trials, eps: float):
     if not (x.shape == s.shape == t.shape) or x.ndim != 1:
         raise ValueError("ns, successes and trials: expected 1-d arrays of one length")
     e = _real("eps", eps, lo=0.0)
+    top = _real("max_failure", max_failure, lo=0.0)
+    if top > 1.0:
+        raise ValueError(f"max_failure: expected a rate in (0, 1], got {top}")
     failures = t - s
-    ok = (failures > 0) & (s > 0)
+    ok = (failures > 0) & (s > 0) & (failures <= top * t)
     if np.count_nonzero(ok) < 2:
-        raise ValueError("successes: need at least two points with both failures and successes to fit")
+        raise ValueError("successes: need at least two points with failure rates in (0, max_failure] to fit")
     rate = failures[ok] / t[ok]
     weight = failures[ok] / (1.0 - rate)  # 1 / Var(log q_hat) = t q / (1 - q) (delta method)
     design = np.stack([np.ones(rate.size), -x[ok]], axis=1)

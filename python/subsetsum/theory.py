@@ -879,7 +879,7 @@ def sparse_ticket_size(target_widths: Sequence[int], density: float, eps: float,
     target_widths : sequence of L+1 ints
         ``[d_0, ..., d_L]``.
     density : float in (0, 1)
-        ``gamma``, the ticket density wanted; ``gamma' = gamma / rho`` must be < 1.
+        ``gamma``, the ticket density wanted.
     eps : float in (0, 1)
     constant : float > 0
         ``c_amp`` (default 1: the shape).
@@ -900,9 +900,7 @@ def sparse_ticket_size(target_widths: Sequence[int], density: float, eps: float,
     c = _positive("constant", constant)
     depth = len(widths) - 1
     rho = max(max(widths[i] / widths[i + 1], widths[i + 1] / widths[i]) for i in range(depth))
-    gamma_prime = gam / rho
-    if gamma_prime >= 1.0:
-        raise ValueError(f"density: gamma / rho must be < 1 (rho = {rho:g}), got gamma = {gam}")
+    gamma_prime = gam / rho  # rho >= 1, so gamma' < 1 too
     scale = c / float(binary_entropy(gamma_prime))
     blocks = np.empty(depth)
     for i in range(depth):

@@ -1,0 +1,216 @@
+"""subsetsum.stats: Monte-Carlo estimates against exact probabilities on small cases."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from subsetsum import stats, theory
+from subsetsum.stats import Scenario
+
+
+def _inside(value, estimate, slack=0.0):
+    return estimate.lower - slack <= value <= estimate.upper + slack
+
+
+def test_wilson_interval_by_hand():
+    # s = 8 of t = 10 at 95%: center (0.8 + z^2/20) / (1 + z^2/10), z = 1.959964
+    z = 1.959963984540054
+    center = (0.8 + z * z / 20) / (1 + z * z / 10)
+    half = z / (1 + z * z / 10) * math.sqrt(0.8 * 0.2 / 10 + z * z / 400)
+    lo, hi = stats.wilson_interval(8, 10)
+    assert lo == pytest.approx(center - half)
+    assert hi == pytest.approx(center + half)
+    assert stats.wilson_interval(0, 0) == (0.0, 1.0)
+    lo, hi = stats.wilson_interval(np.array([0, 10]), np.array([10, 10]))
+    assert lo[0] == 0.0 and hi[1] == 1.0
+
+
+@pytest.mark.parametrize("eps", [0.05, 0.2])
+def test_n1_uniform_matches_closed_form(eps):
+    # One uniform element x and target z: success iff |z| <= eps or |x - z| <= eps.
+    # P = eps + (eps - eps^2/4) - eps^2 = 2 eps - 5 eps^2 / 4 (for eps <= 1/2).
+    exact = 2 * eps - 1.25 * eps ** 2
+    est = stats.estimate(Scenario(n=1, eps=eps, mode="best"), 40_000, seed=3, confidence=0.999)
+    assert _inside(exact, est)
+
+
+def test_n2_uniform_matches_brute_force_integration():
+    # P(some subset of {x1, x2} within eps of z) by midpoint integration over (x1, x2, z).
+    eps, grid = 0.1, 120
+    u = (np.arange(grid) + 0.5) / grid * 2 - 1
+    x1, x2, z = np.meshgrid(u, u, u, indexing="ij")
+    hit = ((np.abs(z) <= eps) | (np.abs(x1 - z) <= eps) | (np.abs(x2 - z) <= eps)
+           | (np.abs(x1 + x2 - z) <= eps))
+    exact = hit.mean()
+    est = stats.estimate(Scenario(n=2, eps=eps, mode="best"), 40_000, seed=4, confidence=0.999)
+    assert _inside(exact, est, slack=0.005)  # slack: the integration grid's error
+
+
+def test_fixed_size_k1_matches_closed_form():
+    # Exactly one of n uniform elements within eps of a uniform target: 1 - (1 - q)^n with
+    # q = P(|x - z| <= eps) = eps - eps^2 / 4 only approximately (the n events share z), so
+    # integrate over z: P = E_z[1 - (1 - P(|x - z| <= eps | z))^n].
+    n, eps = 6, 0.05
+    z = (np.arange(20_000) + 0.5) / 20_000 * 2 - 1
+    p_given_z = (np.minimum(z + eps, 1) - np.maximum(z - eps, -1)) / 2
+    exact = float(np.mean(1 - (1 - p_given_z) ** n))
+    est = stats.estimate(Scenario(n=n, eps=eps, mode="fixed_size", k=1), 40_000, seed=5, confidence=0.999)
+    assert _inside(exact, est)
+
+
+def _grid_base(values):
+    def draw(rng, shape):
+        return rng.choice(values, size=shape)
+
+    draw.__name__ = "grid"
+    return draw
+
+
+def test_tiny_grid_matches_enumeration():
+    # Bases on a 5-point grid, n = 3; targets are continuous, so enumerate the 125 base
+    # triples and integrate each triple's hit set over z exactly (a union of intervals).
+    values = np.array([-0.9, -0.35, 0.1, 0.45, 0.8])
+    n, eps = 3, 0.07
+    total = 0.0
+    for triple in itertools.product(values, repeat=n):
+        sums = sorted({sum(s) for r in range(n + 1) for s in itertools.combinations(triple, r)})
+        covered, right = 0.0, -1.0
+        for c in sums:  # union of [c - eps, c + eps] intersected with [-1, 1]
+            lo, hi = max(c - eps, -1.0, right), min(c + eps, 1.0)
+            covered += max(0.0, hi - lo)
+            right = max(right, hi)
+        total += covered / 2.0
+    exact = total / len(values) ** n
+    est = stats.estimate(Scenario(n=n, eps=eps, mode="best", base=_grid_base(values)), 40_000,
+                         seed=6, confidence=0.999)
+    assert _inside(exact, est)
+    assert stats.estimates_to_rows([est])[0]["base"] == "grid"
+
+
+def test_er_mask_matches_mixture_over_survivors():
+    # ER(p) with n = 2: K ~ Bin(2, p) survivors; P = sum_K P(K) P_K with P_0 = eps,
+    # P_1 = 2 eps - 5 eps^2 / 4 and P_2 estimated without the mask.
+    eps, p = 0.1, 0.5
+    p2 = stats.estimate(Scenario(n=2, eps=eps, mode="best"), 40_000, seed=7).probability
+    exact = (1 - p) ** 2 * eps + 2 * p * (1 - p) * (2 * eps - 1.25 * eps ** 2) + p * p * p2
+    est = stats.estimate(Scenario(n=2, eps=eps, mode="best", density=p), 40_000, seed=8, confidence=0.999)
+    assert _inside(exact, est, slack=0.01)
+
+
+def test_min_size_and_best_agree_on_success():
+    a = stats.estimate(Scenario(n=6, eps=0.02, mode="best"), 5000, seed=9)
+    b = stats.estimate(Scenario(n=6, eps=0.02, mode="min_size"), 5000, seed=9)
+    assert a.successes == b.successes
+    assert b.mean_size <= a.mean_size
+
+
+def test_histograms_account_for_every_sample():
+    est = stats.estimate(Scenario(n=8, eps=0.01, base="product"), 3000, seed=10, keep_samples=True)
+    assert est.error_counts.sum() == est.trials == est.size_counts.sum()
+    assert np.bincount(est.sizes, minlength=9).tolist() == est.size_counts.tolist()
+    median = float(np.median(est.errors))
+    assert est.error_quantile(0.5) == pytest.approx(median, rel=0.05)
+    assert est.mean_error == pytest.approx(float(est.errors.mean()))
+    assert est.successes == int(np.count_nonzero(est.errors <= 0.01))
+
+
+def test_seeds_reproduce_and_grid_points_are_independent():
+    grid = [Scenario(n=4, eps=0.05), Scenario(n=4, eps=0.05)]
+    first = stats.sweep(grid, 2000, seed=11)
+    again = stats.sweep(grid, 2000, seed=11)
+    assert [e.successes for e in first] == [e.successes for e in again]
+    assert first[0].error_counts.tolist() != first[1].error_counts.tolist()
+
+
+@pytest.mark.parametrize("base", ["uniform", "product"])
+def test_chunking_does_not_change_the_answer(monkeypatch, base):
+    scenario = Scenario(n=5, eps=0.05, base=base, density=0.8)
+    whole = stats.estimate(scenario, 1000, seed=12)
+    monkeypatch.setattr(stats, "CHUNK_ELEMENTS", 5 * 64)  # 64 problems per solve call
+    chunked = stats.estimate(scenario, 1000, seed=12)
+    # targets, bases and mask come from separate streams drawn in row order
+    assert chunked.successes == whole.successes
+    assert chunked.error_counts.tolist() == whole.error_counts.tolist()
+
+
+def test_progress_callback_counts_every_problem():
+    seen = []
+    stats.sweep([Scenario(n=3, eps=0.1)] * 3, 500, progress=seen.append)
+    assert sum(seen) == 1500
+
+
+def test_estimate_follows_the_first_moment_heuristic_where_solutions_are_rare():
+    # With E[#solutions] small, P(success) ~ E[#solutions] (union bound is nearly tight).
+    n, eps = 3, 0.002
+    expected = theory.expected_solution_count(n, eps)
+    est = stats.estimate(Scenario(n=n, eps=eps, mode="best"), 50_000, seed=13, confidence=0.999)
+    assert est.lower <= expected * 1.02 and est.upper >= expected * 0.9
+
+
+def test_crossing_and_fits():
+    assert stats.crossing_n([1, 2, 3], [0.95, 0.99, 1.0], 0.9) == 1.0
+    assert math.isnan(stats.crossing_n([1, 2], [0.1, 0.2], 0.9))
+    c, res = stats.fit_proportional([3.0, 6.0, np.nan], [1.0, 2.0, 3.0])
+    assert c == pytest.approx(3.0) and np.isnan(res[2])
+    ks = np.array([2, 4, 8])
+    ns = np.array([theory.rfss_min_n(int(k), 0.01, constant=1.7) for k in ks], dtype=float)
+    c, _ = stats.fit_rfss_constant(ns, ks, 0.01)
+    assert 1.6 < c < 2.2  # rounding n up makes the fitted constant a bit larger
+    n = np.arange(2, 12)
+    fail = 0.3 * np.exp(-0.4 * n) / 0.05
+    a, b = stats.fit_failure_decay(n, np.round(1e6 * (1 - fail)).astype(int), [10 ** 6] * n.size, 0.05)
+    assert b == pytest.approx(0.4, rel=0.01) and a == pytest.approx(0.3, rel=0.05)
+
+
+def test_write_csv_roundtrip(tmp_path):
+    rows = stats.estimates_to_rows(stats.sweep([Scenario(n=2, eps=0.1, density=0.5)], 200))
+    path = stats.write_csv(tmp_path / "e.csv", rows, stats.CSV_COLUMNS)
+    lines = path.read_text().splitlines()
+    assert lines[0].split(",") == list(stats.CSV_COLUMNS)
+    assert len(lines) == 2
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(n=0, eps=0.1), ValueError, "n"),
+    (dict(n=3.0, eps=0.1), TypeError, "n"),
+    (dict(n=3, eps=0.0), ValueError, "eps"),
+    (dict(n=3, eps=0.1, mode="exact"), ValueError, "mode"),
+    (dict(n=3, eps=0.1, mode="fixed_size"), ValueError, "k"),
+    (dict(n=3, eps=0.1, mode="fixed_size", k=4), ValueError, "k"),
+    (dict(n=3, eps=0.1, k=1), ValueError, "k"),
+    (dict(n=3, eps=0.1, mode="best", max_size=2), ValueError, "max_size"),
+    (dict(n=3, eps=0.1, base="cauchy"), ValueError, "base"),
+    (dict(n=3, eps=0.1, base=3), TypeError, "base"),
+    (dict(n=3, eps=0.1, density=1.5), ValueError, "density"),
+    (dict(n=3, eps=0.1, density=0.0), ValueError, "density"),
+    (dict(n=3, eps=0.1, target_range=-1.0), ValueError, "target_range"),
+])
+def test_scenario_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        Scenario(**kwargs)
+
+
+def test_estimate_rejects_bad_arguments():
+    s = Scenario(n=3, eps=0.1)
+    with pytest.raises(ValueError, match="num_samples"):
+        stats.estimate(s, 0)
+    with pytest.raises(TypeError, match="seed"):
+        stats.estimate(s, 10, seed="zero")
+    with pytest.raises(ValueError, match="device"):
+        stats.estimate(s, 10, device="tpu")
+    with pytest.raises(ValueError, match="confidence"):
+        stats.estimate(s, 10, confidence=1.0)
+    with pytest.raises(TypeError, match="scenario"):
+        stats.estimate({"n": 3}, 10)
+    with pytest.raises(ValueError, match="base"):
+        stats.estimate(Scenario(n=3, eps=0.1, base=lambda rng, shape: np.zeros(3)), 10)
+    with pytest.raises(ValueError, match="successes"):
+        stats.wilson_interval(5, 4)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    assert doctest.testmod(stats, raise_on_error=False).failed == 0
