@@ -393,6 +393,10 @@ def _write_plots(out: Path, results: dict, fits: dict) -> list[Path]:
     ax_k.set(title="RFSS required n (eps=0.01)", xlabel="k / n (ticket density)", ylabel="n",
              xscale="log", yscale="log")
     ax_k.grid(alpha=0.3, which="both")
+    from matplotlib.ticker import NullFormatter
+
+    for axis in (ax_k.xaxis, ax_k.yaxis):  # minor labels on a log axis overlap
+        axis.set_minor_formatter(NullFormatter())
     ax_k.legend(fontsize=7)
     written.append(_save(fig, out / "width_factor_and_rfss.png"))
 
