@@ -208,3 +208,52 @@ def test_large_fixed_size_auto_gives_valid_hits():
     assert (chosen[found].sum(axis=1) == k).all()
     assert not (chosen & ~mask).any()
     assert (as_numpy(result.errors)[found] <= 0.01).all()
+
+
+def exact_algorithms_with_wide(mode: str) -> list:
+    """(algorithm, n) pairs: every exact algorithm of the mode, plus n > 64 for fixed_size."""
+    pairs = [(name, 4) for name in ["auto"] + EXACT_ALGORITHMS[mode]]
+    if mode == "fixed_size":
+        pairs.append(("exact_combinations", 70))
+    return pairs
+
+
+# Errors that round to the same float64: a tiny element changes the sum but not |z - s|, so the
+# contract's tie rules decide (fewer elements, then the smaller bit pattern), not the exact sums.
+ROUNDED_TIES = [
+    ("best", {}, {0: 0.0, 1: 1e-20}, 1.0),
+    ("best", {}, {0: 1e-20, 1: 0.0}, -1.0),
+    ("best", {}, {0: 0.5, 1: -1e-20}, 0.25),
+    ("min_size", {}, {0: 0.0, 1: 1e-20}, 1.0),
+    ("min_size", {"max_size": 1}, {0: 0.5, 1: 0.5 + 2.0**-23, 2: 1e-20}, 2.0),
+    ("fixed_size", {"k": 1}, {0: 0.0, 1: 1e-20}, 1.0),
+    ("fixed_size", {"k": 1}, {0: 1e-20, 1: 0.0}, 1.0),
+    ("fixed_size", {"k": 2}, {0: 0.5, 1: 0.0, 2: -1e-20, 3: 0.5}, 4.0),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "mode, options, elements, target, algorithm, n",
+    [case + pair for case in ROUNDED_TIES for pair in exact_algorithms_with_wide(case[0])],
+    ids=[f"{case[0]}{number}-{name}-n{n}" for number, case in enumerate(ROUNDED_TIES)
+         for name, n in exact_algorithms_with_wide(case[0])],
+)
+def test_rounded_error_ties_follow_the_contract(mode, options, elements, target, algorithm, n,
+                                                dtype):
+    # Elements sit at the given indices (spread over the row when n > 64); the rest are masked.
+    positions = {i: i * (n - 1) // 3 for i in elements} if n > 64 else {i: i for i in elements}
+    bases = np.zeros((1, n), dtype=dtype)
+    mask = np.zeros((1, n), dtype=bool)
+    for i, value in elements.items():
+        bases[0, positions[i]] = value
+        mask[0, positions[i]] = True
+    targets = np.array([target], dtype=dtype)
+    result = subsetsum.solve(targets, bases, mask=mask, eps=1e-3, mode=mode, backend="cpu",
+                             algorithm=algorithm, **options)
+    expected = brute_solve(targets, bases, mask, eps=1e-3, mode=mode, **options)
+    reference = subsetsum.solve(targets, bases, mask=mask, eps=1e-3, mode=mode, backend="numba",
+                                **options)
+    assert_results_equal(reference, expected, exact=True, context="reference")
+    assert_results_equal(result, expected, exact=True, problems=(targets, bases, mask),
+                         context=f"mode={mode} algorithm={algorithm} {options}")
