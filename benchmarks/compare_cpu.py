@@ -508,7 +508,8 @@ def run_scenario(scenario: Scenario, args) -> tuple[list[Row], str, list[str]]:
     def add(row):
         rows.append(row)
         rate = row.problems_per_second
-        log(f"   {row.solver:<28} {rate:>14,.6g} problems/s  {'; '.join(row.notes)}")
+        shown = "–" if math.isnan(rate) else f"{rate:,.0f}" if rate >= 100 else f"{rate:.3g}"
+        log(f"   {row.solver:<28} {shown:>14} problems/s  {'; '.join(row.notes)}")
 
     add(subsetsum_row("subsetsum cpu", targets, bases, setting, None, "cpu", count, budget, repeats))
     add(subsetsum_row("subsetsum cpu, 1 thread", targets, bases, setting, 1, "cpu", count, budget,
