@@ -154,8 +154,8 @@ def er_mask(shape: tuple[int, int], p: float, seed: int, index: int) -> np.ndarr
     """Bernoulli(p) edge mask (out, in) bool of source layer ``index``, or None when p == 1.
 
     >>> m = er_mask((200, 100), 0.3, seed=0, index=1)
-    >>> round(float(m.mean()), 2)
-    0.3
+    >>> bool(abs(m.mean() - 0.3) < 0.02)
+    True
     """
     if p >= 1.0:
         return None

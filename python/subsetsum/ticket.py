@@ -116,9 +116,11 @@ def construct_ticket(
     >>> rng = np.random.default_rng(0)
     >>> target = [(rng.uniform(-1, 1, (4, 3)), rng.uniform(-1, 1, 4)), (rng.uniform(-1, 1, (2, 4)), np.zeros(2))]
     >>> ticket = construct_ticket(target, method="L+1", eps=0.01, seed=0)
-    >>> [m.shape for m in ticket.masks]  # 3 blocks of 2 x 15 (sign split) + 15 constants; 15 copies
-    [(105, 3), (60, 105), (2, 60)]
-    >>> ticket.verify(rng.uniform(-1, 1, (1000, 3))) <= ticket.error_bound()
+    >>> # layer 0: 3 inputs x (15 + 15 neurons, one block per sign) + 60 slack + 30 constants;
+    >>> # layer 1: 15 copies of 4 neurons; layer 2: the 2 outputs
+    >>> [m.shape for m in ticket.masks]
+    [(180, 3), (60, 180), (2, 60)]
+    >>> bool(ticket.verify(rng.uniform(-1, 1, (1000, 3))) <= ticket.error_bound())
     True
     """
     if method not in METHODS:
@@ -414,7 +416,7 @@ class Ticket:
 
         >>> import numpy as np
         >>> t = construct_ticket([(np.array([[0.5]]), np.array([0.25]))], rho=12)
-        >>> abs(t.forward(np.array([[1.0]]))[0, 0] - 0.75) < 0.03
+        >>> bool(abs(t.forward(np.array([[1.0]]))[0, 0] - 0.75) < 0.03)
         True
         """
         x = _check_inputs(x, self.target.widths[0])
@@ -434,7 +436,7 @@ class Ticket:
 
         >>> import numpy as np
         >>> t = construct_ticket([(np.array([[0.5, -0.3]]), np.array([0.1]))])
-        >>> t.verify(np.random.default_rng(0).uniform(-1, 1, (100, 2))) <= 3 * 0.01
+        >>> bool(t.verify(np.random.default_rng(0).uniform(-1, 1, (100, 2))) <= 3 * 0.01)
         True
         """
         x = _check_inputs(x, self.target.widths[0])

@@ -461,14 +461,14 @@ def _solve_groups(rows, neuron, groups, targets_by_neuron, weight, er, scale, ma
         r = rows[lo:lo + step]
         w_rows = weight[r]
         bases = scale * w_rows[:, members].astype(np.float64) * values[None]
-        ok = np.broadcast_to(valid, bases.shape)
+        ok = np.repeat(valid[None], r.size, axis=0)  # a writeable copy, one per row
         if er is not None:
             e_rows = er[r]
             ok = ok & e_rows[:, members]
             if partners is not None:
                 ok = ok & e_rows[:, partners]
         targets = targets_by_neuron[neuron[lo:lo + step]]
-        res = _solve(targets.reshape(-1), bases.reshape(-1, width), np.ascontiguousarray(ok).reshape(-1, width),
+        res = _solve(targets.reshape(-1), bases.reshape(-1, width), ok.reshape(-1, width),
                      tol, **solve_args)
         chosen = res[0].reshape(r.size, n_groups, width)
         err = res[1].reshape(r.size, n_groups)

@@ -1,0 +1,86 @@
+"""``subsetsum demo``: the analogue of 001_d33223a708772bec.txt, Table 1, in seconds on a CPU.
+
+Trains a small MLP on scikit-learn's bundled 8x8 digits (no download) with torch, builds L+1
+and 2L tickets from random sources, and prints accuracy, parameters, density, largest parameter
+error and construction time for each.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
+
+
+def configure_parser(parser) -> None:
+    """Options of ``subsetsum demo``.
+
+    >>> import argparse
+    >>> p = argparse.ArgumentParser(); configure_parser(p)
+    >>> p.parse_args([]).hidden
+    32
+    """
+    parser.add_argument("--seed", type=int, default=0, help="seed for data split, training and sources (default 0)")
+    parser.add_argument("--hidden", type=int, default=32, help="hidden width of the 64-h-10 MLP (default 32)")
+    parser.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="hidden activation (default relu)")
+    parser.add_argument("--eps", type=float, default=0.01, help="largest error per target parameter (default 0.01)")
+    parser.add_argument("--rho", type=int, default=20, help="base-set size of every problem (default 20, as in 001's MNIST runs)")
+    parser.add_argument("--steps", type=int, default=200, help="full-batch Adam steps (default 200)")
+    parser.add_argument("--quick", action="store_true", help="16 hidden units, 100 steps")
+
+
+def _train(args):
+    import torch
+    from sklearn.datasets import load_digits
+    from torch import nn
+
+    from .constructions.activations import get_activation
+
+    digits = load_digits()
+    x = digits.data / 8.0 - 1.0  # pixel values 0..16 -> [-1, 1], the ticket's domain
+    y = digits.target
+    rng = np.random.default_rng(args.seed)
+    order = rng.permutation(len(y))
+    split = int(0.8 * len(y))
+    train, test = order[:split], order[split:]
+    torch.manual_seed(args.seed)
+    model = nn.Sequential(nn.Linear(64, args.hidden), get_activation(args.activation).to_torch(),
+                          nn.Linear(args.hidden, 10))
+    xt = torch.tensor(x[train], dtype=torch.float32)
+    yt = torch.tensor(y[train])
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    for _step in range(args.steps):  # full batch: 1437 images fit in one step
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(xt), yt).backward()
+        opt.step()
+    return model, x[test], y[test]
+
+
+def main(args) -> int:
+    """Run the demo; prints one table. Returns 0."""
+    if args.quick:
+        args.hidden, args.steps = 16, 100
+    from .ticket import construct_ticket
+
+    start = time.perf_counter()
+    model, x_test, y_test = _train(args)
+    import torch
+
+    with torch.no_grad():
+        target_logits = model(torch.tensor(x_test, dtype=torch.float32)).numpy()
+    target_acc = float((target_logits.argmax(1) == y_test).mean())
+    n_target = sum(int((p != 0).sum()) for p in model.parameters())
+    print(f"target 64-{args.hidden}-10 {args.activation}: accuracy {100 * target_acc:.2f}%, "
+          f"{n_target} parameters, trained in {time.perf_counter() - start:.1f} s")
+    print(f"{'method':6s} {'accuracy':>9s} {'parameters':>11s} {'density':>9s} {'max error':>10s} "
+          f"{'missed':>7s} {'time':>7s}")
+    for method in ("L+1", "2L"):
+        ticket = construct_ticket(model, method=method, eps=args.eps, rho=args.rho, seed=args.seed, progress=False)
+        logits = ticket.forward(x_test)
+        acc = float((logits.argmax(1) == y_test).mean())
+        report = ticket.report(samples=1000, seed=args.seed)
+        print(f"{method:6s} {100 * acc:8.2f}% {report.parameters:11d} {report.density:9.4f} "
+              f"{max(report.max_errors):10.4f} {len(report.failed):7d} {report.seconds:6.2f}s")
+    return 0
