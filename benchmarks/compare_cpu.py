@@ -388,6 +388,8 @@ def cpsat_row(targets, bases, setting, budget, per_problem_limit):
         status = solver.solve(model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             raise OutOfTime
+        if status != cp_model.OPTIMAL and time.perf_counter() >= deadline:
+            raise OutOfTime  # cut short by the sample's budget, not by its own limit
         if status == cp_model.FEASIBLE and setting.mode == "best":
             notes["stopped at the time limit, not proven optimal"] = (
                 notes.get("stopped at the time limit, not proven optimal", 0) + 1)
@@ -442,6 +444,8 @@ def highs_row(targets, bases, setting, budget, per_problem_limit):
         solution = highs.getSolution()
         if not solution.value_valid:
             raise OutOfTime
+        if status != highspy.HighsModelStatus.kOptimal and time.perf_counter() >= deadline:
+            raise OutOfTime  # cut short by the sample's budget, not by its own limit
         if status != highspy.HighsModelStatus.kOptimal and setting.mode == "best":
             notes["stopped at the time limit, not proven optimal"] = (
                 notes.get("stopped at the time limit, not proven optimal", 0) + 1)
