@@ -120,6 +120,28 @@ def test_meet_in_the_middle_matches_gray_code(n, batch, dtype):
                          context=f"n={n}")
 
 
+# Bases whose subset sums repeat massively: every tie must still be resolved by the contract,
+# and meet in the middle must stay linear in the list length (a per-tie rescan once took a minute
+# on the first of these).
+MANY_EQUAL_SUMS = [
+    ([0.0] * 10 + [0.25] * 10, 0.3),
+    ([0.5, -0.5] * 10, 0.3),
+    ([0.5, -0.5] * 10, 0.5),
+    ([1.0] * 20, 7.5),
+    ([2.0**-20] * 20, 1.0e6),
+    ([0.0] * 20, -1.0),
+]
+
+
+@pytest.mark.parametrize("bases, target", MANY_EQUAL_SUMS)
+def test_meet_in_the_middle_resolves_many_equal_sums(bases, target):
+    bases = np.array([bases], dtype=np.float32)
+    targets = np.array([target], dtype=np.float32)
+    results = [subsetsum.solve(targets, bases, eps=1e-3, mode="best", algorithm=name)
+               for name in ("meet_in_the_middle", "gray_code")]
+    assert_results_equal(results[0], results[1], exact=True, problems=(targets, bases, None))
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_min_size_larger_n_matches_reference(dtype):
     # increasing_size beyond gray_code's reach of the tests above, with a small max_size.

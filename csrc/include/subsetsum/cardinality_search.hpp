@@ -60,31 +60,37 @@ struct CardinalitySearch {
     if (first_hit && err <= eps) stopped = true;
   }
 
-  // One element left to choose, from positions [lo, m).
-  SUBSETSUM_HD void last_single(int depth, int lo, double partial, int size) {
+  // Walks positions q from `from` by `step` (+1 or -1, staying in [lo, m)) while the candidate
+  // could still tie with the best: the computed sum partial + v[q] is monotone in q, so the
+  // computed error is unimodal and the walk can stop at the first one that is worse. Ties of
+  // rounded errors (target 1, values 0 and 1e-20) are then all seen, not only equal values.
+  SUBSETSUM_HD void walk(int depth, int lo, int from, int step, double partial, int p1,
+                         int size) {
     const double* v = e->value;
-    const int m = e->count;
-    const double rest = target - partial;
-    // largest position in [lo, m) with v <= rest, or lo - 1
-    int a = lo, b = m;
-    while (a < b) {
-      const int mid = (a + b) >> 1;
-      if (v[mid] <= rest) a = mid + 1; else b = mid;
-    }
-    const int below = a - 1, above = a;
-    if (below >= lo) {
-      for (int q = below; q >= lo && v[q] == v[below] && !stopped; --q)
-        consider(partial + v[q], depth, q, -1, size);
-    }
-    if (above < m) {
-      for (int q = above; q < m && v[q] == v[above] && !stopped; ++q)
-        consider(partial + v[q], depth, q, -1, size);
+    for (int q = from; q >= lo && q < e->count && !stopped; q += step) {
+      const double sum = partial + v[q];
+      if (fabs(target - sum) > best_err) break;
+      if (p1 < 0) consider(sum, depth, q, -1, size);
+      else consider(sum, depth, p1, q, size);
     }
   }
 
+  // One element left to choose, from positions [lo, m).
+  SUBSETSUM_HD void last_single(int depth, int lo, double partial, int size) {
+    const double* v = e->value;
+    // first position in [lo, m) whose sum lands above the target
+    int a = lo, b = e->count;
+    while (a < b) {
+      const int mid = (a + b) >> 1;
+      if (partial + v[mid] <= target) a = mid + 1; else b = mid;
+    }
+    walk(depth, lo, a - 1, -1, partial, -1, size);
+    walk(depth, lo, a, +1, partial, -1, size);
+  }
+
   // Two elements left to choose, from positions [lo, m): for each first position i, the
-  // partners closest to the remaining target lie on either side of a pointer that only moves
-  // down as i moves up.
+  // partners closest to the target lie on either side of a pointer that only moves down as i
+  // moves up.
   SUBSETSUM_HD void last_pair(int depth, int lo, double partial, int size) {
     const double* v = e->value;
     const int m = e->count;
@@ -93,16 +99,9 @@ struct CardinalitySearch {
     for (int i = lo; i < m - 1 && !stopped; ++i) {
       if (v[i] + v[i + 1] - rest > threshold()) break;  // smallest pair from i on is too large
       const double pi = partial + v[i];
-      while (j > i && v[i] + v[j] > rest) --j;
-      if (j > i) {
-        for (int q = j; q > i && v[q] == v[j] && !stopped; --q)
-          consider(pi + v[q], depth, i, q, size);
-      }
-      const int up = j + 1 > i + 1 ? j + 1 : i + 1;
-      if (up < m) {
-        for (int q = up; q < m && v[q] == v[up] && !stopped; ++q)
-          consider(pi + v[q], depth, i, q, size);
-      }
+      while (j > i && pi + v[j] > target) --j;
+      walk(depth, i + 1, j, -1, pi, i, size);
+      walk(depth, i + 1, j + 1 > i + 1 ? j + 1 : i + 1, +1, pi, i, size);
     }
   }
 

@@ -3,9 +3,8 @@
 // second. Lists are built by merging (L and L + x are both sorted), 2^(h+1) moves for a half of
 // h elements, with no sort.
 //
-// Ties: whenever the sweep meets a pair as good as the best so far, every pair with the same
-// two sums is examined (mitm_examine), so the contract's (error, size, bits) minimum is found
-// whatever order equal sums were merged in.
+// Ties: a second sweep finds the contract's (error, size, bits) minimum among every pair with
+// the smallest error, whatever order equal sums were merged in.
 #pragma once
 
 #include <cmath>
@@ -45,9 +44,13 @@ SUBSETSUM_HD int half_sums(const double* values, int h, double* sums, uint32_t* 
     int i = 0, j = 0;
     for (int out = 0; out < 2 * len; ++out) {
       const double a = cur_s[i], b = cur_s[j] + x;
+      const uint32_t bits_a = cur_b[i], bits_b = cur_b[j] | bit;
       const bool take_a = a <= b;
-      nxt_s[out] = take_a ? a : b;
-      nxt_b[out] = take_a ? cur_b[i] : (cur_b[j] | bit);
+      // Selects written as min and mask so compilers emit no branch (a branch here is
+      // mispredicted about half the time: random sums interleave at random).
+      const uint32_t pick_b = 0u - static_cast<uint32_t>(!take_a);
+      nxt_s[out] = b < a ? b : a;
+      nxt_b[out] = bits_a ^ ((bits_a ^ bits_b) & pick_b);
       i += take_a;
       j += !take_a;
     }
@@ -64,39 +67,25 @@ struct MitmScratch {
   double* tmp_sums; uint32_t* tmp_bits;
 };
 
-struct MitmBest {
-  double err;
-  int size;
-  uint64_t bits;  // compact: first half in the low h1 bits
-};
-
-// Every pair (first-half entry, second-half entry) whose values equal those of (ia, jb): equal
-// sums are rare, but each such pair may win a tie on size or bit pattern.
-SUBSETSUM_HD void mitm_examine(const MitmScratch& s, int na, int nb, int h1, int ia, int jb,
-                               double target, MitmBest& best) {
-  int a0 = ia, a1 = ia, b0 = jb, b1 = jb;
-  while (a0 > 0 && s.sums_a[a0 - 1] == s.sums_a[ia]) --a0;
-  while (a1 + 1 < na && s.sums_a[a1 + 1] == s.sums_a[ia]) ++a1;
-  while (b0 > 0 && s.sums_b[b0 - 1] == s.sums_b[jb]) --b0;
-  while (b1 + 1 < nb && s.sums_b[b1 + 1] == s.sums_b[jb]) ++b1;
-  for (int i = a0; i <= a1; ++i) {
-    for (int j = b0; j <= b1; ++j) {
-      const double err = fabs(target - (s.sums_a[i] + s.sums_b[j]));
-      if (err > best.err) continue;
-      const uint64_t bits = static_cast<uint64_t>(s.bits_a[i]) |
-                            (static_cast<uint64_t>(s.bits_b[j]) << h1);
-      const int size = popcount32(s.bits_a[i]) + popcount32(s.bits_b[j]);
-      if (err < best.err || size < best.size || (size == best.size && bits < best.bits))
-        best = {err, size, bits};
-    }
-  }
+// Contract key of a second-half entry: fewer elements first, then the smaller bit pattern.
+SUBSETSUM_HD uint64_t half_key(const uint32_t* bits, int j) {
+  return (static_cast<uint64_t>(popcount32(bits[j])) << 32) | bits[j];
 }
 
 // Best subset of the (unsorted, compacted) elements; returns its compact bit pattern and error.
-// The sweep walks the first list up and the second list down as one merge of the sums a and the
-// remaining targets t = target - b: the closest pair is adjacent in that merged order, so the
-// walk meets it after at most na + nb branch-free steps. `slack` widens the filter for float64
-// rounding (a - t and target - (a + b) may differ in the last bits).
+//
+// Errors are compared as computed, err = |target - fl(a + b)|, and fl(a + b) is monotone in each
+// of a and b, so for a fixed first-half sum a the error is unimodal along the sorted second
+// list. Two sweeps use this:
+//  1. The smallest error E. For each a the pairs on either side of the target are the
+//     candidates; a merge walk (a up while a + b <= target, else b down) meets every
+//     below-target one and, for each above-target one it skips, a visited pair at least as good.
+//     Branch-free: one addition and one min per step.
+//  2. The contract's minimum among all pairs with error E (a tie may be far from the target in
+//     exact terms when the error rounds, e.g. target 1 and sums 0 and 1e-20). For each a those
+//     pairs form a window of the second list that only moves down as a grows, so a sliding
+//     window minimum of the second-half key gives each a's best partner in amortized O(1), however
+//     many sums are equal.
 template <int CAP>
 SUBSETSUM_HD uint64_t meet_in_the_middle_best(const Elements<CAP>& e, double target,
                                               const MitmScratch& s, double* best_err_out) {
@@ -104,19 +93,51 @@ SUBSETSUM_HD uint64_t meet_in_the_middle_best(const Elements<CAP>& e, double tar
   const int h1 = m / 2, h2 = m - h1;
   const int na = half_sums(e.value, h1, s.sums_a, s.bits_a, s.tmp_sums, s.tmp_bits);
   const int nb = half_sums(e.value + h1, h2, s.sums_b, s.bits_b, s.tmp_sums, s.tmp_bits);
-  const double slack = rounding_slack(e, target);
-  MitmBest best{INFINITY, 0, 0};
-  int i = 0, j = nb - 1;
-  while (i < na && j >= 0) {
-    const double a = s.sums_a[i];
-    const double t = target - s.sums_b[j];
-    if (fabs(a - t) <= best.err + slack) mitm_examine(s, na, nb, h1, i, j, target, best);
-    const bool up = a < t;
+
+  double best_err = INFINITY;
+  for (int i = 0, j = nb - 1; i < na && j >= 0;) {
+    const double sum = s.sums_a[i] + s.sums_b[j];
+    const double err = fabs(target - sum);
+    best_err = err < best_err ? err : best_err;
+    const bool up = sum <= target;
     i += up;
     j -= !up;
   }
-  *best_err_out = best.err;
-  return best.bits;
+
+  uint32_t* window = s.tmp_bits;  // indices into the second list; free once the lists are built
+  int head = 0, tail = 0;         // keys increase and indices decrease from head to tail
+  int hi = nb - 1;                // largest index not above the window, for the current a
+  int next = nb - 1;              // next index to enter the window
+  int best_size = 2 * CAP + 1;
+  uint64_t best_bits = 0;
+  for (int i = 0; i < na; ++i) {
+    const double a = s.sums_a[i];
+    for (; hi >= 0; --hi) {
+      const double sum = a + s.sums_b[hi];
+      if (sum <= target || fabs(target - sum) <= best_err) break;
+    }
+    if (hi < 0) break;  // every pair of this and every later a is above the target and worse
+    if (next > hi) next = hi;
+    for (; next >= 0; --next) {
+      const double sum = a + s.sums_b[next];
+      if (sum <= target && fabs(target - sum) > best_err) break;  // below: later a come closer
+      const uint64_t key = half_key(s.bits_b, next);
+      while (tail > head && half_key(s.bits_b, static_cast<int>(window[tail - 1])) > key) --tail;
+      window[tail++] = static_cast<uint32_t>(next);
+    }
+    while (head < tail && static_cast<int>(window[head]) > hi) ++head;
+    if (head == tail) continue;
+    const int j = static_cast<int>(window[head]);
+    const int size = popcount32(s.bits_a[i]) + popcount32(s.bits_b[j]);
+    const uint64_t bits = static_cast<uint64_t>(s.bits_a[i]) |
+                          (static_cast<uint64_t>(s.bits_b[j]) << h1);
+    if (size < best_size || (size == best_size && bits < best_bits)) {
+      best_size = size;
+      best_bits = bits;
+    }
+  }
+  *best_err_out = best_err;
+  return best_bits;
 }
 
 }  // namespace subsetsum
