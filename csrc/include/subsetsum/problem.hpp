@@ -32,9 +32,24 @@ struct Elements {
     count = m;
   }
 
-  // Insertion sort by (value, original index): stable, so equal values keep index order.
-  // Problems are small (typically 10-20 elements) and this runs per GPU thread too.
+  // Sorts by (value, original index): equal values keep index order. Problems are small
+  // (typically 10-20 elements) and this runs per GPU thread too, so up to 16 elements each
+  // element's rank is counted branch-free (no mispredictions, no divergence) and the elements
+  // scattered to their ranks; larger problems use insertion sort.
   SUBSETSUM_HD void sort_by_value() {
+    if (count <= 16) {
+      double v[16];
+      int16_t ix[16];
+      for (int i = 0; i < count; ++i) { v[i] = value[i]; ix[i] = index[i]; }
+      for (int i = 0; i < count; ++i) {
+        int rank = 0;
+        for (int j = 0; j < count; ++j)
+          rank += (v[j] < v[i]) | ((v[j] == v[i]) & (j < i));
+        value[rank] = v[i];
+        index[rank] = ix[i];
+      }
+      return;
+    }
     for (int i = 1; i < count; ++i) {
       const double v = value[i];
       const int16_t ix = index[i];
