@@ -142,6 +142,18 @@ def test_meet_in_the_middle_resolves_many_equal_sums(bases, target):
     assert_results_equal(results[0], results[1], exact=True, problems=(targets, bases, None))
 
 
+@pytest.mark.parametrize("n", [13, 16, 19])
+def test_meet_in_the_middle_resolves_random_ties(n):
+    # Small integers (and halves) make most subset sums repeat and errors tie on both sides of
+    # the target, so the tie-resolving sweep runs on nearly every problem.
+    rng = np.random.default_rng([n, 7])
+    bases = (rng.integers(-4, 5, size=(300, n)) / 2).astype(np.float32)
+    targets = (rng.integers(-12, 13, size=300) / 4).astype(np.float32)
+    results = [subsetsum.solve(targets, bases, eps=1e-3, mode="best", algorithm=name)
+               for name in ("meet_in_the_middle", "gray_code")]
+    assert_results_equal(results[0], results[1], exact=True, problems=(targets, bases, None))
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_min_size_larger_n_matches_reference(dtype):
     # increasing_size beyond gray_code's reach of the tests above, with a small max_size.

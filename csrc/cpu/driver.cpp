@@ -10,18 +10,17 @@ namespace subsetsum {
 
 namespace {
 
-// Per-thread lists for meet in the middle: 2^ceil(n/2) entries each.
+// Per-thread lists for meet in the middle (layout: mitm_scratch).
 struct MitmBuffers {
-  std::vector<double> sums_a, sums_b, tmp_sums;
-  std::vector<uint32_t> bits_a, bits_b, tmp_bits;
+  std::vector<double> sums;
+  std::vector<uint32_t> bits;
   MitmScratch view;
 
   explicit MitmBuffers(int n) {
-    const size_t len = (size_t(1) << ((n + 1) / 2)) + 1;  // + sentinel
-    sums_a.resize(len); sums_b.resize(len); tmp_sums.resize(len);
-    bits_a.resize(len); bits_b.resize(len); tmp_bits.resize(len);
-    view = {sums_a.data(), bits_a.data(), sums_b.data(), bits_b.data(), tmp_sums.data(),
-            tmp_bits.data()};
+    const long long stride = mitm_list_stride(n);
+    sums.resize(3 * stride);
+    bits.resize(3 * stride);
+    view = mitm_scratch(sums.data(), bits.data(), stride);
   }
 };
 

@@ -28,7 +28,7 @@ void check(cudaError_t status, const char* what) {
 constexpr int kThreadsPerBlock = 128;
 
 struct MitmSlots {
-  double* sums;      // 3 lists per slot, each `stride` long
+  double* sums;      // 3 list blocks per slot, each `stride` long (layout: mitm_scratch)
   uint32_t* bits;
   long long stride;
 };
@@ -43,9 +43,8 @@ solve_kernel(const T* __restrict__ targets, const T* __restrict__ bases,
   const long long b = first + slot;
   MitmScratch scratch{};
   if (slots.sums != nullptr) {
-    double* s = slots.sums + slot * 3 * slots.stride;
-    uint32_t* t = slots.bits + slot * 3 * slots.stride;
-    scratch = {s, t, s + slots.stride, t + slots.stride, s + 2 * slots.stride, t + 2 * slots.stride};
+    scratch = mitm_scratch(slots.sums + slot * 3 * slots.stride,
+                           slots.bits + slot * 3 * slots.stride, slots.stride);
   }
   solve_problem<T, CAP>(bases + b * n, mask ? mask + b * n : nullptr, n,
                         static_cast<double>(targets[b]), params, &scratch, out, b);
@@ -57,7 +56,7 @@ void launch_range(const T* targets, const T* bases, const uint8_t* mask, long lo
   MitmSlots slots{nullptr, nullptr, 0};
   long long per_launch = batch;
   if (params.algorithm == ALG_MEET_IN_THE_MIDDLE) {
-    slots.stride = (1LL << ((n + 1) / 2)) + 1;
+    slots.stride = mitm_list_stride(n);
     const long long bytes_per_slot = 3 * slots.stride * (sizeof(double) + sizeof(uint32_t));
     size_t free_bytes = 0, total_bytes = 0;
     check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");

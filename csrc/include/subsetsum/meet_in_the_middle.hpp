@@ -1,10 +1,15 @@
 // Exact "best" by meet in the middle (Horowitz and Sahni): the sorted list of all subset sums
-// of each half, then one sweep of the first list upward against a pointer moving down the
-// second. Lists are built by merging (L and L + x are both sorted), 2^(h+1) moves for a half of
-// h elements, with no sort.
+// of each half, then a sweep of the first list upward against a pointer moving down the second.
+// Lists are built by merging (L and L + x are both sorted), 2^(h+1) moves for a half of h
+// elements, with no sort.
 //
-// Ties: a second sweep finds the contract's (error, size, bits) minimum among every pair with
-// the smallest error, whatever order equal sums were merged in.
+// Both the merge and the sweep are chains of dependent loads (where the next step reads depends
+// on the last comparison), so each runs as two independent chains the core can overlap: the
+// merge from both ends, the sweep over two halves of the first list.
+//
+// Ties: the sweep counts the pairs it meets at the smallest error; when it met only one and no
+// grid neighbour of it ties, that pair is the answer. Otherwise a second sweep finds the
+// contract's (error, size, bits) minimum among every pair with the smallest error.
 #pragma once
 
 #include <cmath>
@@ -22,10 +27,12 @@ SUBSETSUM_HD int popcount32(uint32_t x) {
 }
 
 // Builds the sorted subset sums of values[0..h-1] into (sums, bits); returns the list length
-// 2^h. Each list needs room for 2^h + 1 entries (a sentinel). The merge is branch-free: both
-// input streams read one entry ahead and a comparison picks which one advances, so its cost
-// does not depend on how the sums interleave. Equal sums are kept in a fixed order; the sweep
-// resolves ties.
+// 2^h. Every list must have one writable entry before it and 2^h + 1 from its start (sentinels
+// at both ends: see MitmScratch). The merge is branch-free: each chain reads both input streams
+// one entry ahead and a comparison picks which one advances, so its cost does not depend on how
+// the sums interleave. The front chain emits the smaller half of the output in order (ties: the
+// entry without element k first), the back chain the larger half in reverse under the same
+// order, so the result is exactly that of one sequential merge.
 SUBSETSUM_HD int half_sums(const double* values, int h, double* sums, uint32_t* bits,
                            double* tmp_sums, uint32_t* tmp_bits) {
   // Ping-pong between the output and the scratch list so the final list lands in the output.
@@ -39,20 +46,31 @@ SUBSETSUM_HD int half_sums(const double* values, int h, double* sums, uint32_t* 
   for (int k = 0; k < h; ++k) {
     const double x = values[k];
     const uint32_t bit = 1u << k;
-    cur_s[len] = INFINITY;  // both streams end on the sentinel (INFINITY + x stays infinite)
+    // Exhausted streams read a sentinel (+-INFINITY + x stays infinite) and never win.
+    cur_s[-1] = -INFINITY;
+    cur_s[len] = INFINITY;
+    cur_b[-1] = 0;
     cur_b[len] = 0;
-    int i = 0, j = 0;
-    for (int out = 0; out < 2 * len; ++out) {
+    int i = 0, j = 0, ib = len - 1, jb = len - 1;
+    for (int out = 0; out < len; ++out) {
+      // Selects written as min/max and masks so compilers emit no branch (a branch here is
+      // mispredicted about half the time: random sums interleave at random).
       const double a = cur_s[i], b = cur_s[j] + x;
       const uint32_t bits_a = cur_b[i], bits_b = cur_b[j] | bit;
       const bool take_a = a <= b;
-      // Selects written as min and mask so compilers emit no branch (a branch here is
-      // mispredicted about half the time: random sums interleave at random).
-      const uint32_t pick_b = 0u - static_cast<uint32_t>(!take_a);
       nxt_s[out] = b < a ? b : a;
-      nxt_b[out] = bits_a ^ ((bits_a ^ bits_b) & pick_b);
+      nxt_b[out] = bits_a ^ ((bits_a ^ bits_b) & (0u - static_cast<uint32_t>(!take_a)));
       i += take_a;
       j += !take_a;
+
+      const double a2 = cur_s[ib], b2 = cur_s[jb] + x;
+      const uint32_t bits_a2 = cur_b[ib], bits_b2 = cur_b[jb] | bit;
+      const bool take_b2 = b2 >= a2;
+      nxt_s[2 * len - 1 - out] = b2 < a2 ? a2 : b2;
+      nxt_b[2 * len - 1 - out] =
+          bits_a2 ^ ((bits_a2 ^ bits_b2) & (0u - static_cast<uint32_t>(take_b2)));
+      jb -= take_b2;
+      ib -= !take_b2;
     }
     len *= 2;
     double* ts = cur_s; cur_s = nxt_s; nxt_s = ts;
@@ -61,31 +79,84 @@ SUBSETSUM_HD int half_sums(const double* values, int h, double* sums, uint32_t* 
   return len;
 }
 
+// Six lists (sums and bits of both halves and of the merge scratch), each starting one entry
+// into a block of mitm_list_stride(n) entries.
 struct MitmScratch {
   double* sums_a; uint32_t* bits_a;
   double* sums_b; uint32_t* bits_b;
   double* tmp_sums; uint32_t* tmp_bits;
 };
 
+// Entries per list block for problems of up to n elements: 2^ceil(n/2) and two sentinels.
+SUBSETSUM_HD long long mitm_list_stride(int n) { return (1LL << ((n + 1) / 2)) + 2; }
+
+// The scratch view of three consecutive list blocks of sums and three of bits.
+SUBSETSUM_HD MitmScratch mitm_scratch(double* sums, uint32_t* bits, long long stride) {
+  return {sums + 1, bits + 1, sums + stride + 1, bits + stride + 1, sums + 2 * stride + 1,
+          bits + 2 * stride + 1};
+}
+
 // Contract key of a second-half entry: fewer elements first, then the smaller bit pattern.
 SUBSETSUM_HD uint64_t half_key(const uint32_t* bits, int j) {
   return (static_cast<uint64_t>(popcount32(bits[j])) << 32) | bits[j];
 }
 
-// Best subset of the (unsorted, compacted) elements; returns its compact bit pattern and error.
+// What the first sweep learns: the smallest error, how many pairs met it, and the last of them.
+struct SweepBest {
+  double err;
+  int count;
+  int i, j;
+};
+
+// One chain of the first sweep over rows [i, i_end) of the grid (first-list entry i, second-list
+// entry j): a up while a + b <= target, else b down. For each row it meets the nearest pair at
+// or below the target and, for each nearest pair above it that it skips, a pair in an earlier
+// row at least as good (same b, smaller a). Branch-free.
+struct SweepChain {
+  int i, j, i_end;
+  SweepBest best;
+  SUBSETSUM_HD bool active() const { return i < i_end && j >= 0; }
+  SUBSETSUM_HD void step(const MitmScratch& s, double target) {
+    const double sum = s.sums_a[i] + s.sums_b[j];
+    const double err = fabs(target - sum);
+    const bool better = err < best.err;
+    best.count = better ? 1 : best.count + (err == best.err);
+    best.i = better ? i : best.i;
+    best.j = better ? j : best.j;
+    best.err = better ? err : best.err;
+    const bool up = sum <= target;
+    i += up;
+    j -= !up;
+  }
+};
+
+// Largest j with a + b_j <= target (as computed), or -1.
+SUBSETSUM_HD int last_at_or_below(const double* sums_b, int nb, double a, double target) {
+  int lo = 0, hi = nb;  // answer + 1 lies in [lo, hi]
+  while (lo < hi) {
+    const int mid = (lo + hi) >> 1;
+    if (a + sums_b[mid] <= target) lo = mid + 1; else hi = mid;
+  }
+  return lo - 1;
+}
+
+SUBSETSUM_HD double pair_error(const MitmScratch& s, int na, int nb, int i, int j,
+                               double target) {
+  if (i < 0 || i >= na || j < 0 || j >= nb) return INFINITY;
+  return fabs(target - (s.sums_a[i] + s.sums_b[j]));
+}
+
+// Best subset of the (unsorted, compacted) elements; returns its compact bit pattern (first
+// half in the low bits) and error.
 //
 // Errors are compared as computed, err = |target - fl(a + b)|, and fl(a + b) is monotone in each
-// of a and b, so for a fixed first-half sum a the error is unimodal along the sorted second
-// list. Two sweeps use this:
-//  1. The smallest error E. For each a the pairs on either side of the target are the
-//     candidates; a merge walk (a up while a + b <= target, else b down) meets every
-//     below-target one and, for each above-target one it skips, a visited pair at least as good.
-//     Branch-free: one addition and one min per step.
-//  2. The contract's minimum among all pairs with error E (a tie may be far from the target in
-//     exact terms when the error rounds, e.g. target 1 and sums 0 and 1e-20). For each a those
-//     pairs form a window of the second list that only moves down as a grows, so a sliding
-//     window minimum of the second-half key gives each a's best partner in amortized O(1), however
-//     many sums are equal.
+// of a and b, so along a row the error is unimodal. The first sweep (two SweepChains: rows below
+// and from the middle row, the second starting next to the middle row's nearest pairs) finds
+// the smallest error E exactly. Every pair it skips that ties E has a visited tying pair as a
+// grid neighbour or lies beyond one along its row, so one visited tie with no tying neighbour is
+// the only one. Otherwise the second sweep: for each a the pairs with error E form a window of
+// the second list that only moves down as a grows, and a sliding-window minimum of the
+// second-half key gives each a's best partner in amortized O(1), however many sums are equal.
 template <int CAP>
 SUBSETSUM_HD uint64_t meet_in_the_middle_best(const Elements<CAP>& e, double target,
                                               const MitmScratch& s, double* best_err_out) {
@@ -94,14 +165,28 @@ SUBSETSUM_HD uint64_t meet_in_the_middle_best(const Elements<CAP>& e, double tar
   const int na = half_sums(e.value, h1, s.sums_a, s.bits_a, s.tmp_sums, s.tmp_bits);
   const int nb = half_sums(e.value + h1, h2, s.sums_b, s.bits_b, s.tmp_sums, s.tmp_bits);
 
-  double best_err = INFINITY;
-  for (int i = 0, j = nb - 1; i < na && j >= 0;) {
-    const double sum = s.sums_a[i] + s.sums_b[j];
-    const double err = fabs(target - sum);
-    best_err = err < best_err ? err : best_err;
-    const bool up = sum <= target;
-    i += up;
-    j -= !up;
+  const int mid = na / 2;
+  const int below_mid = last_at_or_below(s.sums_b, nb, s.sums_a[mid], target);
+  const SweepBest none{INFINITY, 0, 0, 0};
+  SweepChain low{0, nb - 1, mid, none};
+  SweepChain high{mid, below_mid + 1 < nb ? below_mid + 1 : nb - 1, na, none};
+  while (low.active() && high.active()) {
+    low.step(s, target);
+    high.step(s, target);
+  }
+  while (low.active()) low.step(s, target);
+  while (high.active()) high.step(s, target);
+  SweepBest best = low.best;
+  if (high.best.err < best.err) best = high.best;
+  else if (high.best.err == best.err) best.count += high.best.count;
+  const double best_err = best.err;
+  *best_err_out = best_err;
+
+  if (best.count == 1 && pair_error(s, na, nb, best.i - 1, best.j, target) != best_err &&
+      pair_error(s, na, nb, best.i + 1, best.j, target) != best_err &&
+      pair_error(s, na, nb, best.i, best.j - 1, target) != best_err &&
+      pair_error(s, na, nb, best.i, best.j + 1, target) != best_err) {
+    return static_cast<uint64_t>(s.bits_a[best.i]) | (static_cast<uint64_t>(s.bits_b[best.j]) << h1);
   }
 
   uint32_t* window = s.tmp_bits;  // indices into the second list; free once the lists are built
@@ -136,7 +221,6 @@ SUBSETSUM_HD uint64_t meet_in_the_middle_best(const Elements<CAP>& e, double tar
       best_bits = bits;
     }
   }
-  *best_err_out = best_err;
   return best_bits;
 }
 
