@@ -4,8 +4,8 @@
 // elements, with no sort.
 //
 // Both the merge and the sweep are chains of dependent loads (where the next step reads depends
-// on the last comparison), so each runs as two independent chains the core can overlap: the
-// merge from both ends, the sweep over two halves of the first list.
+// on the last comparison), so each runs as four independent chains the core can overlap: the
+// merge from both ends and from the middle, the sweep over four bands of the first list.
 //
 // Ties: the sweep counts the pairs it meets at the smallest error; when it met only one and no
 // grid neighbour of it ties, that pair is the answer. Otherwise a second sweep finds the
@@ -26,13 +26,58 @@ SUBSETSUM_HD int popcount32(uint32_t x) {
 #endif
 }
 
+// One chain of the merge of a sorted list L with L + x (bit `bit` added), moving forward from
+// output position `out`: reads both streams one entry ahead and a comparison picks which one
+// advances, written as min and mask selects so compilers emit no branch (a branch here is
+// mispredicted about half the time: random sums interleave at random). Ties: L first.
+struct MergeForward {
+  int i, j, out;
+  SUBSETSUM_HD void step(const double* cs, const uint32_t* cb, double x, uint32_t bit,
+                         double* ns, uint32_t* nb) {
+    const double a = cs[i], b = cs[j] + x;
+    const uint32_t bits_a = cb[i], bits_b = cb[j] | bit;
+    const bool take_a = a <= b;
+    ns[out] = b < a ? b : a;
+    nb[out] = bits_a ^ ((bits_a ^ bits_b) & (0u - static_cast<uint32_t>(!take_a)));
+    i += take_a;
+    j += !take_a;
+    ++out;
+  }
+};
+
+// The same merge moving backward from output position `out` (i, j: the last entries of each
+// stream not yet placed), under the same order.
+struct MergeBackward {
+  int i, j, out;
+  SUBSETSUM_HD void step(const double* cs, const uint32_t* cb, double x, uint32_t bit,
+                         double* ns, uint32_t* nb) {
+    const double a = cs[i], b = cs[j] + x;
+    const uint32_t bits_a = cb[i], bits_b = cb[j] | bit;
+    const bool take_b = b >= a;
+    ns[out] = b < a ? a : b;
+    nb[out] = bits_a ^ ((bits_a ^ bits_b) & (0u - static_cast<uint32_t>(take_b)));
+    j -= take_b;
+    i -= !take_b;
+    --out;
+  }
+};
+
+// How many entries of L come before output position p of the merge of L and L + x (len each):
+// the merge-path split, by binary search.
+SUBSETSUM_HD int merge_split(const double* cs, int len, double x, int p) {
+  int lo = p > len ? p - len : 0, hi = p < len ? p : len;
+  while (lo < hi) {
+    const int i = (lo + hi) >> 1;
+    if (cs[i] <= cs[p - i - 1] + x) lo = i + 1; else hi = i;
+  }
+  return lo;
+}
+
 // Builds the sorted subset sums of values[0..h-1] into (sums, bits); returns the list length
 // 2^h. Every list must have one writable entry before it and 2^h + 1 from its start (sentinels
-// at both ends: see MitmScratch). The merge is branch-free: each chain reads both input streams
-// one entry ahead and a comparison picks which one advances, so its cost does not depend on how
-// the sums interleave. The front chain emits the smaller half of the output in order (ties: the
-// entry without element k first), the back chain the larger half in reverse under the same
-// order, so the result is exactly that of one sequential merge.
+// at both ends: see MitmScratch). Each level merges L with L + x in four independent chains
+// (two forward, two backward, started at merge-path splits), which the core overlaps; the
+// result is exactly that of one sequential merge, ties in a fixed order that the sweep resolves.
 SUBSETSUM_HD int half_sums(const double* values, int h, double* sums, uint32_t* bits,
                            double* tmp_sums, uint32_t* tmp_bits) {
   // Ping-pong between the output and the scratch list so the final list lands in the output.
@@ -51,26 +96,25 @@ SUBSETSUM_HD int half_sums(const double* values, int h, double* sums, uint32_t* 
     cur_s[len] = INFINITY;
     cur_b[-1] = 0;
     cur_b[len] = 0;
-    int i = 0, j = 0, ib = len - 1, jb = len - 1;
-    for (int out = 0; out < len; ++out) {
-      // Selects written as min/max and masks so compilers emit no branch (a branch here is
-      // mispredicted about half the time: random sums interleave at random).
-      const double a = cur_s[i], b = cur_s[j] + x;
-      const uint32_t bits_a = cur_b[i], bits_b = cur_b[j] | bit;
-      const bool take_a = a <= b;
-      nxt_s[out] = b < a ? b : a;
-      nxt_b[out] = bits_a ^ ((bits_a ^ bits_b) & (0u - static_cast<uint32_t>(!take_a)));
-      i += take_a;
-      j += !take_a;
-
-      const double a2 = cur_s[ib], b2 = cur_s[jb] + x;
-      const uint32_t bits_a2 = cur_b[ib], bits_b2 = cur_b[jb] | bit;
-      const bool take_b2 = b2 >= a2;
-      nxt_s[2 * len - 1 - out] = b2 < a2 ? a2 : b2;
-      nxt_b[2 * len - 1 - out] =
-          bits_a2 ^ ((bits_a2 ^ bits_b2) & (0u - static_cast<uint32_t>(take_b2)));
-      jb -= take_b2;
-      ib -= !take_b2;
+    if (len < 4) {
+      MergeForward front{0, 0, 0};
+      MergeBackward back{len - 1, len - 1, 2 * len - 1};
+      for (int t = 0; t < len; ++t) {
+        front.step(cur_s, cur_b, x, bit, nxt_s, nxt_b);
+        back.step(cur_s, cur_b, x, bit, nxt_s, nxt_b);
+      }
+    } else {
+      const int q = len / 2;
+      const int i1 = merge_split(cur_s, len, x, q);
+      const int i3 = merge_split(cur_s, len, x, 3 * q);
+      MergeForward f0{0, 0, 0}, f1{i1, q - i1, q};
+      MergeBackward b1{i3 - 1, 3 * q - i3 - 1, 3 * q - 1}, b0{len - 1, len - 1, 2 * len - 1};
+      for (int t = 0; t < q; ++t) {
+        f0.step(cur_s, cur_b, x, bit, nxt_s, nxt_b);
+        f1.step(cur_s, cur_b, x, bit, nxt_s, nxt_b);
+        b1.step(cur_s, cur_b, x, bit, nxt_s, nxt_b);
+        b0.step(cur_s, cur_b, x, bit, nxt_s, nxt_b);
+      }
     }
     len *= 2;
     double* ts = cur_s; cur_s = nxt_s; nxt_s = ts;
@@ -130,6 +174,9 @@ struct SweepChain {
   }
 };
 
+// Independent chains of the first sweep (enough to keep a core's load units busy).
+constexpr int kSweepChains = 4;
+
 // Largest j with a + b_j <= target (as computed), or -1.
 SUBSETSUM_HD int last_at_or_below(const double* sums_b, int nb, double a, double target) {
   int lo = 0, hi = nb;  // answer + 1 lies in [lo, hi]
@@ -150,8 +197,8 @@ SUBSETSUM_HD double pair_error(const MitmScratch& s, int na, int nb, int i, int 
 // half in the low bits) and error.
 //
 // Errors are compared as computed, err = |target - fl(a + b)|, and fl(a + b) is monotone in each
-// of a and b, so along a row the error is unimodal. The first sweep (two SweepChains: rows below
-// and from the middle row, the second starting next to the middle row's nearest pairs) finds
+// of a and b, so along a row the error is unimodal. The first sweep (SweepChains over bands of
+// rows, each starting next to its first row's nearest pairs) finds
 // the smallest error E exactly. Every pair it skips that ties E has a visited tying pair as a
 // grid neighbour or lies beyond one along its row, so one visited tie with no tying neighbour is
 // the only one. Otherwise the second sweep: for each a the pairs with error E form a window of
@@ -165,20 +212,28 @@ SUBSETSUM_HD uint64_t meet_in_the_middle_best(const Elements<CAP>& e, double tar
   const int na = half_sums(e.value, h1, s.sums_a, s.bits_a, s.tmp_sums, s.tmp_bits);
   const int nb = half_sums(e.value + h1, h2, s.sums_b, s.bits_b, s.tmp_sums, s.tmp_bits);
 
-  const int mid = na / 2;
-  const int below_mid = last_at_or_below(s.sums_b, nb, s.sums_a[mid], target);
-  const SweepBest none{INFINITY, 0, 0, 0};
-  SweepChain low{0, nb - 1, mid, none};
-  SweepChain high{mid, below_mid + 1 < nb ? below_mid + 1 : nb - 1, na, none};
-  while (low.active() && high.active()) {
-    low.step(s, target);
-    high.step(s, target);
+  // Rows split into kSweepChains bands; each chain starts next to its first row's nearest pairs.
+  SweepChain chain[kSweepChains];
+  for (int c = 0; c < kSweepChains; ++c) {
+    const int first = static_cast<int>((static_cast<long long>(na) * c) / kSweepChains);
+    const int end = static_cast<int>((static_cast<long long>(na) * (c + 1)) / kSweepChains);
+    const int below = last_at_or_below(s.sums_b, nb, s.sums_a[first], target);
+    chain[c] = {first, below + 1 < nb ? below + 1 : nb - 1, end, {INFINITY, 0, 0, 0}};
   }
-  while (low.active()) low.step(s, target);
-  while (high.active()) high.step(s, target);
-  SweepBest best = low.best;
-  if (high.best.err < best.err) best = high.best;
-  else if (high.best.err == best.err) best.count += high.best.count;
+  for (bool any = true; any;) {
+    any = false;
+    for (int c = 0; c < kSweepChains; ++c) {
+      if (chain[c].active()) {
+        chain[c].step(s, target);
+        any = true;
+      }
+    }
+  }
+  SweepBest best = chain[0].best;
+  for (int c = 1; c < kSweepChains; ++c) {
+    if (chain[c].best.err < best.err) best = chain[c].best;
+    else if (chain[c].best.err == best.err) best.count += chain[c].best.count;
+  }
   const double best_err = best.err;
   *best_err_out = best_err;
 
