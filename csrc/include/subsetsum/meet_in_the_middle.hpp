@@ -26,39 +26,26 @@ SUBSETSUM_HD int popcount32(uint32_t x) {
 #endif
 }
 
-// One chain of the merge of a sorted list L with L + x (bit `bit` added), moving forward from
-// output position `out`: reads both streams one entry ahead and a comparison picks which one
-// advances, written as min and mask selects so compilers emit no branch (a branch here is
-// mispredicted about half the time: random sums interleave at random). Ties: L first.
-struct MergeForward {
+// One chain of the merge of a sorted list L with L + x (bit `bit` added), from output position
+// `out` forward (i, j: the next entries of each stream) or backward (the last entries not yet
+// placed). Each step reads both streams and a comparison picks which one advances, written as
+// selects and masks so compilers emit no branch (a branch here is mispredicted about half the
+// time: random sums interleave at random). Order: by sum, L's entry first on ties, in both
+// directions, so chains meeting in the middle agree with one sequential merge.
+template <bool kForward>
+struct MergeChain {
   int i, j, out;
   SUBSETSUM_HD void step(const double* cs, const uint32_t* cb, double x, uint32_t bit,
                          double* ns, uint32_t* nb) {
     const double a = cs[i], b = cs[j] + x;
     const uint32_t bits_a = cb[i], bits_b = cb[j] | bit;
-    const bool take_a = a <= b;
-    ns[out] = b < a ? b : a;
-    nb[out] = bits_a ^ ((bits_a ^ bits_b) & (0u - static_cast<uint32_t>(!take_a)));
-    i += take_a;
-    j += !take_a;
-    ++out;
-  }
-};
-
-// The same merge moving backward from output position `out` (i, j: the last entries of each
-// stream not yet placed), under the same order.
-struct MergeBackward {
-  int i, j, out;
-  SUBSETSUM_HD void step(const double* cs, const uint32_t* cb, double x, uint32_t bit,
-                         double* ns, uint32_t* nb) {
-    const double a = cs[i], b = cs[j] + x;
-    const uint32_t bits_a = cb[i], bits_b = cb[j] | bit;
-    const bool take_b = b >= a;
-    ns[out] = b < a ? a : b;
+    const bool take_b = kForward ? b < a : b >= a;
+    ns[out] = take_b ? b : a;
     nb[out] = bits_a ^ ((bits_a ^ bits_b) & (0u - static_cast<uint32_t>(take_b)));
-    j -= take_b;
-    i -= !take_b;
-    --out;
+    const int dir = kForward ? 1 : -1;
+    i += take_b ? 0 : dir;
+    j += take_b ? dir : 0;
+    out += dir;
   }
 };
 
@@ -97,8 +84,8 @@ SUBSETSUM_HD int half_sums(const double* values, int h, double* sums, uint32_t* 
     cur_b[-1] = 0;
     cur_b[len] = 0;
     if (len < 4) {
-      MergeForward front{0, 0, 0};
-      MergeBackward back{len - 1, len - 1, 2 * len - 1};
+      MergeChain<true> front{0, 0, 0};
+      MergeChain<false> back{len - 1, len - 1, 2 * len - 1};
       for (int t = 0; t < len; ++t) {
         front.step(cur_s, cur_b, x, bit, nxt_s, nxt_b);
         back.step(cur_s, cur_b, x, bit, nxt_s, nxt_b);
@@ -107,8 +94,8 @@ SUBSETSUM_HD int half_sums(const double* values, int h, double* sums, uint32_t* 
       const int q = len / 2;
       const int i1 = merge_split(cur_s, len, x, q);
       const int i3 = merge_split(cur_s, len, x, 3 * q);
-      MergeForward f0{0, 0, 0}, f1{i1, q - i1, q};
-      MergeBackward b1{i3 - 1, 3 * q - i3 - 1, 3 * q - 1}, b0{len - 1, len - 1, 2 * len - 1};
+      MergeChain<true> f0{0, 0, 0}, f1{i1, q - i1, q};
+      MergeChain<false> b1{i3 - 1, 3 * q - i3 - 1, 3 * q - 1}, b0{len - 1, len - 1, 2 * len - 1};
       for (int t = 0; t < q; ++t) {
         f0.step(cur_s, cur_b, x, bit, nxt_s, nxt_b);
         f1.step(cur_s, cur_b, x, bit, nxt_s, nxt_b);
