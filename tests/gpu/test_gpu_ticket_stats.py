@@ -1,0 +1,74 @@
+"""Tickets and statistics computed on the GPU equal their CPU counterparts exactly: both build
+the problems on the host and the two backends choose identical subsets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import subsetsum
+from subsetsum import construct_ticket, stats
+from subsetsum.stats import Scenario
+
+pytestmark = pytest.mark.gpu
+
+torch = pytest.importorskip("torch")
+
+
+def _target(widths, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
+        linear = torch.nn.Linear(fan_in, fan_out)
+        with torch.no_grad():
+            linear.weight.uniform_(-1, 1, generator=generator)
+            linear.bias.uniform_(-1, 1, generator=generator)
+        layers.append(linear)
+        if i < len(widths) - 2:
+            layers.append(torch.nn.ReLU())
+    return torch.nn.Sequential(*layers)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"method": "L+1"},
+        {"method": "2L"},
+        {"method": "L+1", "density": 0.5, "density_scheme": "erk"},
+        {"method": "2L", "subset_size": 3, "rho": 16},
+    ],
+    ids=["L+1", "2L", "L+1-ER", "2L-fixed-size"],
+)
+def test_ticket_on_gpu_equals_ticket_on_cpu(options):
+    net = _target([12, 20, 10, 4])
+    on_cpu = construct_ticket(net, seed=5, progress=False, **options)
+    on_gpu = construct_ticket(net, seed=5, device="cuda", progress=False, **options)
+    assert len(on_gpu.masks) == len(on_cpu.masks)
+    for layer, (gpu_mask, cpu_mask) in enumerate(zip(on_gpu.masks, on_cpu.masks)):
+        assert np.array_equal(gpu_mask, cpu_mask), f"layer {layer}: masks differ"
+    for gpu_err, cpu_err in zip(on_gpu.errors, on_cpu.errors):
+        np.testing.assert_array_equal(gpu_err, cpu_err)
+    assert on_gpu.failed == on_cpu.failed
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        Scenario(n=15, eps=0.01, mode="min_size", max_size=10),
+        Scenario(n=20, eps=0.01, mode="min_size", base="product"),
+        Scenario(n=20, eps=0.01, mode="min_size", density=0.5),
+        Scenario(n=40, eps=0.01, mode="fixed_size", k=6),
+        Scenario(n=16, eps=0.001, mode="best"),
+    ],
+    ids=["min_size", "product", "er", "rfss", "best"],
+)
+def test_stats_on_gpu_equal_stats_on_cpu(scenario):
+    on_cpu = stats.estimate(scenario, 200_000, seed=11, device="cpu")
+    on_gpu = stats.estimate(scenario, 200_000, seed=11, device="cuda")
+    assert on_gpu.successes == on_cpu.successes
+    np.testing.assert_array_equal(on_gpu.error_counts, on_cpu.error_counts)
+    np.testing.assert_array_equal(on_gpu.size_counts, on_cpu.size_counts)
+
+
+def test_cuda_device_is_reported():
+    assert subsetsum.cuda_available()
