@@ -150,11 +150,12 @@ struct SweepChain {
   SUBSETSUM_HD void step(const MitmScratch& s, double target) {
     const double sum = s.sums_a[i] + s.sums_b[j];
     const double err = fabs(target - sum);
-    const bool better = err < best.err;
-    best.count = better ? 1 : best.count + (err == best.err);
-    best.i = better ? i : best.i;
-    best.j = better ? j : best.j;
-    best.err = better ? err : best.err;
+    if (SUBSETSUM_UNLIKELY(err <= best.err)) {
+      best.count = err < best.err ? 1 : best.count + 1;
+      best.i = i;
+      best.j = j;
+      best.err = err;
+    }
     const bool up = sum <= target;
     i += up;
     j -= !up;
