@@ -53,15 +53,9 @@ void solve_range(const T* targets, const T* bases, const uint8_t* mask, long lon
 template <class T>
 void solve_batch_cpu(const T* targets, const T* bases, const uint8_t* mask, long long batch,
                      int n, const SolveParams& params, const BatchOutput& out, int num_threads) {
-  // Problem storage is sized at compile time; the narrow instance keeps the common case small.
-  if (n <= 16)
-    solve_range<T, 16>(targets, bases, mask, batch, n, params, out, num_threads);
-  else if (n <= 32)
-    solve_range<T, 32>(targets, bases, mask, batch, n, params, out, num_threads);
-  else if (n <= kNarrowLimit)
-    solve_range<T, kNarrowLimit>(targets, bases, mask, batch, n, params, out, num_threads);
-  else
-    solve_range<T, kMaxElementsAll>(targets, bases, mask, batch, n, params, out, num_threads);
+  with_capacity(n, [&](auto cap) {
+    solve_range<T, decltype(cap)::value>(targets, bases, mask, batch, n, params, out, num_threads);
+  });
 }
 
 template void solve_batch_cpu<float>(const float*, const float*, const uint8_t*, long long, int,

@@ -83,15 +83,9 @@ void launch_range(const T* targets, const T* bases, const uint8_t* mask, long lo
 template <class T>
 void launch_typed(const T* targets, const T* bases, const uint8_t* mask, long long batch, int n,
                   const SolveParams& params, const BatchOutput& out, cudaStream_t stream) {
-  // Per-thread storage is sized at compile time: the smaller, the more of it stays on chip.
-  if (n <= 16)
-    launch_range<T, 16>(targets, bases, mask, batch, n, params, out, stream);
-  else if (n <= 32)
-    launch_range<T, 32>(targets, bases, mask, batch, n, params, out, stream);
-  else if (n <= kNarrowLimit)
-    launch_range<T, kNarrowLimit>(targets, bases, mask, batch, n, params, out, stream);
-  else
-    launch_range<T, kMaxElementsAll>(targets, bases, mask, batch, n, params, out, stream);
+  with_capacity(n, [&](auto cap) {
+    launch_range<T, decltype(cap)::value>(targets, bases, mask, batch, n, params, out, stream);
+  });
 }
 
 template <class U>

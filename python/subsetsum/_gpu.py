@@ -12,7 +12,7 @@ import numpy as np
 
 from .solve import (
     SolveResult, _check_problem, _host_arrays, _Outputs, _to_numpy, _wrap, allocate_outputs,
-    progress_reporter,
+    float_dtype, progress_reporter,
 )
 
 # Problems per kernel call on device inputs; between slices Ctrl-C and progress are seen.
@@ -116,17 +116,9 @@ class _CupyArrays:
                              f"{type(a).__name__}")
 
     def float_array(self, name, a, dtype=None):
-        cp = self.cupy
         if dtype is None:
-            if a.dtype in (cp.float32, cp.float64):
-                dtype = a.dtype
-            elif a.dtype == cp.float16:
-                dtype = cp.float32
-            elif a.dtype.kind in "biu":
-                dtype = cp.float64
-            else:
-                raise TypeError(f"{name}: expected a real-valued array, got dtype {a.dtype}")
-        return cp.ascontiguousarray(a, dtype=dtype)
+            dtype = float_dtype(name, a.dtype)
+        return self.cupy.ascontiguousarray(a, dtype=dtype)
 
     def bool_array(self, name, a):
         cp = self.cupy

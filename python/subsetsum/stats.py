@@ -38,6 +38,7 @@ from typing import Callable, Sequence, Union
 import numpy as np
 
 from . import theory
+from ._checks import check_int
 from .solve import MODES, solve
 
 BASE_DISTRIBUTIONS = ("uniform", "normal", "product")
@@ -127,29 +128,21 @@ class Scenario:
     target_range: float = 1.0
 
     def __post_init__(self):
-        if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)):
-            raise TypeError(f"n: expected an int, got {type(self.n).__name__}")
-        if self.n < 1:
-            raise ValueError(f"n: expected an int >= 1, got {self.n}")
+        check_int("n", self.n, 1)
         _real("eps", self.eps, lo=0.0)
         if self.mode not in MODES:
             raise ValueError(f"mode: expected one of {MODES}, got {self.mode!r}")
         if self.mode == "fixed_size":
             if self.k is None:
                 raise ValueError("k: mode='fixed_size' needs the subset size k")
-            if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)):
-                raise TypeError(f"k: expected an int, got {type(self.k).__name__}")
-            if not 0 <= self.k <= self.n:
+            if not 0 <= check_int("k", self.k, 0) <= self.n:
                 raise ValueError(f"k: expected 0 <= k <= n = {self.n}, got {self.k}")
         elif self.k is not None:
             raise ValueError(f"k: only used by mode='fixed_size', got k = {self.k} with mode={self.mode!r}")
         if self.max_size is not None:
             if self.mode != "min_size":
                 raise ValueError(f"max_size: only used by mode='min_size', got mode={self.mode!r}")
-            if isinstance(self.max_size, bool) or not isinstance(self.max_size, (int, np.integer)):
-                raise TypeError(f"max_size: expected an int, got {type(self.max_size).__name__}")
-            if self.max_size < 0:
-                raise ValueError(f"max_size: expected an int >= 0, got {self.max_size}")
+            check_int("max_size", self.max_size, 0)
         if isinstance(self.base, str):
             if self.base not in BASE_DISTRIBUTIONS:
                 raise ValueError(f"base: expected one of {BASE_DISTRIBUTIONS} or a callable, got {self.base!r}")
@@ -424,10 +417,7 @@ def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario: expected a Scenario, got {type(scenario).__name__}")
-    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)):
-        raise TypeError(f"num_samples: expected an int, got {type(num_samples).__name__}")
-    if num_samples < 1:
-        raise ValueError(f"num_samples: expected an int >= 1, got {num_samples}")
+    check_int("num_samples", num_samples, 1)
     if progress is not None and not callable(progress):
         raise TypeError(f"progress: expected None or a callable(solved_now), got {progress!r}")
     level = _real("confidence", confidence, lo=0.0)

@@ -29,6 +29,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ._checks import check_int
+
 # Default for every constant the papers leave unspecified: the bound's shape. Fitted values
 # for concrete base distributions come from subsetsum.stats (see docs/theory.md).
 DEFAULT_CONSTANT = 1.0
@@ -98,15 +100,6 @@ def _positive(name: str, value) -> float:
     return value
 
 
-def _integer(name: str, value, lo: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
-    value = int(value)
-    if value < lo:
-        raise ValueError(f"{name}: expected an int >= {lo}, got {value}")
-    return value
-
-
 def _array(name: str, value, lo: float, hi: float, *, lo_open: bool, hi_open: bool) -> np.ndarray:
     """A float64 array of ``value`` after checking every entry lies in the interval."""
     if isinstance(value, bool):
@@ -133,7 +126,7 @@ def _out(arr: np.ndarray):
 def _widths(name: str, widths, min_len: int) -> list[int]:
     if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__"):
         raise TypeError(f"{name}: expected a sequence of layer widths, got {widths!r}")
-    out = [_integer(f"{name}[{i}]", w, 1) for i, w in enumerate(widths)]
+    out = [check_int(f"{name}[{i}]", w, 1) for i, w in enumerate(widths)]
     if len(out) < min_len:
         raise ValueError(f"{name}: expected at least {min_len} layer widths, got {len(out)}")
     return out
@@ -410,7 +403,7 @@ def er_width_lower_bound(p, delta: float, n_inputs: int):
     9.9593
     """
     dlt = _open_unit("delta", delta)
-    d = _integer("n_inputs", n_inputs, 1)
+    d = check_int("n_inputs", n_inputs, 1)
     per_input_failure = -math.expm1(math.log1p(-dlt) / d)  # 1 - (1 - delta)^(1/d)
     return _out(np.asarray(er_width_factor(p)) * math.log(1.0 / per_input_failure))
 
@@ -501,8 +494,8 @@ def two_for_one_width(n_inputs: int, n_outputs: int, eps: float, delta: float, *
     >>> round(two_for_one_width(10, 5, 0.01, 0.01), 3)
     85.172
     """
-    n0 = _integer("n_inputs", n_inputs, 1)
-    n1 = _integer("n_outputs", n_outputs, 1)
+    n0 = check_int("n_inputs", n_inputs, 1)
+    n1 = check_int("n_outputs", n_outputs, 1)
     e = _open_unit("eps", eps)
     d = _open_unit("delta", delta)
     t = _positive("lipschitz", lipschitz)
@@ -541,18 +534,11 @@ def one_for_one_width(n_inputs: int, n_outputs: int, eps: float, delta: float, *
     >>> round(one_for_one_width(10, 5, 0.01, 0.001, copies=20), 3)
     138.155
     """
-    rho = _integer("copies", copies, 1)
-    n_out = _integer("n_outputs", n_outputs, 1)
-    # Same formula as two_for_one_width with delta / (rho n_out) in place of delta / n_out.
-    n0 = _integer("n_inputs", n_inputs, 1)
-    e = _open_unit("eps", eps)
-    d = _open_unit("delta", delta)
-    t = _positive("lipschitz", lipschitz)
-    m = _number("input_bound", input_bound)
-    if m < 1.0:
-        raise ValueError(f"input_bound: expected M = max(1, max |x|) >= 1, got {m}")
-    c = _positive("constant", constant)
-    return c * n0 * math.log(n0 / min(e / (m * t), d / (rho * n_out)))
+    rho = check_int("copies", copies, 1)
+    n_out = check_int("n_outputs", n_outputs, 1)
+    # Theorem 2.5's formula with delta / (rho n_out) in place of delta / n_out.
+    return two_for_one_width(n_inputs, rho * n_out, eps, delta, lipschitz=lipschitz,
+                             input_bound=input_bound, constant=constant)
 
 
 def two_l_widths(target_widths: Sequence[int], eps: float, delta: float, *,
@@ -756,7 +742,7 @@ def rfss_min_n(k: int, eps: float, *, constant: float = DEFAULT_CONSTANT, form: 
     >>> rfss_min_n(1, 0.01), rfss_min_n(4, 0.01), rfss_min_n(4, 0.01, constant=2.0)
     (38, 9, 32)
     """
-    kk = _integer("k", k, 1)
+    kk = check_int("k", k, 1)
     e = _open_unit("eps", eps)
     c = _positive("constant", constant)
     lam = _open_unit("max_density", max_density)
@@ -830,11 +816,11 @@ def rfss_lower_bound_n(k: int, eps: float, *, dimension: int = 1) -> int:
     >>> rfss_lower_bound_n(4, 0.01), rfss_lower_bound_n(4, 0.01, dimension=2)
     (6, 32)
     """
-    kk = _integer("k", k, 1)
+    kk = check_int("k", k, 1)
     e = _open_unit("eps", eps)
     if e >= RFSS_LOWER_BOUND_MAX_EPS:
         raise ValueError(f"eps: Theorem 5 needs eps < 1/16, got {e}")
-    d = _integer("dimension", dimension, 1)
+    d = check_int("dimension", dimension, 1)
     return rfss_min_n(kk, e, constant=d * d / 2.0, max_density=RFSS_LOWER_BOUND_MAX_DENSITY)
 
 
@@ -981,17 +967,17 @@ def expected_solution_count(n: int, eps: float, *, k: int | None = None, max_siz
     >>> round(expected_solution_count(10, 0.01, k=2), 4)
     0.3375
     """
-    nn = _integer("n", n, 1)
+    nn = check_int("n", n, 1)
     e = _open_unit("eps", eps)
     if k is not None and max_size is not None:
         raise ValueError("k and max_size: give at most one")
     if k is not None:
-        kk = _integer("k", k, 0)
+        kk = check_int("k", k, 0)
         if kk > nn:
             raise ValueError(f"k: expected k <= n = {nn}, got {kk}")
         sizes = [kk]
     else:
-        top = nn if max_size is None else min(_integer("max_size", max_size, 0), nn)
+        top = nn if max_size is None else min(check_int("max_size", max_size, 0), nn)
         sizes = range(top + 1)
     # The target is uniform on [-1, 1] too, so Sigma_s - z is a sum of s + 1 uniforms.
     return float(sum(math.comb(nn, s) * _uniform_sum_abs_cdf(s + 1, e) for s in sizes))

@@ -15,11 +15,11 @@ the last layer uses the target's output activation (or none).
 from __future__ import annotations
 
 import json
-import math
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ._checks import check_int, check_positive_float
 
 from .constructions import l_plus_one, two_l
 from .constructions.activations import get_activation
@@ -125,22 +125,22 @@ def construct_ticket(
     """
     if method not in METHODS:
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
-    eps = _positive_float("eps", eps)
+    eps = check_positive_float("eps", eps)
     if output_eps is not None:
-        output_eps = _positive_float("output_eps", output_eps)
+        output_eps = check_positive_float("output_eps", output_eps)
     widen = rho is None
     if subset_size is not None:
-        subset_size = _positive_int("subset_size", subset_size)
-    rho = 15 if rho is None else _positive_int("rho", rho)
+        subset_size = check_int("subset_size", subset_size, 1)
+    rho = 15 if rho is None else check_int("rho", rho, 1)
     limit = 64 if subset_size is None else 256  # solver's elements per problem (min_size / fixed_size)
     if rho > limit // 2:
         raise ValueError(f"rho: expected at most {limit // 2} (sign-split blocks make problems of 2 * rho "
                          f"elements; the solver takes {limit}), got {rho}")
-    max_size = _positive_int("max_size", max_size)
+    max_size = check_int("max_size", max_size, 1)
     if density_scheme not in DENSITY_SCHEMES:
         raise ValueError(f"density_scheme: expected one of {DENSITY_SCHEMES}, got {density_scheme!r}")
     layer_densities([(1, 1)], density, density_scheme)  # validates density
-    seed = _nonnegative_int("seed", seed)
+    seed = check_int("seed", seed, 0)
     if not isinstance(strict, bool):
         raise TypeError(f"strict: expected a bool, got {type(strict).__name__}")
     if device is not None and not (isinstance(device, str) or type(device).__module__.startswith("torch")):
@@ -260,31 +260,6 @@ def _check_user_widths(layers, plan, tgt, method):
                     f"{lay.group_size} copies of {tgt.widths[lay.role.target_layer + 1]} target neurons")
             raise ValueError(f"source layer {s} is too small for the {method} construction: it has {w.shape[0]} "
                              f"neurons and needs at least {lay.rows} ({what} + {lay.n_consts} constant neurons)")
-
-
-def _positive_float(name, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a float > 0, got {type(value).__name__}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name}: expected a finite float > 0, got {value}")
-    return value
-
-
-def _positive_int(name, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int >= 1, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name}: expected an int >= 1, got {value}")
-    return int(value)
-
-
-def _nonnegative_int(name, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int >= 0, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name}: expected an int >= 0, got {value}")
-    return int(value)
 
 
 @dataclass
@@ -464,7 +439,7 @@ class Ticket:
         >>> r.layers[-1].neurons, r.failed
         (1, [])
         """
-        samples = _positive_int("samples", samples)
+        samples = check_int("samples", samples, 1)
         layers = []
         n_layers = len(self.masks)
         for s, (m, bm) in enumerate(zip(self.masks, self.bias_masks)):

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #if defined(__CUDACC__)
 #define SUBSETSUM_HD __host__ __device__ __forceinline__
@@ -41,6 +42,17 @@ enum Algorithm : int {
 constexpr int kMaxElements[ALG_COUNT] = {30, 44, 64, 256, 256};
 constexpr int kMaxElementsAll = 256;
 constexpr int kNarrowLimit = 64;  // results as uint64 bit patterns up to this n
+
+// Per-problem storage is sized at compile time: calls f(std::integral_constant<int, CAP>{})
+// with the smallest compiled capacity that holds n elements (the narrow instances keep the
+// common case small: in cache on a CPU, on chip on a GPU). Host code only.
+template <class F>
+void with_capacity(int n, F&& f) {
+  if (n <= 16) f(std::integral_constant<int, 16>{});
+  else if (n <= 32) f(std::integral_constant<int, 32>{});
+  else if (n <= kNarrowLimit) f(std::integral_constant<int, kNarrowLimit>{});
+  else f(std::integral_constant<int, kMaxElementsAll>{});
+}
 
 // first_hit gives up on a problem after this many search nodes (found = false). It bounds the
 // time of adversarial inputs (tiny eps with many elements); typical problems need < 10^3.

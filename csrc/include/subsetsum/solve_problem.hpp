@@ -223,8 +223,10 @@ SUBSETSUM_HD void increasing_size_solve(Elements<CAP>& e, double target, const S
     double prefix[CAP + 1];
     prefix_sums(e, prefix);
     CardinalitySearch<CAP> cs;
+    init_search(cs, e, prefix, target, p.eps, false, best_err);
     for (; s <= smax && !(best_err <= p.eps); ++s) {
-      init_search(cs, e, prefix, target, p.eps, false, best_err);
+      cs.best_err = best_err;  // a larger size must beat the best so far
+      cs.have = false;
       cs.run(s);
       if (cs.have) {
         for (int i = 0; i < s; ++i) best_index[i] = e.index[cs.best_pos[i]];
