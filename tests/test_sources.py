@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from subsetsum.sources import (
+from subsetsum.tickets.source import (
     GeneratedSource,
     er_mask,
     er_widening,

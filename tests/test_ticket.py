@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from subsetsum import Ticket, construct_ticket
-from subsetsum.constructions.target import parse_target
+from subsetsum.tickets.graph import parse_target
 
 ACTIVATIONS = ["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Identity"]
 

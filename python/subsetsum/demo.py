@@ -36,7 +36,7 @@ def _train(args):
     from sklearn.datasets import load_digits
     from torch import nn
 
-    from .constructions.activations import get_activation
+    from .tickets.activations import get_activation
 
     digits = load_digits()
     x = digits.data / 8.0 - 1.0  # pixel values 0..16 -> [-1, 1], the ticket's domain
@@ -62,7 +62,7 @@ def main(args) -> int:
     """Run the demo; prints one table. Returns 0."""
     if args.quick:
         args.hidden, args.steps = 16, 100
-    from .ticket import construct_ticket
+    from .tickets import construct_ticket
 
     start = time.perf_counter()
     model, x_test, y_test = _train(args)

@@ -34,9 +34,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..sources import er_widening
+from .methods import LayerRole
+from .source import er_widening
 from .activations import Activation
-from .target import TargetNetwork
+from .graph import TargetNetwork
 
 __all__ = ["LayerRole", "LayerLayout", "Plan", "make_plan", "build", "BuildResult"]
 
@@ -48,16 +49,6 @@ _PROBLEMS_PER_CALL = 1 << 19
 # two Uniform[-1, 1] variables rarely exceeds 0.5, so with 15 elements targets near 1 miss eps = 0.01
 # in ~10% of problems; doubling the range brings that to ~2% with subsets of the same size.
 PRODUCT_RANGE = 2.0
-
-
-@dataclass(frozen=True)
-class LayerRole:
-    """What one source layer does: ``kind`` "block" or "combine", for ``target_layer``;
-    ``single_copy``: a combine layer keeps one neuron per target neuron (2L, output layer)."""
-
-    kind: str
-    target_layer: int
-    single_copy: bool = True
 
 
 @dataclass
