@@ -8,7 +8,9 @@
 #include <string>
 
 #include "../cpu/driver.hpp"
+#include "../cpu/philox_fill.hpp"
 #include "arrays.hpp"
+#include "subsetsum/philox.hpp"
 
 namespace py = pybind11;
 using namespace subsetsum;
@@ -32,6 +34,57 @@ void solve_into(py::array targets, py::array bases, py::object mask, const std::
     solve_batch_cpu<double>(static_cast<const double*>(in.targets_ptr),
                             static_cast<const double*>(in.bases_ptr), in.mask_ptr, in.batch, in.n,
                             params, out.view, num_threads);
+}
+
+// rows, cols int64 (C-contiguous) and the output length they call for; the values' ranges were
+// checked in Python (python/subsetsum/_philox.py).
+PhiloxGather philox_gather(uint64_t seed, uint32_t stream, uint32_t layer, py::array& rows,
+                           py::array& cols, bool outer, long long* out_length) {
+  const auto i64 = py::dtype::of<int64_t>();
+  PhiloxGather g{seed, stream, layer, nullptr, static_cast<long long>(rows.size()), nullptr,
+                 static_cast<long long>(cols.size()), outer};
+  g.rows = bindings::data_of<int64_t>(rows, "rows", i64, g.num_rows);
+  g.cols = bindings::data_of<int64_t>(cols, "cols", i64, g.num_cols);
+  if (!outer && g.num_rows != g.num_cols)
+    throw std::invalid_argument("rows, cols: outer=False needs as many rows as cols, got " +
+                                std::to_string(g.num_rows) + " and " +
+                                std::to_string(g.num_cols));
+  *out_length = outer ? g.num_rows * g.num_cols : g.num_rows;
+  return g;
+}
+
+void philox_uniform_into(uint64_t seed, uint32_t stream, uint32_t layer, py::array rows,
+                         py::array cols, py::array out, bool outer, int num_threads) {
+  long long length = 0;
+  const PhiloxGather g = philox_gather(seed, stream, layer, rows, cols, outer, &length);
+  float* values = bindings::data_of<float>(out, "out", py::dtype::of<float>(), length);
+  py::gil_scoped_release release;
+  philox_uniform_cpu(g, values, num_threads);
+}
+
+void philox_bernoulli_into(uint64_t seed, uint32_t stream, uint32_t layer, py::array rows,
+                           py::array cols, uint64_t threshold, py::array out, bool outer,
+                           int num_threads) {
+  if (threshold > (uint64_t{1} << 32))
+    throw std::invalid_argument("threshold: expected at most 2^32, got " +
+                                std::to_string(threshold));
+  long long length = 0;
+  const PhiloxGather g = philox_gather(seed, stream, layer, rows, cols, outer, &length);
+  bool* bits = bindings::data_of<bool>(out, "out", py::dtype::of<bool>(), length);
+  py::gil_scoped_release release;
+  philox_bernoulli_cpu(g, threshold, bits, num_threads);
+}
+
+void philox4x32_10_into(py::array counters, py::array key, py::array out, int num_threads) {
+  const auto u32 = py::dtype::of<uint32_t>();
+  if (counters.ndim() != 2 || counters.shape(1) != 4)
+    throw std::invalid_argument("counters: expected shape (N, 4)");
+  const long long n = counters.shape(0);
+  const uint32_t* c = bindings::data_of<uint32_t>(counters, "counters", u32, 4 * n);
+  const uint32_t* k = bindings::data_of<uint32_t>(key, "key", u32, 2);
+  uint32_t* y = bindings::data_of<uint32_t>(out, "out", u32, 4 * n);
+  py::gil_scoped_release release;
+  philox4x32_10_cpu(c, n, k, y, num_threads);
 }
 
 }  // namespace
@@ -80,6 +133,27 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("algorithm"), py::arg("n"), py::arg("k"), py::arg("max_size"),
       "Rough operations per problem (used to size chunks).");
+  m.def("philox_uniform_into", &philox_uniform_into, py::arg("seed"), py::arg("stream"),
+        py::arg("layer"), py::arg("rows"), py::arg("cols"), py::arg("out"), py::arg("outer"),
+        py::arg("num_threads") = 0,
+        "Source weights uniform in (-1, 1), in place (contract: subsetsum/philox.hpp).\n"
+        "seed < 2^64, stream and layer < 2^32; rows int64 (R,) below 2^32 and cols int64 (C,)\n"
+        "below 2^34, C-contiguous. outer=True: out float32 (R, C) gets the value at (rows[i],\n"
+        "cols[j]); outer=False: R == C and out float32 (R,) gets the value at (rows[i], cols[i]).\n"
+        "Values are odd multiples of 2^-24; identical for any num_threads (0: all cores).\n"
+        "Releases the GIL.");
+  m.def("philox_bernoulli_into", &philox_bernoulli_into, py::arg("seed"), py::arg("stream"),
+        py::arg("layer"), py::arg("rows"), py::arg("cols"), py::arg("threshold"), py::arg("out"),
+        py::arg("outer"), py::arg("num_threads") = 0,
+        "Source Bernoulli bits, in place: True where the weight's 32-bit word is below threshold\n"
+        "(at most 2^32; see philox_bernoulli_threshold). rows, cols and outer as in\n"
+        "philox_uniform_into; out bool (R, C) or (R,). Releases the GIL.");
+  m.def("philox_bernoulli_threshold", &bernoulli_threshold, py::arg("p"),
+        "floor(p * 2^32) for p in [0, 1], so p = 1 gives 2^32 (always) and p = 0 gives 0 (never).");
+  m.def("philox4x32_10_into", &philox4x32_10_into, py::arg("counters"), py::arg("key"),
+        py::arg("out"), py::arg("num_threads") = 0,
+        "Raw Philox4x32-10, in place: counters uint32 (N, 4), key uint32 (2,), out uint32 (N, 4),\n"
+        "all C-contiguous; out[i] = philox4x32_10(counters[i], key). Releases the GIL.");
   m.def("max_threads", &cpu_max_threads, "Threads the CPU backend uses by default.");
   m.def("has_openmp", &cpu_has_openmp, "Whether the CPU backend was built with OpenMP.");
 }

@@ -14,6 +14,9 @@
 #include <vector>
 
 #include "launch.hpp"
+// Not used by a kernel yet: included so every CUDA build compiles the shared generator for the
+// device (virtual source networks draw the same bits here as on the CPU).
+#include "subsetsum/philox.hpp"
 
 namespace subsetsum {
 
