@@ -1,23 +1,31 @@
-"""Tickets: per-parameter and end-to-end errors, parameter counts, ER containment, fixed-size
-density, prune compatibility, save/load, and clear errors."""
+"""Tickets end to end: every parameter within tolerance, measured errors within the certified
+bound and within output_eps, repair of forced misses, honest warnings, fixed-size tickets of a
+size known in advance, ER containment, modules, save/load, user sources and clear errors."""
+
+import warnings
 
 import numpy as np
 import pytest
 
-from subsetsum import Ticket, construct_ticket
+from subsetsum import Ticket, TicketToleranceError, TicketWarning, construct_ticket
 from subsetsum.tickets.graph import parse_target
 
 ACTIVATIONS = ["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Identity"]
 
 
-def _torch_target(widths, activation, seed=0, output=None):
+def _torch_target(widths, activation, seed=0, output=None, std=None):
     torch = pytest.importorskip("torch")
     from torch import nn
 
     torch.manual_seed(seed)
     mods = []
     for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
-        mods.append(nn.Linear(a, b))
+        lin = nn.Linear(a, b)
+        if std is not None:
+            with torch.no_grad():
+                lin.weight.normal_(0.0, std)
+                lin.bias.normal_(0.0, std)
+        mods.append(lin)
         if i < len(widths) - 2:
             mods.append(getattr(nn, activation)())
     if output is not None:
@@ -25,130 +33,193 @@ def _torch_target(widths, activation, seed=0, output=None):
     return nn.Sequential(*mods)
 
 
-def _inputs(n, d, seed=1):
-    return np.random.default_rng(seed).uniform(-1, 1, size=(n, d))
+def _inputs(n, d, seed=1, bound=1.0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-bound, bound, size=(n, d))
+    x[: min(n, 2 ** min(d, 10))] = bound * np.sign(rng.uniform(-1, 1, size=(min(n, 2 ** min(d, 10)), d)))
+    return x  # random points and corners of the box
 
 
 @pytest.mark.parametrize("method", ["L+1", "2L"])
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_errors_within_eps_and_bound(method, activation):
+def test_default_tickets_meet_every_tolerance(method, activation):
     net = _torch_target([4, 6, 5, 3], activation)
-    ticket = construct_ticket(net, method=method, eps=0.01, rho=20, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TicketWarning)
+        ticket = construct_ticket(net, method=method, eps=0.01, seed=0)
     assert ticket.failed == []
-    for err, eps in zip(ticket.errors, ticket.metadata["eps"]):
-        assert err.max() <= eps + 1e-12
-    sup = ticket.verify(_inputs(10_000, 4))
-    assert sup <= ticket.error_bound()
+    for err, tol in zip(ticket.errors, ticket.metadata["tolerances"]):
+        assert err.max() <= tol
+    assert ticket.verify(_inputs(5000, 4)) <= ticket.error_bound()
 
 
-@pytest.mark.parametrize("widths", [[3, 2], [3, 5, 2], [2, 4, 4, 4, 1]])
-def test_output_eps_bounds_the_end_to_end_error(widths):
-    rng = np.random.default_rng(0)
-    target = [(rng.uniform(-0.5, 0.5, (b, a)), rng.uniform(-0.5, 0.5, b)) for a, b in zip(widths[:-1], widths[1:])]
-    ticket = construct_ticket(target, output_eps=0.05, rho=24, method="2L", seed=1)
+@pytest.mark.parametrize("method", ["L+1", "2L"])
+@pytest.mark.parametrize("activation,widths", [("ReLU", [5, 7, 3]), ("LeakyReLU", [4, 6, 6, 2]),
+                                               ("Tanh", [3, 5, 5, 5, 2]), ("Sigmoid", [5, 8, 8, 3])])
+def test_output_eps_holds_on_random_targets(method, activation, widths):
+    net = _torch_target(widths, activation, seed=len(widths), std=1.0)  # weights N(0, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TicketWarning)
+        ticket = construct_ticket(net, method=method, output_eps=0.05, seed=2)
     assert ticket.failed == []
     assert ticket.error_bound() <= 0.05
-    assert ticket.verify(_inputs(10_000, widths[0])) <= 0.05
+    assert ticket.verify(_inputs(4000, widths[0])) <= ticket.error_bound()
+    report = ticket.report(samples=500)
+    assert report.holds() == {"tolerances": True, "certified_bound": True, "output_eps": True}
+
+
+def test_input_bound_sets_the_domain():
+    net = _torch_target([3, 5, 2], "Tanh", seed=3)
+    ticket = construct_ticket(net, method="2L", output_eps=0.05, input_bound=3.0)
+    assert ticket.error_bound() <= 0.05
+    assert ticket.verify(_inputs(4000, 3, bound=3.0)) <= ticket.error_bound()
+    report = ticket.report(samples=500)
+    assert report.input_bound == 3.0 and "[-3, 3]^d" in str(report)
 
 
 def test_large_weights_are_rescaled():
     rng = np.random.default_rng(2)
     target = [(rng.uniform(-5, 5, (3, 2)), rng.uniform(-3, 3, 3)), (rng.uniform(-4, 4, (1, 3)), np.zeros(1))]
-    ticket = construct_ticket(target, eps=0.05, rho=20, method="2L")
-    assert max(ticket.metadata["target_scale"]) > 4
+    ticket = construct_ticket(target, eps=0.05, method="2L")
+    assert max(s for s in ticket.metadata["element_scales"] if s) > 4
     assert ticket.failed == []
     assert ticket.verify(_inputs(2000, 2)) <= ticket.error_bound()
 
 
-def test_parameter_counts_follow_the_construction():
-    net = _torch_target([4, 6, 3], "ReLU")
-    ticket = construct_ticket(net, method="L+1", rho=20)
-    masks = ticket.masks
-    # every kept edge of a combine layer is an element of some subset; alive block neurons keep
-    # exactly one edge; the output layer keeps all its subset edges
-    assert ticket.metadata["subset_edges"][-1] == int(masks[-1].sum())
-    used = masks[1].any(axis=0)
-    assert (masks[0][used].sum(axis=1) + ticket.bias_masks[0][used] == 1).all()
-    assert int(masks[0].sum()) + int(ticket.bias_masks[0].sum()) == int(used.sum())
-    assert not masks[0][~used].any()
-    report = ticket.report(samples=100)
-    assert report.parameters == sum(int(m.sum()) for m in masks) + int(ticket.bias_masks[0].sum())
-    assert report.layers[-1].neurons == 3
+def test_repair_removes_forced_misses():
+    net = _torch_target([6, 8, 3], "ReLU", seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TicketWarning)
+        first = construct_ticket(net, method="L+1", rho=5, repair=False, seed=4)
+    assert first.failed  # base sets of 5 leave misses
+    repaired = construct_ticket(net, method="L+1", rho=5, seed=4)
+    assert repaired.failed == []
+    log = repaired.metadata["repair"]
+    assert log["problems"] > 0 and sum(log["added_rows"]) > 0 and log["unrepaired"] == 0
+    # generated sources grow by rows
+    assert repaired.shapes[0][0] > first.shapes[0][0]
+    assert repaired.verify(_inputs(2000, 6)) <= repaired.error_bound()
+
+
+def test_forced_miss_warns_and_strict_raises():
+    rng = np.random.default_rng(0)
+    target = [(rng.uniform(-1, 1, (6, 5)), rng.uniform(-1, 1, 6))]
+    with pytest.warns(TicketWarning, match=r"target parameters stayed above their tolerance.*target layer 0"):
+        ticket = construct_ticket(target, eps=1e-4, rho=4, max_size=2)
+    assert ticket.failed and all(len(f) == 3 for f in ticket.failed)
+    report = ticket.report(samples=50)
+    assert report.lemma_bound is None and "n/a" in str(report)
+    assert ticket.verify(_inputs(500, 5)) <= ticket.error_bound()  # the certificate holds anyway
+    with pytest.raises(TicketToleranceError, match="strict"):
+        construct_ticket(target, eps=1e-4, rho=4, max_size=2, strict=True)
+
+
+def test_smaller_delta_gives_larger_base_sets():
+    net = _torch_target([8, 10, 4], "ReLU", seed=5)
+    loose = construct_ticket(net, method="2L", delta=0.5)
+    tight = construct_ticket(net, method="2L", delta=1e-4)
+    assert all(a <= b for a, b in zip(loose.metadata["group_sizes"], tight.metadata["group_sizes"]))
+    assert sum(tight.metadata["group_sizes"]) > sum(loose.metadata["group_sizes"])
+    for meta in (loose.metadata, tight.metadata):
+        for entry in meta["sizing"]:
+            if entry is not None:
+                assert entry["how"] == "table"
+                assert sum(entry["expected_misses"]) <= meta["delta"]
+
+
+@pytest.mark.parametrize("method", ["L+1", "2L"])
+@pytest.mark.parametrize("activation", ["ReLU", "Tanh", "Sigmoid"])
+def test_fixed_size_tickets_have_the_size_of_their_formula(method, activation):
+    net = _torch_target([4, 6, 3], activation)
+    counts = set()
+    for seed in range(3):
+        ticket = construct_ticket(net, method=method, subset_size=3, seed=seed)
+        assert ticket.failed == []
+        assert ticket.parameters == ticket.size_formula()
+        counts.add(ticket.parameters)
+        for s, (kind, t) in enumerate(ticket.metadata["roles"]):
+            if kind == "combine":
+                terms = [x["count"] for x in ticket.metadata["size_formula"]["terms"] if x["layer"] == s]
+                assert ticket.metadata["subset_edges"][s] == sum(terms)
+    assert len(counts) == 1  # the same for every seed
+
+
+def test_fixed_size_needs_a_choice():
+    with pytest.raises(ValueError, match="subset_size"):
+        construct_ticket([(np.ones((2, 3)) * 0.5, np.zeros(2))], rho=4, subset_size=4)
 
 
 @pytest.mark.parametrize("scheme", ["uniform", "erk", "balanced", "pyramidal"])
 def test_er_tickets_stay_inside_the_er_mask(scheme):
     net = _torch_target([4, 6, 3], "ReLU")
     ticket = construct_ticket(net, density=0.5, density_scheme=scheme, seed=3)
-    assert ticket.source_masks is not None
-    for mask, er in zip(ticket.masks, ticket.source_masks):
-        if er is not None:
-            assert not (mask & ~er).any()
-    assert ticket.metadata["group_sizes"][1] >= 15  # widened base sets
+    assert ticket.er is not None and ticket.failed == []
+    for s, (rows, cols) in enumerate(ticket.edges):
+        mask = ticket.er.mask(s, rows, cols, outer=False)
+        assert mask is None or mask.all()
+    dense = construct_ticket(net, seed=3)
+    assert sum(ticket.metadata["group_sizes"]) > sum(dense.metadata["group_sizes"])  # thinned base sets
 
 
-def test_fixed_size_tickets_have_exact_subset_edges():
-    net = _torch_target([4, 6, 3], "Tanh")
-    k = 3
-    ticket = construct_ticket(net, method="2L", subset_size=k, rho=16, seed=0)
-    for s, (kind, t) in enumerate(ticket.metadata["roles"]):
-        if kind == "combine":
-            n_out, n_in = ticket.target.weights[t].shape
-            problems = n_out * (n_in + 1)  # one per weight and bias
-            copy_rows = ticket.masks[s][:n_out]  # the rows after them are constant neurons
-            assert int(copy_rows.sum()) == k * problems == ticket.metadata["subset_edges"][s]
-
-
-def test_prune_compatibility_and_baked_modules():
+def test_modules_prune_compatible_baked_and_compact():
     torch = pytest.importorskip("torch")
     from torch.nn.utils import prune
 
     net = _torch_target([4, 5, 2], "ReLU")
-    ticket = construct_ticket(net, rho=12)
+    ticket = construct_ticket(net)
     x = _inputs(64, 4)
     expected = ticket.forward(x)
+    xs = torch.tensor(x, dtype=torch.float32)
     module = ticket.to_module()
     lin = module[0]
     assert hasattr(lin, "weight_orig") and hasattr(lin, "weight_mask")
-    assert torch.equal(lin.weight_mask.bool(), torch.from_numpy(ticket.masks[0]))
+    assert torch.equal(lin.weight_mask.bool(), torch.from_numpy(ticket.masks()[0]))
     with torch.no_grad():
-        out = module(torch.tensor(x, dtype=torch.float32)).double().numpy()
-    assert np.abs(out - expected).max() < 1e-4
+        out = module(xs).double().numpy()
+        assert np.abs(out - expected).max() < 1e-4
+        compact = ticket.to_module(compact=True)
+        assert np.abs(compact(xs).double().numpy() - expected).max() < 1e-4
+        baked = ticket.to_module(compact=True, baked=True)
+        assert torch.allclose(compact(xs), baked(xs))
+    widths = [m.out_features for m in compact if isinstance(m, torch.nn.Linear)]
+    assert widths[0] < ticket.shapes[0][0] and widths[-1] == 2
+    kept = sum(int(m.weight_mask.sum()) + int(m.bias_mask.sum() if hasattr(m, "bias_mask") else 0)
+               for m in compact if isinstance(m, torch.nn.Linear))
+    assert kept == ticket.parameters
     for m in module:
         if isinstance(m, torch.nn.Linear):
             prune.remove(m, "weight")
             if m.bias is not None:
                 prune.remove(m, "bias")
-    baked = ticket.to_module(baked=True)
-    with torch.no_grad():
-        xs = torch.tensor(x, dtype=torch.float32)
-        assert torch.allclose(module(xs), baked(xs))
 
 
 def test_save_load_identity(tmp_path):
-    net = _torch_target([4, 5, 2], "Sigmoid")
-    for kwargs in [dict(), dict(density=0.6), dict(source=_torch_target([4, 4 * 40 + 40, 5 * 15 + 15, 2], "Tanh"))]:
-        if "source" in kwargs:
-            net = _torch_target([4, 5, 2], "Tanh")
+    cases = [(_torch_target([4, 5, 2], "Sigmoid"), {}),
+             (_torch_target([4, 5, 2], "ReLU"), {"density": 0.6}),
+             (_torch_target([4, 5, 2], "Tanh"), {"source": _torch_target([4, 4 * 120, 5 * 60, 2], "Tanh")})]
+    for net, kwargs in cases:
         ticket = construct_ticket(net, **kwargs)
         path = tmp_path / "ticket.safetensors"
         ticket.save(path)
         loaded = Ticket.load(path)
-        assert all((a == b).all() for a, b in zip(ticket.masks, loaded.masks))
+        assert all((a[0] == b[0]).all() and (a[1] == b[1]).all() for a, b in zip(ticket.edges, loaded.edges))
         assert loaded.scales == ticket.scales and loaded.metadata == ticket.metadata
+        assert loaded.error_bound() == ticket.error_bound()
         x = _inputs(50, 4)
         assert (loaded.forward(x) == ticket.forward(x)).all()
 
 
-def test_user_source_scales_and_too_small_source():
+def test_user_source_scales_spare_rows_and_errors():
     torch = pytest.importorskip("torch")
     from torch import nn
 
     net = _torch_target([3, 4, 2], "ReLU")
-    big = nn.Sequential(nn.Linear(3, 3 * 40 + 60), nn.ReLU(), nn.Linear(180, 4 * 15 + 30), nn.ReLU(), nn.Linear(90, 2))
-    ticket = construct_ticket(net, source=big, rho=15)
+    big = nn.Sequential(nn.Linear(3, 3 * 150), nn.ReLU(), nn.Linear(450, 4 * 60 + 80), nn.ReLU(),
+                        nn.Linear(320, 2))
+    ticket = construct_ticket(net, source=big, rho=20)
     assert len(ticket.scales) == 3 and ticket.metadata["unit_scales"][0] == pytest.approx(np.sqrt(3), rel=0.2)
-    assert ticket.verify(_inputs(500, 3)) < 0.5
+    assert ticket.failed == []
+    assert ticket.verify(_inputs(500, 3)) <= ticket.error_bound()
     small = nn.Sequential(nn.Linear(3, 50), nn.ReLU(), nn.Linear(50, 90), nn.ReLU(), nn.Linear(90, 2))
     with pytest.raises(ValueError, match=r"source layer 0 is too small.*needs at least"):
         construct_ticket(net, source=small)
@@ -156,14 +227,52 @@ def test_user_source_scales_and_too_small_source():
         construct_ticket(net, source=nn.Sequential(nn.Linear(3, 2)))
 
 
-def test_strict_raises_and_failures_are_listed():
+def test_user_source_without_spare_rows_reports_it():
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    net = _torch_target([3, 4, 2], "ReLU", seed=2)
+    rho = 5
+    tight = nn.Sequential(nn.Linear(3, 3 * 2 * rho + 2 * rho), nn.ReLU(), nn.Linear(3 * 2 * rho + 2 * rho, 4 * rho + 2 * rho),
+                          nn.ReLU(), nn.Linear(4 * rho + 2 * rho, 2))
+    with pytest.warns(TicketWarning, match="ran out of spare rows"):
+        construct_ticket(net, source=tight, rho=rho, eps=1e-3)
+
+
+def test_report_separates_the_bounds():
+    net = _torch_target([4, 6, 3], "Tanh")
+    ticket = construct_ticket(net, method="2L", output_eps=0.1)
+    text = str(ticket.report(samples=200))
+    for phrase in ("requested output_eps", "certified bound", "Lemma 2.8 bound", "measured", "tolerance"):
+        assert phrase in text
+    report = ticket.report(samples=200)
+    assert report.sup_error <= report.certified_bound <= 0.1
+    assert report.relative_error == pytest.approx(report.sup_error / ticket.target.output_range().max())
+
+
+def test_degenerate_requests_warn():
     rng = np.random.default_rng(0)
-    target = [(rng.uniform(-1, 1, (6, 5)), rng.uniform(-1, 1, 6))]
-    ticket = construct_ticket(target, eps=1e-4, rho=6, max_size=2)
-    assert ticket.failed and all(len(f) == 3 for f in ticket.failed)
-    assert "missing eps" in str(ticket.report(samples=10))
-    with pytest.raises(ValueError, match="strict"):
-        construct_ticket(target, eps=1e-4, rho=6, max_size=2, strict=True)
+    target = [(rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, 3))]
+    with pytest.warns(TicketWarning, match="keeps nothing"):
+        construct_ticket(target, eps=10.0)
+    with pytest.warns(TicketWarning) as record:
+        construct_ticket(target, density=0.02, eps=1e-3)
+    assert any("largest size the solver allows" in str(w.message) and "ER density" in str(w.message) for w in record)
+
+
+def test_deterministic_and_seeded():
+    net = _torch_target([4, 5, 2], "LeakyReLU")
+    a, b = construct_ticket(net, seed=11), construct_ticket(net, seed=11)
+    c = construct_ticket(net, seed=12)
+    assert all((x[0] == y[0]).all() and (x[1] == y[1]).all() for x, y in zip(a.edges, b.edges))
+    assert any(x[0].size != y[0].size or (x[0] != y[0]).any() for x, y in zip(a.edges, c.edges))
+
+
+def test_progress_callback_sees_every_problem():
+    seen = []
+    construct_ticket(_torch_target([4, 5, 2], "ReLU"), progress=lambda done, total: seen.append((done, total)))
+    assert seen and all(d <= t for d, t in seen)
+    assert seen[-1][0] == seen[-1][1]
 
 
 def test_bad_targets_and_arguments():
@@ -180,15 +289,26 @@ def test_bad_targets_and_arguments():
         construct_ticket([(np.ones((3, 2)), np.ones(2))])
     with pytest.raises(ValueError, match="activation"):
         parse_target([(np.ones((3, 2)), None)], activation="swish")
-    with pytest.raises(ValueError, match="method"):
-        construct_ticket([(np.ones((1, 2)), None)], method="3L")
-    with pytest.raises(ValueError, match="eps"):
-        construct_ticket([(np.ones((1, 2)), None)], eps=0)
-    with pytest.raises(ValueError, match="rho"):
-        construct_ticket([(np.ones((1, 2)), None)], rho=40)
+    one = [(np.ones((1, 2)) * 0.5, None)]
+    for kwargs, exc, pattern in [
+        (dict(method="3L"), ValueError, "method"),
+        (dict(eps=0), ValueError, "eps"),
+        (dict(rho=100), ValueError, "rho"),
+        (dict(rho="big"), ValueError, "rho"),
+        (dict(rho=2.5), TypeError, "rho"),
+        (dict(delta=1.5), ValueError, "delta"),
+        (dict(delta=0), ValueError, "delta"),
+        (dict(input_bound=-1), ValueError, "input_bound"),
+        (dict(max_size=0), ValueError, "max_size"),
+        (dict(repair="yes"), TypeError, "repair"),
+        (dict(device="tpu"), ValueError, "device"),
+        (dict(progress=3), TypeError, "progress"),
+    ]:
+        with pytest.raises(exc, match=pattern):
+            construct_ticket(one, **kwargs)
     with pytest.raises(ValueError, match="looks-linear"):
         construct_ticket(nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1)), source="uniform")
     with pytest.raises(ValueError, match="NaN"):
         construct_ticket([(np.full((1, 2), np.nan), None)])
     with pytest.raises(ValueError, match="x: expected shape"):
-        construct_ticket([(np.ones((1, 2)) * 0.5, None)]).verify(np.zeros((3, 3)))
+        construct_ticket(one).verify(np.zeros((3, 3)))

@@ -11,7 +11,7 @@ from ._version import __version__
 from .solve import SolveResult, solve
 from ._info import algorithm_names, compile_options, cuda_available
 from . import stats, theory
-from .tickets import Ticket, construct_ticket
+from .tickets import Ticket, TicketToleranceError, TicketWarning, construct_ticket
 
 __all__ = [
     "__version__",
@@ -24,4 +24,6 @@ __all__ = [
     "theory",
     "construct_ticket",
     "Ticket",
+    "TicketWarning",
+    "TicketToleranceError",
 ]

@@ -43,9 +43,9 @@ def test_ticket_on_gpu_equals_ticket_on_cpu(options):
     net = _target([12, 20, 10, 4])
     on_cpu = construct_ticket(net, seed=5, progress=False, **options)
     on_gpu = construct_ticket(net, seed=5, device="cuda", progress=False, **options)
-    assert len(on_gpu.masks) == len(on_cpu.masks)
-    for layer, (gpu_mask, cpu_mask) in enumerate(zip(on_gpu.masks, on_cpu.masks)):
-        assert np.array_equal(gpu_mask, cpu_mask), f"layer {layer}: masks differ"
+    assert on_gpu.shapes == on_cpu.shapes
+    for layer, (gpu_edges, cpu_edges) in enumerate(zip(on_gpu.edges, on_cpu.edges)):
+        assert all(np.array_equal(a, b) for a, b in zip(gpu_edges, cpu_edges)), f"layer {layer}: edges differ"
     for gpu_err, cpu_err in zip(on_gpu.errors, on_cpu.errors):
         np.testing.assert_array_equal(gpu_err, cpu_err)
     assert on_gpu.failed == on_cpu.failed

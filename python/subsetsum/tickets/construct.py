@@ -1,21 +1,34 @@
-"""``construct_ticket``: options -> target graph -> plan -> source -> solve -> Ticket.
+"""``construct_ticket``: options -> target graph -> plan -> source -> solve -> repair -> Ticket.
 
-Data flow: the arguments are validated, the target is parsed (:mod:`.graph`), the source network
-is laid out (:mod:`.plan` with the layer sequence of :mod:`.methods`), the source is drawn or read
-(:mod:`.source`), every subset-sum problem is solved in batched :func:`subsetsum.solve` calls,
-and masks, scales and errors are wrapped in a :class:`~.ticket.Ticket`.
+Stages, one module each: :mod:`.options` validates every argument, :mod:`.graph` parses the
+target, :mod:`.plan` lays out the construction (roles from :mod:`.methods`, base-set sizes from
+:mod:`.sizing`, tolerances from :mod:`.bounds`), :mod:`.source` gives the source network,
+:mod:`.solve` solves every subset-sum problem and :mod:`.repair` grows what missed; the result is
+a :class:`~.ticket.Ticket`.
 """
 
 from __future__ import annotations
 
-from .._checks import check_int, check_positive_float
+import time
+import warnings
+
+import numpy as np
+
+from .bounds import lemma_2_8_bound
 from .graph import parse_target
-from .methods import METHODS, layer_roles
-from .plan import build, make_plan
-from .source import DENSITY_SCHEMES, GeneratedSource, er_mask, layer_densities, parse_source, unit_scale
+from .methods import layer_roles
+from .options import TicketOptions, TicketToleranceError, TicketWarning
+from .plan import make_plan
+from .repair import repair_layer
+from .solve import Builder
+from .source import ERMasks, GeneratedSource, UserSource, parse_source, unit_scale
 from .ticket import Ticket
 
 __all__ = ["construct_ticket"]
+
+# Attempts at meeting output_eps: a first build whose certified bound exceeds it is rebuilt with
+# tolerances scaled down by the ratio.
+OUTPUT_EPS_ATTEMPTS = 3
 
 
 def construct_ticket(
@@ -24,17 +37,20 @@ def construct_ticket(
     method: str = "L+1",
     eps: float = 0.01,
     output_eps: float | None = None,
-    rho: int | None = None,
+    rho="auto",
+    delta: float = 0.01,
     max_size: int = 10,
+    input_bound: float = 1.0,
     source=None,
     density: float = 1.0,
     density_scheme: str = "uniform",
     subset_size: int | None = None,
     seed: int = 0,
     device=None,
+    repair: bool = True,
     strict: bool = False,
     progress=None,
-) -> "Ticket":
+) -> Ticket:
     """Prune a random source network so that it approximates ``target``.
 
     Parameters
@@ -43,50 +59,74 @@ def construct_ticket(
         ``nn.Linear`` layers with ReLU, LeakyReLU, Tanh, Sigmoid or Identity between them (one
         activation for all hidden layers, optionally one after the last layer), or weights
         (n_l, n_{l-1}) and biases (n_l,) in PyTorch layout (ReLU between layers). Any depth and
-        magnitude: a layer with parameters above 1 is handled by a larger scale factor.
+        magnitude.
     method : {"L+1", "2L"}
-        001_d33223a708772bec.txt: "L+1" (Thm 2.9; rho copies of each hidden target neuron, one
-        copy of each output) or "2L" (Thm 2.5/2.6 for every layer).
+        001_d33223a708772bec.txt: "L+1" (Thm 2.9; copies of each hidden target neuron, one copy
+        of each output) or "2L" (Thm 2.5/2.6 for every layer).
     eps : float > 0
-        Largest error of any single target parameter (weight or bias).
+        Largest error of any single target parameter (weight or bias): its subset sum is within
+        eps of it.
     output_eps : float > 0, optional
-        Largest end-to-end error ``sup ||f_target - f_ticket||_1`` on [-1, 1]^d; turned into
-        per-layer tolerances with Lemma 2.8 (``eps`` stays an upper limit).
-    rho : int >= 1, optional
-        Base-set size of every subset-sum problem: copies per target neuron (L+1) and neurons
-        (or looks-linear pairs) per univariate block and sign. Default 15, widened by
-        ``1 / log(1/(1-p))`` for ER sources (000_79c8cccaad099f72.txt, Lemma 2.4; capped so a
-        problem fits the solver: 32 elements, 128 with ``subset_size``); a value given here is
-        used as is.
+        Largest end-to-end error ``sup_x max_i |f_i(x) - g_i(x)|`` over ``[-input_bound,
+        input_bound]^d``. Split into per-layer tolerances (at most ``eps``) by the neuron-wise
+        error recursion of :mod:`subsetsum.tickets.bounds` (Lemma 2.8 of 001 with the target's
+        own weights and activation bounds), and checked on the built ticket by its certified
+        bound; a ticket whose certified bound exceeds it is rebuilt with smaller tolerances.
+    rho : "auto" or int >= 1
+        Base-set sizes. "auto": per source layer (and sign of a split block), the smallest size
+        whose expected first-solve misses stay within that layer's share of ``delta``, read from
+        measured failure curves (:mod:`subsetsum.tickets.sizing`) for the layer's element
+        distribution, tolerance, targets and ER density. An int: that size for every problem
+        (copies per target neuron in L+1, neurons per block and sign), as given.
+    delta : float in (0, 1)
+        Allowed probability that the first solve leaves any parameter above its tolerance (the
+        sizes make the expected number of such misses at most delta, so by the union bound the
+        probability is at most delta). Smaller delta: wider sources, fewer repairs.
     max_size : int >= 1
         Largest subset per problem (``mode="min_size"``, as in 001's experiments).
+    input_bound : float > 0
+        M of 001 Thm 2.7: inputs lie in ``[-M, M]^d``; tolerances, bounds and the measured error
+        use that domain (normalised images reach |x| = 2.8).
     source : None, "uniform", "looks_linear", torch module or list of arrays
-        None: "looks_linear" for activations with phi(0) != 0 (sigmoid, Thm 2.6), else
-        "uniform" (Uniform[-1, 1], Assumption 2.1), generated from ``seed``. A user source
-        (any init, e.g. PyTorch's default) must have the construction's depth and at least its
-        widths; per-layer scale factors map it to Uniform[-1, 1] units and are stored.
+        None: "looks_linear" for activations with phi(0) != 0 (sigmoid, Thm 2.6), else "uniform"
+        (Uniform[-1, 1], Assumption 2.1), generated from ``seed`` (virtual: every weight a pure
+        function of its coordinates, :mod:`subsetsum.tickets.source`). A user source (any init,
+        e.g. PyTorch's default) must have the construction's depth and enough rows; per-layer
+        scale factors map it to Uniform[-1, 1] units and are stored; its unused rows serve the
+        repair pass.
     density : float in (0, 1]
         Overall density of an Erdős–Rényi source (1: dense).
     density_scheme : {"uniform", "erk", "balanced", "pyramidal"}
         Layer-wise ER densities (000_79c8cccaad099f72.txt, "Sparsity Ratios").
     subset_size : int >= 1, optional
-        Every parameter uses exactly this many source edges (looks-linear pairs: pairs), solved
-        with ``mode="fixed_size"`` (002_9a3e2d17b88c5f76.txt, section 4): the subset edges of
-        every combine layer are fixed in advance.
+        Every subset-sum problem keeps exactly this many source edges (a looks-linear pair: two),
+        solved with ``mode="fixed_size"`` (002_9a3e2d17b88c5f76.txt, section 4). The ticket's
+        size is then known before solving: ``metadata["size_formula"]`` (see
+        :meth:`Ticket.size_formula`); univariate blocks and constant neurons are kept whole.
     seed : int >= 0
         Seeds the generated source and the ER masks.
     device : str, optional
-        "cuda" or "cuda:N" solves on that GPU (bases are built on the host); default: the host.
+        "cuda" or "cuda:N" solves on that GPU; default: the host.
+    repair : bool
+        Grow and re-solve what the first solve left above tolerance (:mod:`subsetsum.tickets.repair`).
     strict : bool
-        Raise ValueError when any parameter misses its tolerance (otherwise they are counted
-        and listed in ``ticket.report()``).
+        Raise :class:`~subsetsum.TicketToleranceError` instead of warning when a parameter stays
+        above its tolerance or the certified bound above ``output_eps``.
     progress : bool or callable(done, total), optional
-        Progress over all subset-sum problems (tqdm bar for True; default: a bar from 2 million
-        problems on). Ctrl-C stops between batches.
+        Progress over all subset-sum problems (a tqdm bar for True; default: a bar from 2
+        million problems on). Ctrl-C stops between batches.
 
     Returns
     -------
     Ticket
+
+    Warns
+    -----
+    TicketWarning
+        When anything stays above its tolerance (naming the count, the worst error and the
+        layer), and for requests that make degenerate tickets (eps at least the largest
+        parameter, base sets the solver cannot make large enough, an explicit rho far below the
+        sizing's).
 
     Examples
     --------
@@ -94,147 +134,215 @@ def construct_ticket(
     >>> rng = np.random.default_rng(0)
     >>> target = [(rng.uniform(-1, 1, (4, 3)), rng.uniform(-1, 1, 4)), (rng.uniform(-1, 1, (2, 4)), np.zeros(2))]
     >>> ticket = construct_ticket(target, method="L+1", eps=0.01, seed=0)
-    >>> # layer 0: 3 inputs x (15 + 15 neurons, one block per sign) + 60 slack + 30 constants;
-    >>> # layer 1: 15 copies of 4 neurons; layer 2: the 2 outputs
-    >>> [m.shape for m in ticket.masks]
-    [(180, 3), (60, 180), (2, 60)]
-    >>> bool(ticket.verify(rng.uniform(-1, 1, (1000, 3))) <= ticket.error_bound())
+    >>> ticket.failed, ticket.max_errors() <= 0.01
+    ([], True)
+    >>> x = rng.uniform(-1, 1, (1000, 3))
+    >>> bool(ticket.verify(x) <= ticket.error_bound())
     True
     """
-    if method not in METHODS:
-        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
-    eps = check_positive_float("eps", eps)
-    if output_eps is not None:
-        output_eps = check_positive_float("output_eps", output_eps)
-    widen = rho is None
-    if subset_size is not None:
-        subset_size = check_int("subset_size", subset_size, 1)
-    rho = 15 if rho is None else check_int("rho", rho, 1)
-    limit = 64 if subset_size is None else 256  # solver's elements per problem (min_size / fixed_size)
-    if rho > limit // 2:
-        raise ValueError(f"rho: expected at most {limit // 2} (sign-split blocks make problems of 2 * rho "
-                         f"elements; the solver takes {limit}), got {rho}")
-    max_size = check_int("max_size", max_size, 1)
-    if density_scheme not in DENSITY_SCHEMES:
-        raise ValueError(f"density_scheme: expected one of {DENSITY_SCHEMES}, got {density_scheme!r}")
-    layer_densities([(1, 1)], density, density_scheme)  # validates density
-    seed = check_int("seed", seed, 0)
-    if not isinstance(strict, bool):
-        raise TypeError(f"strict: expected a bool, got {type(strict).__name__}")
-    if device is not None and not (isinstance(device, str) or type(device).__module__.startswith("torch")):
-        raise TypeError(f"device: expected None or a string like 'cuda', got {type(device).__name__}")
-    if device is not None and str(device) != "cpu" and not str(device).startswith("cuda"):
-        raise ValueError(f"device: expected None, 'cpu' or 'cuda[:N]', got {device!r}")
-    if device is not None and str(device) == "cpu":
-        device = None
-
     tgt = parse_target(target)
-    depth = tgt.depth
-    eps_l = [eps] * depth
-    if output_eps is not None:
-        eps_l = [min(eps, e) for e in tgt.per_layer_eps(output_eps)]
-    roles = layer_roles(method, depth)
-
-    user_layers = None
-    if source is None:
-        init = "looks_linear" if tgt.activation.intercept != 0 else "uniform"
-    elif isinstance(source, str):
-        if source not in ("uniform", "looks_linear"):
-            raise ValueError(f"source: expected None, 'uniform', 'looks_linear', a torch module or a list of arrays, got {source!r}")
-        init = source
-    else:
-        init = "user"
-        user_layers = parse_source(source)
-        if len(user_layers) != len(roles):
-            raise ValueError(f"source: the {method} construction of a depth-{depth} target needs "
-                             f"{len(roles)} linear layers, got {len(user_layers)}")
-    if tgt.activation.intercept != 0 and init != "looks_linear":
+    options = TicketOptions.create(
+        method=method, eps=eps, output_eps=output_eps, rho=rho, delta=delta, max_size=max_size,
+        input_bound=input_bound, source=source, density=density, density_scheme=density_scheme,
+        subset_size=subset_size, seed=seed, device=device, repair=repair, strict=strict, progress=progress,
+        activation_intercept=tgt.activation.intercept)
+    if tgt.activation.intercept != 0 and options.init != "looks_linear":
         raise ValueError(f"source: the {tgt.activation.name} activation has phi(0) = {tgt.activation.intercept}, "
                          "so its univariate blocks need the looks-linear source of 001_d33223a708772bec.txt, "
                          "Assumption 2.2 / Thm 2.6; pass source=None or source='looks_linear'")
-    ll_layers = [init == "looks_linear" and (method == "2L" or s <= 1) for s in range(len(roles))]
-
-    plan = make_plan(
-        tgt, roles, rho=rho, widen=widen, eps=eps_l,
-        elements_per_problem=subset_size or max_size, looks_linear_layers=ll_layers,
-        max_elements=limit,
-        density_fn=lambda shapes: layer_densities(shapes, density, density_scheme),
-        source_widths=None if user_layers is None else [w.shape[0] for w, _b in user_layers],
-    )
-    factors = plan.construction_factors()
-
-    if user_layers is None:
-        shapes, in_f = [], tgt.widths[0]
-        for lay in plan.layouts:
-            shapes.append((lay.width, in_f))
-            in_f = lay.width
-        shapes[-1] = (tgt.widths[-1], shapes[-1][1])
-        generated = GeneratedSource(seed, shapes, [lay.init for lay in plan.layouts],
-                                    [s == 0 for s in range(len(shapes))])
-        units = [1.0] * len(shapes)
-        layer_fn = generated.layer
-        source_record = generated
-    else:
-        _check_user_widths(user_layers, plan, tgt, method)
-        shapes = [w.shape for w, _b in user_layers]
-        units = [unit_scale(w) for w, _b in user_layers]
-        layer_fn = user_layers.__getitem__
-        source_record = user_layers
-    scales = [f * u for f, u in zip(factors, units)]
-    densities = [lay.density for lay in plan.layouts]
-    er_cache = {}
-
-    def er_fn(s):
-        if s not in er_cache:
-            er_cache[s] = er_mask(tuple(shapes[s]), densities[s], seed, s)
-        return er_cache[s]
-
-    result = build(plan, tgt, layer_fn, er_fn, scales, mode="min_size" if subset_size is None else "fixed_size",
-                   max_size=max_size, subset_size=subset_size, device=device, progress=progress)
-    source_masks = None if density >= 1.0 else [er_fn(s) for s in range(len(shapes))]
-    metadata = {
-        "method": method,
-        "eps": eps_l,
-        "tolerance": plan.tolerance,
-        "output_eps": output_eps,
-        "rho": rho,
-        "rho_widened": widen,
-        "group_sizes": [lay.group_size for lay in plan.layouts],
-        "constant_neurons": [lay.n_consts for lay in plan.layouts],
-        "roles": [[r.kind, r.target_layer] for r in roles],
-        "max_size": max_size,
-        "subset_size": subset_size,
-        "density": density,
-        "density_scheme": density_scheme,
-        "layer_densities": densities,
-        "first_layer_scale": plan.sigma,
-        "target_scale": plan.target_scale,
-        "unit_scales": units,
-        "seed": seed,
-        "failed": [list(f) for f in result.failed],
-        "problems": result.problems,
-        "subset_edges": result.subset_edges,
-        "seconds": result.seconds,
-    }
-    ticket = Ticket(tgt, result.masks, result.bias_masks, source_masks, scales, source_record, metadata,
-                    result.errors)
-    if strict and result.failed:
-        raise ValueError(f"strict: {len(result.failed)} target parameters missed their tolerance, e.g. "
-                         f"(layer, row, col) = {result.failed[:5]}; raise rho or max_size, or relax eps")
+    roles = layer_roles(options.method, tgt.depth)
+    user = None
+    if options.init == "user":
+        user = parse_source(source)
+        if len(user) != len(roles):
+            raise ValueError(f"source: the {options.method} construction of a depth-{tgt.depth} target needs "
+                             f"{len(roles)} linear layers, got {len(user)}")
+        _check_user_ends(user, tgt)
+    start = time.perf_counter()
+    attempts = []
+    ticket = None
+    for attempt in range(OUTPUT_EPS_ATTEMPTS):
+        ticket, plan = _build(tgt, options, user)
+        attempts.append(float(ticket.error_bound()))
+        if options.output_eps is None or not options.repair or attempts[-1] <= options.output_eps:
+            break
+        if attempt + 1 < OUTPUT_EPS_ATTEMPTS:
+            options = options.tightened(0.9 * options.output_eps / attempts[-1])
+    ticket.metadata["output_eps_attempts"] = attempts
+    ticket.metadata["seconds"] = time.perf_counter() - start
+    _warn_degenerate(tgt, plan, options)
+    _report_misses(ticket, options)
     return ticket
 
 
-def _check_user_widths(layers, plan, tgt, method):
+def _build(tgt, options, user):
+    user_units = user_samples = user_widths = None
+    if user is not None:
+        user_units = [unit_scale(w) for w, _b in user]
+        rng = np.random.default_rng(0)
+        user_samples = [(u * w.ravel()[rng.integers(0, w.size, min(w.size, 100_000))]).astype(np.float64)
+                        for u, (w, _b) in zip(user_units, user)]
+        user_widths = [w.shape[0] for w, _b in user]
+    plan = make_plan(tgt, options, user_units=user_units, user_widths=user_widths, user_samples=user_samples)
+    if user is None:
+        src = GeneratedSource(options.seed, [lay.init for lay in plan.layers],
+                              [s == 0 for s in range(len(plan.layers))])
+    else:
+        _check_user_widths(user, plan, tgt, options.method)
+        src = UserSource(user)
+    er = ERMasks(options.seed, [lay.density for lay in plan.layers]) if options.density < 1.0 else None
+    builder = Builder(plan, tgt, src, er, device=options.device, progress=None,
+                      keep_structure=options.subset_size is not None)
+    total = builder.progress.total
+    show = options.progress if options.progress is not None else (total >= 2_000_000)
+    from .solve import Progress
+
+    builder.progress = Progress(show, total)
+    start = time.perf_counter()
+    try:
+        for s, lay in enumerate(plan.layers):
+            if lay.role.kind == "block":
+                builder.build_block(s)
+            else:
+                builder.build_combine(s)
+                if options.repair:
+                    repair_layer(builder, s)
+    finally:
+        builder.progress.close()
+    result = builder.finalize(start)
+    metadata = _metadata(tgt, plan, options, result)
+    ticket = Ticket(tgt, result.shapes, result.edges, result.bias_rows, [lay.scale for lay in plan.layers], src, er,
+                    metadata, result.errors, result.output_bounds)
+    return ticket, plan
+
+
+def _metadata(tgt, plan, options, result) -> dict:
+    layers = plan.layers
+    meta = {
+        "method": options.method,
+        "eps": options.eps,
+        "tolerances": [float(t) for t in plan.tolerances],
+        "output_eps": options.output_eps,
+        "delta": options.delta,
+        "rho": options.rho,
+        "max_size": options.max_size,
+        "subset_size": options.subset_size,
+        "input_bound": options.input_bound,
+        "density": options.density,
+        "density_scheme": options.density_scheme,
+        "seed": options.seed,
+        "roles": [[lay.role.kind, lay.role.target_layer] for lay in layers],
+        "group_sizes": [int(lay.group_size) for lay in layers],
+        "constant_neurons": [int(lay.n_consts) for lay in layers],
+        "layer_densities": [float(lay.density) for lay in layers],
+        "element_scales": [float(lay.element_scale) if lay.role.kind == "combine" else None for lay in layers],
+        "sizing": [{"how": lay.sizing, "expected_misses": [float(x) for x in lay.expected_misses]}
+                   if lay.sizing else None for lay in layers],
+        "first_layer_scale": [float(s) for s in plan.sigma],
+        "unit_scales": [float(lay.unit) for lay in layers],
+        "failed": [list(f) for f in result.failed],
+        "problems": int(result.problems),
+        "subset_edges": [int(x) for x in result.subset_edges],
+        "repair": {k: (v if not isinstance(v, list) else [int(x) for x in v]) for k, v in result.repair.items()},
+        "lemma_2_8_bound": float(lemma_2_8_bound(tgt, plan.tolerances, options.input_bound)),
+        "build_seconds": float(result.seconds),
+    }
+    if options.subset_size is not None:
+        meta["size_formula"] = _size_formula(tgt, plan, options, result)
+    return meta
+
+
+def _size_formula(tgt, plan, options, result) -> dict:
+    """The fixed-size ticket's parameter count, term by term: every problem keeps ``k`` edges
+    (``2k`` for looks-linear pairs), every block neuron one edge (a pair two), every constant
+    neuron one edge or bias (a pair two, through a paired constant four)."""
+    k = options.subset_size
+    terms = []
+    for s, lay in enumerate(plan.layers):
+        if lay.role.kind == "combine":
+            prev = plan.layers[s - 1]
+            t = lay.role.target_layer
+            n_out, n_in = tgt.weights[t].shape
+            per = 2 if (prev.role.kind == "block" and prev.split) else 1
+            copies = lay.group_size
+            problems = n_out * copies * n_in * per
+            width = 2 if prev.pairs else 1
+            terms.append({"layer": s, "what": "subset edges", "count": k * width * problems})
+            if np.any(tgt.biases[t] != 0) and prev.n_consts:
+                terms.append({"layer": s, "what": "bias subset edges", "count": k * width * n_out * copies})
+    return {"k": k, "terms": terms}
+
+
+def _warn_degenerate(tgt, plan, options) -> None:
+    for t, tol in enumerate(plan.tolerances):
+        largest = max(float(np.abs(tgt.weights[t]).max(initial=0.0)), float(np.abs(tgt.biases[t]).max(initial=0.0)))
+        if largest > 0 and tol >= largest:
+            warnings.warn(f"eps: the tolerance {tol:.3g} of target layer {t} is at least its largest parameter "
+                          f"({largest:.3g}), so the empty subset meets it and the ticket keeps nothing of that "
+                          "layer; pass a smaller eps", TicketWarning, stacklevel=3)
+    for s, lay in enumerate(plan.layers):
+        if not lay.sizing or lay.sizing == "rho":
+            continue
+        w_miss, b_miss = lay.expected_misses
+        if w_miss + b_miss > options.delta:
+            why = (f"the ER density {lay.density:.3g} of the next layer removes elements" if plan.layers[s + 1].density < 1
+                   else f"the tolerance {plan.tolerances[lay.role.target_layer]:.3g} is small")
+            warnings.warn(f"delta: the base sets of source layer {s} are at the largest size the solver allows "
+                          f"({lay.group_size} elements) and still expect {w_miss + b_miss:.3g} misses in the first "
+                          f"solve ({why}); the repair pass grows what misses", TicketWarning, stacklevel=3)
+
+
+def _report_misses(ticket, options) -> None:
+    failed = ticket.failed
+    problems = []
+    if failed:
+        worst_t, worst = 0, -1.0
+        for t, err in enumerate(ticket.errors):
+            e = float(err.max(initial=0.0) - ticket.metadata["tolerances"][t])
+            if e > worst:
+                worst_t, worst = t, e
+        per_layer = {}
+        for t, _i, _j in failed:
+            per_layer[t] = per_layer.get(t, 0) + 1
+        layers = ", ".join(f"{n} in target layer {t}" for t, n in sorted(per_layer.items()))
+        out_of_rows = sorted(set(ticket.metadata["repair"].get("out_of_rows", [])))
+        hint = (f"; the user source ran out of spare rows in source layer(s) {out_of_rows}" if out_of_rows
+                else "; raise max_size or delta's sizes (smaller delta), or relax eps")
+        problems.append(f"{len(failed)} target parameters stayed above their tolerance ({layers}); the worst error "
+                        f"is {float(ticket.errors[worst_t].max()):.3g} in target layer {worst_t} (tolerance "
+                        f"{ticket.metadata['tolerances'][worst_t]:.3g}){hint}")
+    bound = ticket.error_bound()
+    if options.output_eps is not None and bound > options.output_eps:
+        problems.append(f"output_eps: the certified end-to-end bound {bound:.3g} exceeds output_eps = "
+                        f"{options.output_eps:.3g} (see ticket.report())")
+    if not problems:
+        return
+    message = "; ".join(problems)
+    if options.strict:
+        raise TicketToleranceError("strict: " + message)
+    warnings.warn(message, TicketWarning, stacklevel=3)
+
+
+def _check_user_ends(layers, tgt):
     if layers[0][0].shape[1] != tgt.widths[0]:
         raise ValueError(f"source layer 0: expected {tgt.widths[0]} input features (the target's), "
                          f"got {layers[0][0].shape[1]}")
     if layers[-1][0].shape[0] != tgt.widths[-1]:
         raise ValueError(f"source layer {len(layers) - 1}: expected {tgt.widths[-1]} outputs (the target's), "
                          f"got {layers[-1][0].shape[0]}")
-    for s, ((w, _b), lay) in enumerate(zip(layers, plan.layouts)):
-        if w.shape[0] < lay.rows:
-            what = (f"{lay.group_size} neurons per block for {tgt.widths[lay.role.target_layer]} inputs"
-                    if lay.role.kind == "block" else
-                    f"{lay.group_size} copies of {tgt.widths[lay.role.target_layer + 1]} target neurons")
+
+
+def _check_user_widths(layers, plan, tgt, method):
+    for s, ((w, _b), lay) in enumerate(zip(layers, plan.layers)):
+        t = lay.role.target_layer
+        if lay.role.kind == "block":
+            per = lay.group_size * (2 if lay.split else 1) * (2 if lay.pairs else 1)
+            need = tgt.widths[t] * per + lay.n_consts
+            what = f"{lay.group_size} neurons per block{' and sign' if lay.split else ''} for {tgt.widths[t]} inputs"
+        else:
+            copies = lay.group_size
+            need = tgt.widths[t + 1] * copies + lay.n_consts
+            what = f"{copies} copies of {tgt.widths[t + 1]} target neurons"
+        if w.shape[0] < need:
             raise ValueError(f"source layer {s} is too small for the {method} construction: it has {w.shape[0]} "
-                             f"neurons and needs at least {lay.rows} ({what} + {lay.n_consts} constant neurons)")
+                             f"neurons and needs at least {need} ({what} + {lay.n_consts} constant neurons)")

@@ -1,7 +1,8 @@
 """The target network: parsing, forward pass, and the error budget of Lemma 2.8.
 
 Layout fixed for all of the ticket code: weights in PyTorch layout, ``W[l]`` of shape
-(n_l, n_{l-1}) float64, biases (n_l,) float64; inputs live in the domain [-1, 1]^d.
+(n_l, n_{l-1}) float64, biases (n_l,) float64; inputs live in the domain [-M, M]^d
+(``input_bound`` M, 1 unless the user says otherwise).
 """
 
 from __future__ import annotations
@@ -67,78 +68,42 @@ class TargetNetwork:
                 h = act(h)
         return h
 
-    def activation_bounds(self) -> list[np.ndarray]:
-        """Per-neuron bounds ``sup |x_i^(l)|`` over the domain [-1, 1]^d, for l = 0..L-1.
+    def activation_bounds(self, input_bound: float = 1.0) -> list[np.ndarray]:
+        """Per-neuron bounds ``sup |x_i^(l)|`` over the domain ``[-M, M]^d`` (M = input_bound),
+        for l = 0..L-1 (l = 0: the inputs).
 
         Interval arithmetic through the network (every supported activation is monotone), so
         the bounds are rigorous; ``M_l`` of 001_d33223a708772bec.txt, Lemma 2.8 is their sum.
+
+        >>> t = parse_target([(np.array([[1.0, -2.0]]), np.array([0.5]))])
+        >>> [b.tolist() for b in t.activation_bounds(2.0)]
+        [[2.0, 2.0]]
         """
-        lo = -np.ones(self.widths[0])
-        hi = np.ones(self.widths[0])
+        lo = -np.full(self.widths[0], float(input_bound))
+        hi = -lo
         bounds = [np.maximum(np.abs(lo), np.abs(hi))]
         for layer, (w, b) in enumerate(zip(self.weights[:-1], self.biases[:-1])):
-            wp, wn = np.maximum(w, 0), np.minimum(w, 0)
-            lo, hi = wp @ lo + wn @ hi + b, wp @ hi + wn @ lo + b
-            act = self.layer_activation(layer)
-            lo, hi = act(lo), act(hi)
+            lo, hi = self._interval(layer, lo, hi)
             bounds.append(np.maximum(np.abs(lo), np.abs(hi)))
         return bounds
 
-    def error_bound(self, eps_per_layer) -> float:
-        """Upper bound on ``sup_x ||f_target(x) - f_ticket(x)||_1`` over [-1, 1]^d when every
-        parameter of layer l is within ``eps_per_layer[l]``.
+    def output_range(self, input_bound: float = 1.0) -> np.ndarray:
+        """``sup |f_i(x)|`` over ``[-M, M]^d`` per output (interval arithmetic), the scale that
+        relative end-to-end errors are measured against."""
+        lo = -np.full(self.widths[0], float(input_bound))
+        hi = -lo
+        for layer in range(self.depth):
+            lo, hi = self._interval(layer, lo, hi)
+        return np.maximum(np.abs(lo), np.abs(hi))
 
-        The recursion behind 001_d33223a708772bec.txt, Lemma 2.8, in l1 norms:
-        ``e_l = T_l (||W_l||_1 e_{l-1} + n_l eps_l (M_{l-1} + e_{l-1} + 1))`` with
-        ``||W||_1`` the largest column sum (the norm induced by l1), ``M_l = sup ||x^(l)||_1``.
-
-        >>> t = parse_target([(np.eye(2), np.zeros(2))])
-        >>> t.error_bound([0.01])   # 2 outputs * 0.01 * (||x||_1 <= 2, + bias 1)
-        0.06
-        """
-        bounds = self.activation_bounds()
-        err = 0.0
-        for layer, w in enumerate(self.weights):
-            n_out = w.shape[0]
-            col_norm = float(np.abs(w).sum(axis=0).max())
-            act = self.layer_activation(layer)
-            lip = act.lipschitz if act is not None else 1.0
-            m_prev = float(bounds[layer].sum())
-            err = lip * (col_norm * err + n_out * eps_per_layer[layer] * (m_prev + err + 1.0))
-        return float(err)
-
-    def per_layer_eps(self, output_eps: float) -> list[float]:
-        """Per-parameter tolerances eps_l whose combined effect stays within ``output_eps``.
-
-        001_d33223a708772bec.txt, Lemma 2.8:
-        ``eps_l = eps / (n_l L) [T^(L-l+1) (1 + M_{l-1}) (1 + eps/L)
-        prod_{k=l+1}^{L-1} (||W^(k)|| + eps/L)]^-1``, then scaled down (rarely needed) until
-        :meth:`error_bound` confirms the budget.
-
-        >>> t = parse_target([(np.eye(2), np.zeros(2))])
-        >>> eps = t.per_layer_eps(0.1)
-        >>> t.error_bound(eps) <= 0.1
-        True
-        """
-        depth = self.depth
-        bounds = self.activation_bounds()
-        lips = [a.lipschitz if a is not None else 1.0 for a in map(self.layer_activation, range(depth))]
-        big_t = max(lips)
-        norms = [float(np.abs(w).sum(axis=0).max()) for w in self.weights]
-        eps_l = []
-        for layer in range(depth):
-            n_l = self.weights[layer].shape[0]
-            prod = 1.0
-            for k in range(layer + 1, depth - 1):
-                prod *= norms[k] + output_eps / depth
-            denom = big_t ** (depth - layer) * (1 + float(bounds[layer].sum())) * (1 + output_eps / depth) * prod
-            eps_l.append(output_eps / (n_l * depth) / denom)
-        for _ in range(60):
-            bound = self.error_bound(eps_l)
-            if bound <= output_eps:
-                break
-            eps_l = [e * 0.99 * output_eps / bound for e in eps_l]
-        return eps_l
+    def _interval(self, layer, lo, hi):
+        w, b = self.weights[layer], self.biases[layer]
+        wp, wn = np.maximum(w, 0), np.minimum(w, 0)
+        lo, hi = wp @ lo + wn @ hi + b, wp @ hi + wn @ lo + b
+        act = self.layer_activation(layer)
+        if act is not None:
+            lo, hi = act(lo), act(hi)
+        return lo, hi
 
     def to_json(self) -> dict:
         return {

@@ -1,517 +1,475 @@
-"""Shared machinery of the L+1 and 2L constructions: layer layout, scales, batched solving.
+"""The plan of a construction: per source layer its role, base-set sizes, scale and tolerance.
 
-Both constructions are sequences of two kinds of source layers (see :mod:`.l_plus_one` and
-:mod:`.two_l` for the sequences):
+Both constructions are sequences of two kinds of source layers (:mod:`.methods`):
 
 ``block``
     Univariate neurons (001_d33223a708772bec.txt, Thm 2.5): neuron k keeps one edge, to the
     neuron that represents input j, so ``phi(a_k x_j) ~ mu(a_k) a_k x_j`` near 0 (Assumption 2.3).
     A block is split by the sign of a_k when m_plus != m_minus, or made of looks-linear pairs
-    (k, k + out/2) whose opposite weights cancel the intercept d (Assumption 2.2, Thm 2.6). Extra
+    (k, k ^ 1) whose opposite weights cancel the intercept d (Assumption 2.2, Thm 2.6). Extra
     "constant" neurons carry a fixed value for the biases of the next layer.
 ``combine``
-    Neurons that represent target neurons (``copies`` of each). For target weight w_ij, one
-    subset-sum problem per group of the input's representatives: the elements are the edge
-    weights times the representative's multiplier (a product of two source weights after a
+    Neurons that represent target neurons (``copies`` of each in L+1's hidden layers). For target
+    weight w_ij, one subset-sum problem per group of the input's representatives: the elements are
+    the edge weights times the representative's multiplier (a product of two source weights after a
     block layer, 1 after a combine layer, Thm 2.7); biases use the constant neurons.
 
-Every problem of a layer is independent of every other (elements depend only on source weights
-and constant-neuron values), so a layer is solved in a few large batched :func:`subsetsum.solve`
-calls; a final backward pass drops neurons no kept edge uses.
-
-Units: ticket weight = ``scale_l * source_weight * mask``; the construction's scale factors are
-``sigma_t`` on block layers (first-layer scale, Thm 2.5: small enough for the linearisation of
-tanh/sigmoid), ``PRODUCT_RANGE * s_t / (kappa sigma_t)`` on combine layers after a block and
-``s_t`` after a combine, where ``s_t = max(1, max |theta_t|)`` rescales large target weights and
-``kappa = m_plus + m_minus`` (``m`` for unsplit blocks) is Lemma 2.4's identity factor.
+Units: ticket weight = ``scale_s * source_weight`` with ``scale_s = factor_s * unit_s`` (``unit_s``
+maps a user source to Uniform[-1, 1] units, 1 for a generated one). The factors: ``sigma_t`` on
+block layers (first-layer scale, Thm 2.5: small enough that the linearisation remainder of tanh /
+sigmoid stays below the tolerance), ``E_s / (kappa sigma_t)`` on combine layers after a block and
+``E_s`` after a combine, where ``E_s`` is the layer's element scale chosen by the sizing (elements
+are ``E_s`` times a product of two uniforms, or times one uniform) and ``kappa = m_plus + m_minus``
+(``m_plus`` for unsplit blocks) is Lemma 2.4's identity factor.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .methods import LayerRole
-from .source import er_widening
+from . import sizing
 from .activations import Activation
+from .bounds import allocate_tolerances, layer_models
 from .graph import TargetNetwork
+from .methods import LayerRole, layer_roles
 
-__all__ = ["LayerRole", "LayerLayout", "Plan", "make_plan", "build", "BuildResult"]
+__all__ = ["LayerPlan", "Plan", "make_plan", "SOLVER_LIMITS"]
 
-# Problems handed to one solve call: bounds the bases array (float64, up to ~60 elements each)
-# to a few hundred MB while keeping calls few and large.
-_PROBLEMS_PER_CALL = 1 << 19
-
-# Range of the second factor of product bases, relative to Thm 2.5's 1/(kappa sigma): a product of
-# two Uniform[-1, 1] variables rarely exceeds 0.5, so with 15 elements targets near 1 miss eps = 0.01
-# in ~10% of problems; doubling the range brings that to ~2% with subsets of the same size.
-PRODUCT_RANGE = 2.0
+# Elements per problem the solver takes: min_size (increasing_size) and fixed_size.
+SOLVER_LIMITS = {"min_size": 64, "fixed_size": 256}
+# Element scale candidates, in units of the layer's largest target parameter.
+SCALE_CHOICES = {"uniform": (1.0, 1.25, 1.5, 2.0), "product": (1.0, 1.5, 2.0, 3.0, 4.0)}
+# Element scale without a table to choose from (the published construction's ranges).
+DEFAULT_SCALE = {"uniform": 1.0, "product": 2.0}
+# Constants are chosen with values within this factor of the value the bias problems want.
+CONSTANT_RANGE = 2.0
+# Copies per hidden neuron assumed when problem counts are needed before the sizes exist.
+GUESS_COPIES = 20
 
 
 @dataclass
-class LayerLayout:
-    """Where things live in one source layer (rows = output neurons, PyTorch layout).
+class LayerPlan:
+    """One source layer.
 
-    Block layers: neurons (pairs: slots in the top half, partners ``+ half``) are assigned to
-    inputs in row order, skipping those without the needed edge or sign, with some slack rows;
-    combine layers: copy c of target neuron i is row
-    ``i*copies + c``. Constant neurons follow the blocks / copies.
+    role : LayerRole
+    init : "uniform", "looks_linear" (generated) or "user"
+    group_size : block: neurons (pairs) per input and sign; combine: copies per target neuron
+    n_consts : constant neurons (pairs) laid out in this layer for the next one's biases
+    pairs, split : block (and constant) neurons come in looks-linear pairs / by the sign of a_k
+    density : ER density p_s of this layer's edges
+    factor : construction factor of the layer (scale = factor * unit)
+    element_scale : E_s of a combine layer (its problems' elements are E_s times the distribution)
+    distribution : "product" or "uniform" (combine layers), the elements' distribution
+    tolerance : subset-sum tolerance of a combine layer's problems
+    const_value : the value constants in this layer aim at (so the next layer's bias elements
+        have the element scale of its weights)
+    sizing : how the next layer's base sets were sized: "table", "measured", "rho" or "theory"
+    expected_misses : the sizing's expected misses of the next layer's first solve (weights, biases)
     """
 
     role: LayerRole
-    rows: int               # rows the construction uses
-    group_size: int         # block: neurons (pairs) per group; combine: copies per target neuron
-    n_consts: int           # constant neurons in this layer
-    pairs: bool = False     # block of looks-linear pairs
-    split: bool = False     # block split by sign
-    init: str = "uniform"   # generated init of this layer
-    width: int = 0          # rows of the generated layer (>= rows)
-    density: float = 1.0    # ER density p_l
+    init: str
+    group_size: int = 0
+    n_consts: int = 0
+    pairs: bool = False
+    split: bool = False
+    density: float = 1.0
+    factor: float = 1.0
+    unit: float = 1.0
+    element_scale: float = 1.0
+    distribution: str = "uniform"
+    tolerance: float = 0.0
+    const_value: float = 1.0
+    sizing: str = ""
+    expected_misses: tuple = (0.0, 0.0)
+
+    @property
+    def scale(self) -> float:
+        return self.factor * self.unit
 
 
 @dataclass
 class Plan:
-    layouts: list
-    roles: list
+    """Everything the build needs before drawing the source.
+
+    layers : list of LayerPlan (one per source layer)
+    tolerances : per target layer, the subset-sum tolerance of its parameters
+    sigma : per target layer, the first-layer scale of its block (1 without one)
+    bounds : per target layer t, the activation bounds of its inputs over [-M, M]^d
+    """
+
+    method: str
+    layers: list
     activation: Activation
-    output_activation: Activation | None
-    eps: list               # per-parameter budget per target layer
-    tolerance: list         # subset-sum tolerance per target layer (half of eps after tanh/sigmoid blocks)
-    sigma: list             # first-layer scale per target layer (Thm 2.5)
-    target_scale: list      # s_t
+    tolerances: list
+    sigma: list
+    bounds: list
+    mode: str
+    max_size: int | None
+    subset_size: int | None
+    delta: float
+    input_bound: float
+    notes: list = field(default_factory=list)
 
-    def construction_factors(self) -> list[float]:
-        """Scale factor of each source layer before mapping the source to Uniform[-1, 1] units."""
-        factors = []
-        for s, (role, lay) in enumerate(zip(self.roles, self.layouts)):
-            t = role.target_layer
-            if role.kind == "block":
-                factors.append(self.sigma[t])
-            elif s > 0 and self.roles[s - 1].kind == "block":
-                factors.append(PRODUCT_RANGE * self.target_scale[t] / (self.kappa(self.layouts[s - 1]) * self.sigma[t]))
-            else:
-                factors.append(self.target_scale[t])
-        return factors
+    @property
+    def roles(self) -> list:
+        return [lay.role for lay in self.layers]
 
-    def kappa(self, block: LayerLayout) -> float:
-        act = self.activation
-        return act.m_plus + act.m_minus if (block.pairs or block.split) else act.m_plus
+    def kappa(self, s: int) -> float:
+        """Lemma 2.4's identity factor of block layer s."""
+        act, lay = self.activation, self.layers[s]
+        return act.m_plus + act.m_minus if (lay.pairs or lay.split) else act.m_plus
+
+    def element_limit(self) -> int:
+        return SOLVER_LIMITS[self.mode]
 
 
-def make_plan(
-    target: TargetNetwork,
-    roles: list,
-    *,
-    rho: int,
-    widen: bool,
-    eps: list,
-    elements_per_problem: int,
-    looks_linear_layers: list,
-    max_elements: int,
-    density_fn,
-    source_widths: list | None,
-) -> Plan:
-    """Layout of every source layer.
+def _combine_inputs(plan_layers, s):
+    """(kind, groups per input) of combine layer s: block-based or copies, and 2 for sign splits."""
+    prev = plan_layers[s - 1]
+    if prev.role.kind == "block":
+        return "product", (2 if prev.split else 1)
+    return "uniform", 1
 
-    ``density_fn(shapes) -> list of p_l``; ``widen``: base sets grow by
-    :func:`subsetsum.sources.er_widening` (000_79c8cccaad099f72.txt, Lemma 2.4);
-    ``elements_per_problem``: max_size or subset_size (bounds the linearisation error);
-    ``max_elements``: the solver's limit on elements per problem for the mode (caps widening);
-    ``looks_linear_layers``: which generated layers follow Assumption 2.2 (their blocks use pairs);
-    ``source_widths``: a user source's layer widths (rows), or None for a generated source.
+
+def make_plan(target: TargetNetwork, options, *, user_units=None, user_widths=None, user_samples=None) -> Plan:
+    """Lay out the construction for ``target`` with validated ``options``
+    (:class:`~.options.TicketOptions`).
+
+    ``user_units``: per-layer unit scales of a user source (None: generated); ``user_samples``:
+    per layer a sample of its weights in Uniform[-1, 1] units (user sources are sized on the fly
+    with their own distribution); ``user_widths``: their widths, for the density schemes.
     """
     act = target.activation
+    roles = layer_roles(options.method, target.depth)
     n_layers = len(roles)
-    widths = target.widths
-    ll_layers = list(looks_linear_layers)
+    mode = "fixed_size" if options.subset_size is not None else "min_size"
+    looks_linear = options.init == "looks_linear"
+    layers = []
+    for s, role in enumerate(roles):
+        init = "user" if options.init == "user" else (
+            "looks_linear" if looks_linear and (options.method == "2L" or s <= 1) else "uniform")
+        lay = LayerPlan(role, init)
+        if role.kind == "block":
+            lay.pairs = init == "looks_linear"
+            lay.split = not lay.pairs and act.needs_sign_split
+        lay.unit = 1.0 if user_units is None else float(user_units[s])
+        layers.append(lay)
+    bounds = [b * 1.0 for b in target.activation_bounds(options.input_bound)]
+    plan = Plan(options.method, layers, act, [options.eps] * target.depth, [1.0] * target.depth, bounds, mode,
+                options.max_size, options.subset_size, options.delta, options.input_bound)
+    if options.subset_size is not None and options.rho != "auto" and options.rho <= options.subset_size:
+        raise ValueError(f"subset_size: expected less than rho = {options.rho} (the base-set size): with "
+                         f"subset_size >= rho every element is used and no choice is left; got {options.subset_size}")
+
+    # tolerances: the per-parameter eps, or the split of output_eps (bounds.allocate_tolerances)
+    if options.output_eps is not None:
+        models = layer_models(target, options.method, split=any(lay.split for lay in layers),
+                              smooth=act.cubic > 0)
+        problems = _problem_counts(target, plan, guess=True)
+        scales = [max(float(np.abs(w).max(initial=0.0)), float(np.abs(b).max(initial=0.0)), 1e-12)
+                  for w, b in zip(target.weights, target.biases)]
+        plan.tolerances = allocate_tolerances(target, models, options.output_eps, cap=options.eps,
+                                              problems=problems, element_scales=scales,
+                                              input_bound=options.input_bound)
+    if options.tolerance_scale != 1.0:
+        plan.tolerances = [t * options.tolerance_scale for t in plan.tolerances]
+
     densities = [1.0] * n_layers
-    layouts = None
-    for _ in range(4):  # widths <-> densities fixed point (ERK, balanced, pyramidal depend on widths)
-        layouts = _layouts(target, roles, rho, widen, densities, ll_layers, max_elements)
-        shapes = []
-        for s, lay in enumerate(layouts):
-            in_f = widths[0] if s == 0 else (source_widths[s - 1] if source_widths else layouts[s - 1].width)
-            out_f = source_widths[s] if source_widths else lay.width
-            shapes.append((out_f, in_f))
-        new = list(density_fn(shapes))
-        if new == densities:
+    for _ in range(4):  # sizes <-> densities (ERK, balanced and pyramidal depend on the widths)
+        for lay, p in zip(layers, densities):
+            lay.density = p
+        _size_layers(target, plan, options, user_samples)
+        if options.density >= 1.0:
+            break
+        shapes = _planned_shapes(target, plan, user_widths)
+        from .source import layer_densities
+
+        new = list(layer_densities(shapes, options.density, options.density_scheme))
+        if np.allclose(new, densities):
             break
         densities = new
-    for lay, p in zip(layouts, densities):
-        lay.density = p
+    _scales(target, plan, options)
+    return plan
 
-    bounds = target.activation_bounds()
-    target_scale = [max(1.0, float(np.abs(w).max(initial=0)), float(np.abs(b).max(initial=0)))
-                    for w, b in zip(target.weights, target.biases)]
-    sigma, tolerance = [], []
-    for t in range(target.depth):
-        block = next((lay for lay in layouts if lay.role.kind == "block" and lay.role.target_layer == t), None)
-        if block is None or act.cubic == 0:
-            sigma.append(1.0)
-            tolerance.append(eps[t])
+
+def _problem_counts(target, plan, *, guess=False) -> list[int]:
+    """Subset-sum problems per target layer (weights and biases)."""
+    counts = [0] * target.depth
+    layers = plan.layers
+    for s, lay in enumerate(layers):
+        if lay.role.kind != "combine":
             continue
-        kappa = act.m_plus + act.m_minus if (block.pairs or block.split) else act.m_plus
-        n_used = 2 if block.pairs else 1
-        big_m = max(1.0, float(bounds[t].max()))
-        # per weight: elements * n_used * |scale2 w2| * cubic * (sigma M)^3 <= eps_t / 2
-        sig2 = eps[t] * kappa / (2.0 * elements_per_problem * n_used * act.cubic * big_m ** 3
-                                 * PRODUCT_RANGE * target_scale[t])
-        sigma.append(min(1.0, math.sqrt(sig2)))
-        tolerance.append(eps[t] / 2.0)
-    return Plan(layouts, roles, act, target.output_activation, list(eps), tolerance, sigma, target_scale)
-
-
-def _layouts(target, roles, rho, widen, densities, ll_layers, max_elements) -> list:
-    act = target.activation
-    widths = target.widths
-    n_layers = len(roles)
-
-    def base_size(s):  # elements per problem of combine layer s
-        if not widen:
-            return rho
-        p = densities[s] * (densities[s - 1] if roles[s - 1].kind == "block" else 1.0)
-        # sign-split blocks and doubled constants make problems twice as wide as the base set
-        return min(int(math.ceil(rho * er_widening(p))), max_elements // 2)
-
-    # constant neurons, from the back: a layer needs them for the next combine layer's biases,
-    # or (activations with phi(0) = 0) to feed the next layer's constants through one edge.
-    n_consts = [0] * n_layers
-    for s in range(n_layers - 2, -1, -1):
-        nxt = roles[s + 1]
-        count = 0
-        if nxt.kind == "combine" and np.any(target.biases[nxt.target_layer] != 0):
-            # phi(c) vanishes (relu) or shrinks (leaky relu) for about half the constants
-            count = base_size(s + 1) * (2 if act.needs_sign_split else 1)
-        pair_block = nxt.kind == "block" and ll_layers[s + 1]
-        if (act.intercept == 0 or pair_block) and n_consts[s + 1] > 0:  # feeds the next constants
-            count = max(count, n_consts[s + 1])
-        n_consts[s] = count
-
-    layouts = []
-    for s, role in enumerate(roles):
-        t = role.target_layer
-        init = "looks_linear" if ll_layers[s] else "uniform"
-        if role.kind == "block":
-            size = base_size(s + 1)
-            pairs = ll_layers[s]
-            split = not pairs and act.needs_sign_split
-            n_in = widths[t]
-            block = 2 * size if split else size
-            # slack for the greedy assignment in _block: the last input still finds `block`
-            # neurons with an edge (probability p) and, when split, the right sign
-            slack = int(math.ceil(2 * block / densities[s])) if (split or densities[s] < 1) else 0
-            if pairs:
-                slots = n_consts[s] // 2 if act.needs_sign_split else n_consts[s]  # pairs need no doubling
-                half = n_in * size + slack + slots
-                lay = LayerLayout(role, 2 * half, size, 2 * slots, pairs=True, init=init, width=2 * half)
-            else:
-                rows = n_in * block + slack + n_consts[s]
-                lay = LayerLayout(role, rows, size, n_consts[s], split=split, init=init, width=rows)
-        else:
-            copies = 1 if role.single_copy else base_size(s + 1)
-            rows = widths[t + 1] * copies + n_consts[s]
-            width = rows + (rows % 2 if ll_layers[s] else 0)
-            lay = LayerLayout(role, rows, copies, n_consts[s], init=init, width=width)
-        layouts.append(lay)
-    return layouts
-
-
-@dataclass
-class BuildResult:
-    """Output of :func:`build`.
-
-    masks : list of bool (out, in) per source layer; bias_masks : list of bool (out,) or None;
-    errors : list of float64 (n_t, n_{t-1} + 1) per target layer, largest error of any problem
-    for that parameter (last column: bias); failed : list of (target_layer, row, col) whose
-    problems missed the tolerance; problems : int; seconds : float; subset_edges : kept edges
-    chosen by subsets per source layer.
-    """
-
-    masks: list
-    bias_masks: list
-    errors: list
-    failed: list
-    problems: int
-    seconds: float
-    subset_edges: list = field(default_factory=list)
-
-
-def build(plan: Plan, target: TargetNetwork, layer_fn, er_fn, scales, *, mode: str, max_size: int | None,
-          subset_size: int | None, device, progress) -> BuildResult:
-    """Run the construction.
-
-    ``layer_fn(s) -> (weight (out, in) float32, bias (out,) or None)``, ``er_fn(s) -> bool
-    (out, in) or None``, ``scales[s]``: the ticket's scale of source layer s.
-    """
-    from ..solve import progress_reporter
-
-    start = time.perf_counter()
-    roles, layouts = plan.roles, plan.layouts
-    n_layers = len(roles)
-    act = plan.activation
-    total = _count_problems(plan, target)
-    update, close = _progress(progress, total, progress_reporter)
-
-    masks, bias_masks, subset_edges = [], [], []
-    errors = [np.zeros((w.shape[0], w.shape[1] + 1)) for w in target.weights]
-    found = [np.ones((w.shape[0], w.shape[1] + 1), dtype=bool) for w in target.weights]
-    prev = {"reps": np.arange(target.widths[0])[:, None],
-            "consts": {"idx": np.zeros(0, np.int64), "partners": None, "values": np.zeros(0)}}
-    solve_args = dict(mode=mode, max_size=max_size, k=subset_size, device=device, update=update)
-    try:
-        for s in range(n_layers):
-            weight, bias = layer_fn(s)
-            er = er_fn(s)
-            role, lay = roles[s], layouts[s]
-            mask = np.zeros(weight.shape, dtype=bool)
-            bmask = None if bias is None else np.zeros(weight.shape[0], dtype=bool)
-            scale = scales[s]
-            consts = _constants(lay, s, weight, bias, er, scale, prev["consts"], act, mask, bmask,
-                                first_row=lay.rows - lay.n_consts)
-            if role.kind == "block":
-                prev = {"groups": _block(plan, lay, s, weight, er, scale, prev["reps"], mask), "consts": consts}
-                subset_edges.append(0)
-            else:
-                t = role.target_layer
-                inputs = prev["groups"] if "groups" in prev else _copy_groups(prev["reps"])
-                edges = _combine(target, t, lay, weight, er, scale, inputs, prev["consts"], mask,
-                                 plan.tolerance[t], errors[t], found[t], solve_args)
-                subset_edges.append(edges)
-                copies = lay.group_size
-                prev = {"reps": np.arange(target.widths[t + 1] * copies).reshape(-1, copies), "consts": consts}
-            masks.append(mask)
-            bias_masks.append(bmask)
-    finally:
-        close()
-
-    keep_rows = subset_size is not None
-    _drop_dead_neurons(masks, bias_masks, roles, layouts, target.widths[-1], keep_rows)
-    failed = [(t, int(i), int(j)) for t, f in enumerate(found) for i, j in zip(*np.nonzero(~f))]
-    return BuildResult(masks, bias_masks, errors, failed, total, time.perf_counter() - start, subset_edges)
-
-
-def _progress(progress, total, reporter):
-    if progress is None:
-        progress = total >= 2_000_000
-    return reporter(progress, total)
-
-
-def _count_problems(plan: Plan, target: TargetNetwork) -> int:
-    total = 0
-    for s, (role, lay) in enumerate(zip(plan.roles, plan.layouts)):
-        if role.kind != "combine":
-            continue
-        t = role.target_layer
+        t = lay.role.target_layer
         n_out, n_in = target.weights[t].shape
-        groups_per_input = 2 if (s > 0 and plan.roles[s - 1].kind == "block" and plan.layouts[s - 1].split) else 1
-        has_bias = plan.layouts[s - 1].n_consts > 0 and np.any(target.biases[t] != 0)
-        total += n_out * lay.group_size * (n_in * groups_per_input + int(has_bias))
-    return total
+        copies = 1 if lay.role.single_copy else (GUESS_COPIES if guess else lay.group_size)
+        _kind, per_input = _combine_inputs(layers, s)
+        counts[t] = n_out * copies * (n_in * per_input + int(np.any(target.biases[t] != 0)))
+    return counts
 
 
-def _constants(lay, s, weight, bias, er, scale, prev_consts, act, mask, bmask, first_row):
-    """This layer's constant neurons: {"idx", "partners", "values"}; marks their structural edges.
-
-    Plain layers: neuron q outputs ``phi(0) = d`` with no inputs when d != 0; otherwise
-    ``phi(scale b_q)`` from its first-layer bias, or ``phi(scale w_qk c_k)`` through the one edge
-    from a previous constant k that gives the largest |value|. Looks-linear blocks: slot q and its
-    partner q + half form a pair whose output ``phi(u) - phi(u')`` cancels the intercept (Thm 2.6);
-    u, u' are the two biases (first layer) or ``+-scale w_qk c_k`` (opposite weights, Assumption 2.2).
-    """
-    empty = {"idx": np.zeros(0, np.int64), "partners": None, "values": np.zeros(0)}
-    if lay.n_consts == 0:
-        return empty
-    partners = None
-    if lay.pairs:
-        half = lay.rows // 2
-        idx = np.arange(half - lay.n_consts // 2, half)
-        partners = idx + half
+def _planned_shapes(target, plan, user_widths):
+    if user_widths is not None:
+        widths = list(user_widths)
     else:
-        idx = np.arange(first_row, first_row + lay.n_consts)
-    if act.intercept != 0 and partners is None:  # every neuron with all inputs pruned outputs phi(0) = d
-        return {"idx": idx, "partners": None, "values": np.full(idx.size, act.intercept)}
-    if s == 0:
-        if bias is None:
-            raise ValueError("source layer 0: the construction needs first-layer biases for its constant "
-                             "neurons (the activation has phi(0) = 0 and the target has biases)")
-        values = act(scale * bias[idx].astype(np.float64))
-        bmask[idx] = True
-        if partners is not None:
-            values = values - act(scale * bias[partners].astype(np.float64))
-            bmask[partners] = True
-        return {"idx": idx, "partners": partners, "values": values}
-    p_idx, p_partners, p_val = prev_consts["idx"], prev_consts["partners"], prev_consts["values"]
-    if p_idx.size == 0:
-        return {"idx": idx, "partners": partners, "values": np.zeros(idx.size)}
-    pre = scale * weight[np.ix_(idx, p_idx)].astype(np.float64) * p_val[None, :]
-    if er is not None:
-        ok = er[np.ix_(idx, p_idx)]
-        if p_partners is not None:
-            ok = ok & er[np.ix_(idx, p_partners)]
-        if partners is not None:
-            ok = ok & er[np.ix_(partners, p_idx)]
-            if p_partners is not None:
-                ok = ok & er[np.ix_(partners, p_partners)]
-        pre = np.where(ok, pre, 0.0)
-    out = act(pre) - act(-pre) if partners is not None else act(pre)
-    best = np.argmax(np.abs(out), axis=1)
-    values = out[np.arange(idx.size), best]
-    useful = values != 0
-    for rows in (idx, partners):
-        if rows is None:
-            continue
-        for cols in (p_idx, p_partners):
-            if cols is not None:
-                mask[rows[useful], cols[best[useful]]] = True
-    return {"idx": idx, "partners": partners, "values": np.where(useful, values, 0.0)}
+        widths = []
+        for s, lay in enumerate(plan.layers):
+            t = lay.role.target_layer
+            if lay.role.kind == "block":
+                n_in = target.widths[t]
+                per = lay.group_size * (2 if lay.split else 1) * (2 if lay.pairs else 1)
+                widths.append(int(n_in * per / max(lay.density, 1e-3)) + lay.n_consts * (2 if lay.pairs else 1))
+            else:
+                copies = 1 if lay.role.single_copy else lay.group_size
+                widths.append(target.widths[t + 1] * copies + lay.n_consts)
+    shapes, in_f = [], target.widths[0]
+    for w in widths:
+        shapes.append((w, in_f))
+        in_f = w
+    return shapes
 
 
-def _block(plan, lay, s, weight, er, scale, reps, mask):
-    """Groups (for the next combine layer) of a block layer; marks the univariate edges.
+def _size_layers(target, plan, options, user_samples):
+    """Base-set sizes of every layer (group sizes, copies, constants) and element scales."""
+    layers = plan.layers
+    limit = plan.element_limit()
+    act = plan.activation
+    n_layers = len(layers)
+    # for L+1 the copies of layer s are the base sets of layer s + 1: size back to front
+    weight_sizes = {}
+    for _round in range(3):
+        counts = {}
+        for s in range(n_layers):
+            lay = layers[s]
+            if lay.role.kind != "combine":
+                continue
+            t = lay.role.target_layer
+            n_out, n_in = target.weights[t].shape
+            copies = 1 if lay.role.single_copy else weight_sizes.get(s + 1, GUESS_COPIES)
+            _kind, per_input = _combine_inputs(layers, s)
+            has_bias = bool(np.any(target.biases[t] != 0))
+            counts[s] = (n_out * copies * n_in * per_input, n_out * copies * int(has_bias))
+        costs = _element_costs(target, layers, counts)
+        shares = _delta_shares(counts, costs)
+        for s in range(n_layers):
+            lay = layers[s]
+            if lay.role.kind != "combine":
+                continue
+            t = lay.role.target_layer
+            prev = layers[s - 1]
+            dist, per_input = _combine_inputs(layers, s)
+            n_out = target.weights[t].shape[0]
+            copies = 1 if lay.role.single_copy else weight_sizes.get(s + 1, GUESS_COPIES)
+            tol = plan.tolerances[t]
+            w_t, b_t = target.weights[t], target.biases[t]
+            largest = max(float(np.abs(w_t).max(initial=0.0)), float(np.abs(b_t).max(initial=0.0)))
+            q = lay.density * (lay.density if prev.pairs else 1.0)
+            lay.distribution = dist
+            lay.tolerance = tol
+            if options.rho != "auto":
+                m = int(options.rho)
+                lay.element_scale = (2.0 if dist == "product" else 1.0) * max(largest, tol)
+                m_bias = m
+                misses = (float("nan"), float("nan"))
+                how = "rho"
+            else:
+                w_budget = plan.delta * shares[s][0]
+                b_budget = plan.delta * shares[s][1]
+                sample = None if user_samples is None else _user_distribution(user_samples, s, dist)
+                m, scale, w_misses, how = _choose_size(
+                    dist, sample, tol, largest, np.abs(w_t).ravel(), copies * per_input,
+                    w_budget, q, plan, limit, options, costs[s][0])
+                lay.element_scale = scale
+                if counts[s][1]:
+                    m_bias, b_misses, _how = _bias_size(np.abs(b_t), tol, scale, copies, b_budget, q, plan,
+                                                        limit, options, sample)
+                else:
+                    m_bias, b_misses = 0, 0.0
+                misses = (w_misses, b_misses)
+            prev.sizing = how
+            prev.expected_misses = misses
+            weight_sizes[s] = m
+            if prev.role.kind == "block":
+                prev.group_size = m
+            else:
+                prev.group_size = m  # copies of the previous target layer
+            needs_bias = bool(np.any(b_t != 0))
+            prev.n_consts = m_bias if needs_bias else 0
+            if needs_bias and options.init == "user" and act.needs_sign_split:
+                prev.n_consts *= 2  # a user source's constants vanish for about half the rows
+        # constants feeding constants: where phi(0) = 0 (or the next layer pairs its neurons), a
+        # layer's constants are made from the previous layer's through one edge each
+        for s in range(n_layers - 2, -1, -1):
+            nxt = layers[s + 1]
+            if nxt.n_consts > 0 and (act.intercept == 0 or nxt.pairs):
+                layers[s].n_consts = max(layers[s].n_consts, nxt.n_consts)
+    for lay in layers:
+        if lay.role.kind == "combine" and lay.role.single_copy:
+            lay.group_size = 1
 
-    Neurons are assigned to inputs greedily in row order: input j takes the next free neurons
-    whose edge to j exists in the ER mask (and, for sign-split blocks, ``group_size`` neurons of
-    each sign), so every group gets its full base set while the pool lasts; the layout's slack
-    rows absorb the neurons skipped on the way.
-    """
-    n_in = reps.shape[0]
-    size = lay.group_size
-    src_col = reps[:, 0]  # the neuron representing input j in the previous layer
-    kappa = plan.kappa(lay)
-    pool = lay.rows - lay.n_consts
-    partners = None
-    if lay.pairs:
-        half = lay.rows // 2
-        pool = half - lay.n_consts // 2
-    free = np.ones(pool, dtype=bool)
-    conditions = [None, None] if lay.split else [None]
-    members = np.zeros((len(conditions) * n_in, size), dtype=np.int64)
-    valid = np.zeros(members.shape, dtype=bool)
-    for j in range(n_in):
-        col = weight[:pool, src_col[j]]
-        ok = free.copy()
-        if er is not None:
-            ok &= er[:pool, src_col[j]]
-            if lay.pairs:
-                ok &= er[half:half + pool, src_col[j]]
-        if lay.split:
-            picks = [np.flatnonzero(ok & (col > 0))[:size], np.flatnonzero(ok & (col < 0))[:size]]
+
+def _element_costs(target, layers, counts) -> dict:
+    """What one more element per base set costs, per problem family {s: (weights, biases)}: a
+    block neuron costs one source row per group, a constant one row, but one more copy of every
+    input neuron of an L+1 layer adds rows to the layer before, each with its own problems and
+    about two kept edges per problem."""
+    costs = {}
+    for s, (n_w, n_b) in counts.items():
+        prev = layers[s - 1]
+        t = layers[s].role.target_layer
+        n_in = target.weights[t].shape[1]
+        if prev.role.kind == "block":
+            cost = n_in * (2 if prev.split else 1)
         else:
-            picks = [np.flatnonzero(ok & (col != 0))[:size]]
-        for g, pick in enumerate(picks):
-            members[g * n_in + j, :pick.size] = pick
-            valid[g * n_in + j, :pick.size] = True
-            free[pick] = False
-    input_of_group = np.tile(np.arange(n_in), len(conditions))
-    cols = src_col[input_of_group][:, None]
-    values = np.where(valid, kappa * scale * weight[members, cols].astype(np.float64), 0.0)
-    rows_kept, col_kept = members[valid], np.broadcast_to(cols, members.shape)[valid]
-    mask[rows_kept, col_kept] = True
-    if lay.pairs:
-        partners = members + half
-        mask[partners[valid], col_kept] = True
-    return {"members": members, "partners": partners, "values": values, "valid": valid, "col": input_of_group}
+            t_prev = prev.role.target_layer
+            n_prev_in = target.weights[t_prev].shape[1]
+            per_input = 2 if (layers[s - 2].role.kind == "block" and layers[s - 2].split) else 1
+            cost = n_in * (n_prev_in * per_input + 1) * 2
+        costs[s] = (float(cost) if n_w else 0.0, 1.0 if n_b else 0.0)
+    return costs
 
 
-def _copy_groups(reps):
-    """Groups of an L+1 combine layer: the copies of input neuron j, multiplier 1."""
-    return {"members": reps, "partners": None, "values": np.ones(reps.shape), "valid": np.ones(reps.shape, bool),
-            "col": np.arange(reps.shape[0])}
+def _delta_shares(counts, costs) -> dict:
+    """How delta is split over the problem families {s: (weights, biases)}: half in proportion to
+    the problems (an equal miss probability per problem), half in proportion to the marginal cost
+    of an element (the split minimising the total cost when miss rates decay alike with m)."""
+    total_problems = sum(a + b for a, b in counts.values()) or 1
+    total_cost = sum(a + b for a, b in costs.values()) or 1.0
+    return {s: tuple(0.5 * counts[s][k] / total_problems + 0.5 * costs[s][k] / total_cost for k in range(2))
+            for s in counts}
 
 
-def _combine(target, t, lay, weight, er, scale, groups, consts, mask, tol, errors, found, solve_args) -> int:
-    """Solves every problem of a combine layer; marks chosen edges; returns their count."""
-    w_t, b_t = target.weights[t], target.biases[t]
-    copies = lay.group_size
-    rows = np.arange(w_t.shape[0] * copies)
-    neuron = rows // copies
-    edges = 0
-    edges += _solve_groups(rows, neuron, groups, w_t[:, groups["col"]], weight, er, scale, mask, tol,
-                           errors, found, groups["col"], solve_args)
-    c_idx, c_val = consts["idx"], consts["values"]
-    if c_idx.size and np.any(b_t != 0):
-        bias_groups = {"members": c_idx[None, :],
-                       "partners": None if consts["partners"] is None else consts["partners"][None, :],
-                       "values": c_val[None, :], "valid": (c_val != 0)[None, :], "col": np.array([w_t.shape[1]])}
-        edges += _solve_groups(rows, neuron, bias_groups, b_t[:, None], weight, er, scale, mask, tol,
-                               errors, found, bias_groups["col"], solve_args)
-    return edges
+def _user_distribution(samples, s, dist):
+    """Element values of combine layer s of a user source, in Uniform[-1, 1] units."""
+    rng = np.random.default_rng(s)
+    v = samples[s]
+    if dist == "uniform":
+        return v
+    a = samples[s - 1]
+    n = min(200_000, v.size * 4)
+    return a[rng.integers(0, a.size, n)] * v[rng.integers(0, v.size, n)]
 
 
-def _solve_groups(rows, neuron, groups, targets_by_neuron, weight, er, scale, mask, tol, errors, found, cols,
-                  solve_args) -> int:
-    members, partners = groups["members"], groups["partners"]
-    values, valid = groups["values"], groups["valid"]
-    n_groups, width = members.shape
-    step = max(1, _PROBLEMS_PER_CALL // n_groups)
-    edges = 0
-    for lo in range(0, rows.size, step):
-        r = rows[lo:lo + step]
-        w_rows = weight[r]
-        bases = scale * w_rows[:, members].astype(np.float64) * values[None]
-        ok = np.repeat(valid[None], r.size, axis=0)  # a writeable copy, one per row
-        if er is not None:
-            e_rows = er[r]
-            ok = ok & e_rows[:, members]
-            if partners is not None:
-                ok = ok & e_rows[:, partners]
-        targets = targets_by_neuron[neuron[lo:lo + step]]
-        res = _solve(targets.reshape(-1), bases.reshape(-1, width), ok.reshape(-1, width),
-                     tol, **solve_args)
-        chosen = res[0].reshape(r.size, n_groups, width)
-        err = res[1].reshape(r.size, n_groups)
-        hit = res[2].reshape(r.size, n_groups)
-        ri, gi, ei = np.nonzero(chosen)
-        mask[r[ri], members[gi, ei]] = True
-        edges += ri.size
-        if partners is not None:
-            mask[r[ri], partners[gi, ei]] = True
-            edges += ri.size
-        n_idx = np.broadcast_to(neuron[lo:lo + step, None], err.shape)
-        c_idx = np.broadcast_to(cols[None, :], err.shape)
-        np.maximum.at(errors, (n_idx.ravel(), c_idx.ravel()), err.ravel())
-        np.logical_and.at(found, (n_idx.ravel(), c_idx.ravel()), hit.ravel())
-    return edges
+def _choose_size(dist, sample, tol, largest, z_abs, multiplicity, budget, q, plan, limit, options, cost):
+    """(m, element scale, expected misses, how) for one combine layer's weight problems.
+
+    ``dist``: "product" or "uniform"; ``sample``: a user source's element values (or None);
+    ``cost``: what one more element per base set costs (:func:`_element_costs`). With the table
+    every candidate scale of SCALE_CHOICES is sized, and the one with the smallest cost wins:
+    kept edges (problems x mean subset size, larger for a larger scale, whose relative tolerance
+    is smaller) plus ``m * cost``. A measured curve (costlier to get) is taken at the default
+    scale only."""
+    if largest <= 0:
+        return 1, 1.0, 0.0, "table"
+    use_table = sample is None and plan.mode == "min_size" and plan.max_size == sizing.TABLE_MAX_SIZE
+    choices = SCALE_CHOICES[dist] if use_table else (DEFAULT_SCALE[dist],)
+    name = dist
+    if sample is not None:
+        dist = sample
+    best = None
+    m_min = (plan.subset_size + 1) if plan.subset_size else 1
+    problems = z_abs.size * multiplicity
+    for c in choices:
+        scale = c * max(largest, tol)
+        z_rel = z_abs / scale
+        eps_rel = tol / scale
+        if use_table:
+            table = sizing.load_table()
+
+            def curve(m, zbin, _eps=eps_rel):
+                return table.log10_p(dist, _eps, m, zbin)
+            how = "table"
+        else:
+            curve = _measured_curve(dist, eps_rel, z_rel, plan, limit, options)
+            how = "measured"
+        m, misses = sizing.required_size(curve, z_rel, budget, weights=np.full(z_rel.size, multiplicity), q=q,
+                                         m_min=m_min, m_max=_members_limit(limit, q))
+        objective = m * cost
+        if use_table:
+            objective += problems * sizing.load_table().mean_size(name, eps_rel, m, z_rel)
+        key = (misses > budget, misses if misses > budget else objective)  # meeting delta comes first
+        if best is None or key < best[0]:
+            best = (key, m, scale, misses, how)
+    return best[1:]
 
 
-def _solve(targets, bases, mask, tol, *, mode, max_size, k, device, update):
-    """One batched solve; returns (chosen bool (B, n), errors float64 (B,), found bool (B,))."""
-    from ..solve import solve
+def _bias_size(b_abs, tol, weight_scale, copies, budget, q, plan, limit, options, sample):
+    """(m, expected misses, how) for the constants of one combine layer's bias problems: their
+    elements are constants near the layer's const value times combine weights, i.e. uniform at
+    about 3/4 of the weight problems' element scale (constants are chosen within a factor 2)."""
+    scale = 0.75 * weight_scale
+    z_rel = b_abs / scale
+    eps_rel = tol / scale
+    m_min = (plan.subset_size + 1) if plan.subset_size else 1
+    if plan.mode == "min_size" and plan.max_size == sizing.TABLE_MAX_SIZE:
+        table = sizing.load_table()
 
-    kwargs = dict(eps=tol, mode=mode, mask=mask)
-    if mode == "min_size":
-        kwargs["max_size"] = max_size
+        def curve(m, zbin):
+            return table.log10_p("uniform", eps_rel, m, zbin)
+        how = "table"
     else:
-        kwargs["k"] = k
-    if device is not None and str(device).startswith("cuda"):
-        import torch
-
-        t_targets = torch.as_tensor(targets, device=device)
-        t_bases = torch.as_tensor(bases, device=device)
-        kwargs["mask"] = torch.as_tensor(mask, device=device)
-        res = solve(t_targets, t_bases, **kwargs)
-        out = (res.to_mask(bases.shape[1]), res.errors.cpu().numpy(), res.found.cpu().numpy())
-    else:
-        res = solve(targets, bases, **kwargs)
-        out = (res.to_mask(bases.shape[1]), np.asarray(res.errors), np.asarray(res.found))
-    update(targets.size)
-    return out
+        curve = _measured_curve("uniform", eps_rel, z_rel, plan, limit, options)
+        how = "measured"
+    m, misses = sizing.required_size(curve, z_rel, budget, weights=np.full(z_rel.size, copies), q=q,
+                                     m_min=m_min, m_max=_members_limit(limit, q))
+    return m, misses, how
 
 
-def _drop_dead_neurons(masks, bias_masks, roles, layouts, n_outputs, keep_rows):
-    """Backward pass: a neuron whose output no kept edge uses loses its incoming edges.
+def _members_limit(limit: int, q: float) -> int:
+    """Largest planned group: about ``limit`` existing elements after an ER mask keeps each with
+    probability q (problems are compacted to their existing elements before solving)."""
+    from .solve import MEMBERS_CAP_FACTOR
 
-    ``keep_rows``: combine rows stay (fixed-size tickets keep exactly k edges per problem)."""
-    alive = np.zeros(masks[-1].shape[0], dtype=bool)
-    alive[:n_outputs] = True
-    for s in range(len(masks) - 1, -1, -1):
-        if keep_rows and roles[s].kind == "combine":
-            lay = layouts[s]
-            alive[: lay.rows - lay.n_consts] = True
-        masks[s][~alive] = False
-        if bias_masks[s] is not None:
-            bias_masks[s][~alive] = False
-        alive = masks[s].any(axis=0)
+    return int(min(MEMBERS_CAP_FACTOR * limit, max(limit, math.floor(limit / max(q, 1e-9)))))
+
+
+_MEASURED_TRIALS = 10_000
+# Sizes measured above the smallest admissible one: denser where the curve bends.
+_MEASURED_OFFSETS = (0, 1, 2, 3, 5, 8, 12, 17, 23, 30, 38, 47, 57, 70, 90, 120, 160, 200)
+_MEASUREMENT_SEED = 20221
+
+
+def _measured_curve(dist, eps_rel, z_rel, plan, limit, options):
+    """A failure curve measured now, for settings the table does not hold."""
+    k = plan.subset_size
+    start = (k + 1) if k else 1
+    m_values = [start + d for d in _MEASURED_OFFSETS if start + d <= limit]
+    z_values = np.asarray(z_rel, dtype=np.float64)
+    z_values = np.concatenate([z_values, -z_values]) if z_values.size else np.zeros(1)
+    # a fixed seed: sizes depend on the target and the options, never on the ticket's seed
+    curve = sizing.measure_curve(dist, eps_rel, m_values, _MEASURED_TRIALS, max_size=plan.max_size, k=k,
+                                 z_values=z_values, seed=_MEASUREMENT_SEED)
+    return curve.log10_p
+
+
+def _scales(target, plan, options):
+    """Construction factors of every layer, first-layer scales sigma_t and constants' values."""
+    layers = plan.layers
+    act = plan.activation
+    k_max = plan.subset_size or plan.max_size or 10
+    for s, lay in enumerate(layers):
+        t = lay.role.target_layer
+        if lay.role.kind == "block":
+            nxt = layers[s + 1]
+            kappa = plan.kappa(s)
+            sigma = 1.0
+            if act.cubic > 0:
+                c_pair = act.cubic * (2.0 if lay.pairs else 1.0)
+                big_b = 1.05 * max(1e-12, float(plan.bounds[t].max(initial=0.0)))
+                sig2 = plan.tolerances[t] * kappa / (k_max * nxt.element_scale * c_pair * big_b ** 2)
+                sigma = min(1.0, math.sqrt(sig2))
+            plan.sigma[t] = sigma
+            lay.factor = sigma
+            # the next layer's bias elements are const * E / (kappa sigma) * v: aim at kappa sigma
+            lay.const_value = kappa * sigma
+        else:
+            prev = layers[s - 1]
+            if prev.role.kind == "block":
+                lay.factor = lay.element_scale / (plan.kappa(s - 1) * plan.sigma[t])
+            else:
+                lay.factor = lay.element_scale
+            lay.const_value = 1.0
+    return plan

@@ -1,13 +1,24 @@
-"""Random source networks: initialisation schemes, user-given sources, Erdős–Rényi masks.
+"""Source networks: generated (every weight a pure function of its coordinates) or given by the
+user, Erdős–Rényi edge masks, and layer-wise densities.
 
-Layout: every source layer is a weight array (out_features, in_features) in PyTorch layout,
-float32, plus an optional bias (out_features,). Weights are in "construction units" after
-multiplying by the layer's scale factor (stored in the ticket): a generated source is drawn in
-those units already (scale factor 1 before the construction's own factors).
+Layout: source layer s is a weight matrix (rows, cols) in PyTorch layout, float32, whose columns
+are the rows of layer s - 1 (the target's inputs for s = 0); only layer 0 has a bias. The
+construction never needs a whole layer: it gathers the blocks its problems use, and a layer grows
+by appending rows (which appends columns to the next layer) without moving any existing weight.
 
-Random numbers: layer l of a generated source is drawn from
-``numpy.random.default_rng([seed, 0, l])`` and its ER mask from ``default_rng([seed, 1, l])``,
-so any single layer is regenerated from the seed alone.
+Generated sources are virtual. With ``u(stream, s, r, c)`` the Philox4x32-10 value of
+:mod:`subsetsum._philox` keyed by the seed (uniform in (-1, 1), float32):
+
+* ``"uniform"`` (001_d33223a708772bec.txt, Assumption 2.1): ``W_s[r, c] = u(0, s, r, c)``;
+* ``"looks_linear"`` (Assumption 2.2, ``W = [[M, -M], [-M, M]]``): rows and columns pair up as
+  (2q, 2q + 1), ``W_s[2q + a, 2p + b] = (-1)^(a + b) u(0, s, q, p)``; the first layer (inputs
+  not paired) has ``W_0[2q + a, c] = (-1)^a u(0, 0, q, c)``. Interleaved pairs (partner
+  ``r ^ 1``) let a layer grow by whole pairs;
+* first-layer bias ``b[r] = u(2, 0, r, 0)``;
+* ER mask ``E_s[r, c] = [v(1, s, r, c) < p_s]`` with the Bernoulli draw of the same generator.
+
+So a ticket stores a seed instead of its source, and any row, column or element can be
+regenerated on its own.
 """
 
 from __future__ import annotations
@@ -17,13 +28,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _philox
+from .._checks import check_int
+
 __all__ = [
     "INITS",
     "DENSITY_SCHEMES",
+    "WEIGHT_STREAM",
+    "MASK_STREAM",
+    "BIAS_STREAM",
     "GeneratedSource",
-    "generate_layer",
+    "UserSource",
+    "ERMasks",
     "layer_densities",
-    "er_mask",
     "er_widening",
     "parse_source",
     "unit_scale",
@@ -31,69 +48,151 @@ __all__ = [
 
 INITS = ("uniform", "looks_linear")
 DENSITY_SCHEMES = ("uniform", "erk", "balanced", "pyramidal")
+WEIGHT_STREAM, MASK_STREAM, BIAS_STREAM = 0, 1, 2
 
 
-def generate_layer(shape: tuple[int, int], init: str, rng: np.random.Generator, *, first: bool) -> np.ndarray:
-    """One weight matrix (out, in) float32.
-
-    ``"uniform"``: iid Uniform[-1, 1] (001_d33223a708772bec.txt, Assumption 2.1).
-    ``"looks_linear"``: Assumption 2.2, ``W = [[M, -M], [-M, M]]`` with M iid Uniform[-1, 1]; the
-    first layer (inputs not doubled) is ``[M; -M]``. Rows k and k + out/2 then carry opposite
-    weights, which the constructions pair to cancel the intercept of the activation.
-
-    >>> w = generate_layer((4, 2), "looks_linear", np.random.default_rng(0), first=True)
-    >>> bool((w[:2] == -w[2:]).all())
-    True
-    """
-    out_f, in_f = shape
-    if init == "uniform":
-        return rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
-    if init != "looks_linear":
-        raise ValueError(f"source: expected an init from {INITS}, got {init!r}")
-    if in_f % 2 and not first:
-        raise ValueError(f"source: looks-linear layers need an even number of inputs, got shape {shape}")
-    half = (out_f + 1) // 2  # an odd output layer keeps the first out_f rows
-    if first:
-        m = rng.uniform(-1.0, 1.0, size=(half, in_f)).astype(np.float32)
-        return np.concatenate([m, -m], axis=0)[:out_f]
-    m = rng.uniform(-1.0, 1.0, size=(half, in_f // 2)).astype(np.float32)
-    return np.block([[m, -m], [-m, m]])[:out_f]
+def _as_index(a) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(a, dtype=np.int64).ravel())
 
 
 @dataclass(frozen=True)
 class GeneratedSource:
-    """A source network regenerated from its seed.
+    """A source regenerated from its seed, of any size.
 
     Attributes
     ----------
-    seed : int
-    shapes : list of (out, in)
+    seed : int >= 0
     inits : list of str, one of ``INITS`` per layer
-    biases : list of bool
-        Layer l has a Uniform[-1, 1] bias (only the first layer, Assumption 2.1).
+    biases : list of bool, one per layer: layer s has a bias (only the first, Assumption 2.1)
+
+    >>> src = GeneratedSource(7, ["uniform", "looks_linear"], [True, False])
+    >>> w = src.weights(1, np.arange(4), np.arange(4))
+    >>> bool((w[1] == -w[0]).all() and (w[:, 1] == -w[:, 0]).all())
+    True
+    >>> bool((src.weights(0, [5], [2]) == src.weights(0, np.arange(9), np.arange(3))[5, 2]).all())
+    True
     """
 
     seed: int
-    shapes: list
     inits: list
     biases: list
 
-    def layer(self, index: int) -> tuple[np.ndarray, np.ndarray | None]:
-        """(weight (out, in) float32, bias (out,) float32 or None) of layer ``index``.
+    def __post_init__(self):
+        check_int("seed", self.seed, 0, 2**64)
+        for s, init in enumerate(self.inits):
+            if init not in INITS:
+                raise ValueError(f"source: layer {s} init: expected one of {INITS}, got {init!r}")
 
-        >>> src = GeneratedSource(0, [(3, 2)], ["uniform"], [True])
-        >>> w, b = src.layer(0)
-        >>> w.shape, b.shape, bool(np.abs(w).max() <= 1)
-        ((3, 2), (3,), True)
-        """
-        rng = np.random.default_rng([self.seed, 0, index])
-        w = generate_layer(tuple(self.shapes[index]), self.inits[index], rng, first=index == 0)
-        b = rng.uniform(-1.0, 1.0, size=self.shapes[index][0]).astype(np.float32) if self.biases[index] else None
+    @property
+    def depth(self) -> int:
+        return len(self.inits)
+
+    def pairs(self, s: int) -> bool:
+        """Rows of layer s come in looks-linear pairs (r, r ^ 1) with opposite weights."""
+        return self.inits[s] == "looks_linear"
+
+    def capacity(self, s: int) -> int | None:
+        """Largest number of rows layer s can have (None: unbounded)."""
+        return None
+
+    def weights(self, s: int, rows, cols, *, outer: bool = True) -> np.ndarray:
+        """``W_s[rows][:, cols]`` (outer: float32 (R, C)) or ``W_s[rows[i], cols[i]]`` (R,)."""
+        rows, cols = _as_index(rows), _as_index(cols)
+        if self.inits[s] == "uniform":
+            return _philox.uniform(self.seed, WEIGHT_STREAM, s, rows, cols, outer=outer)
+        if s == 0:
+            vals = _philox.uniform(self.seed, WEIGHT_STREAM, s, rows >> 1, cols, outer=outer)
+            sign = (rows & 1)[:, None] if outer else (rows & 1)
+        else:
+            vals = _philox.uniform(self.seed, WEIGHT_STREAM, s, rows >> 1, cols >> 1, outer=outer)
+            sign = ((rows & 1)[:, None] + (cols & 1)[None, :]) if outer else (rows & 1) + (cols & 1)
+        return np.where(sign & 1, -vals, vals).astype(np.float32, copy=False)
+
+    def bias(self, s: int, rows) -> np.ndarray | None:
+        """Bias of the given rows of layer s (float32), or None for a layer without one."""
+        if not self.biases[s]:
+            return None
+        rows = _as_index(rows)
+        return _philox.uniform(self.seed, BIAS_STREAM, s, rows, np.zeros(rows.size, np.int64), outer=False)
+
+    def layer(self, s: int, shape) -> tuple[np.ndarray, np.ndarray | None]:
+        """The whole layer s at ``shape`` (rows, cols): (weight float32, bias or None)."""
+        rows, cols = shape
+        return self.weights(s, np.arange(rows), np.arange(cols)), self.bias(s, np.arange(rows))
+
+    def to_json(self) -> dict:
+        return {"kind": "generated", "generator": "philox4x32-10", "seed": self.seed,
+                "inits": list(self.inits), "biases": list(self.biases)}
+
+
+@dataclass(frozen=True)
+class UserSource:
+    """A source given as arrays: ``layers[s] = (weight (rows, cols) float32, bias (rows,) or None)``.
+
+    Its widths are fixed: rows beyond what the construction lays out are spare rows, which the
+    repair pass may use.
+
+    >>> src = UserSource([(np.ones((3, 2), np.float32), None)])
+    >>> src.weights(0, [0, 2], [1]).shape, src.capacity(0)
+    ((2, 1), 3)
+    """
+
+    layers: list
+
+    @property
+    def depth(self) -> int:
+        return len(self.layers)
+
+    def pairs(self, s: int) -> bool:
+        return False
+
+    def capacity(self, s: int) -> int | None:
+        return int(self.layers[s][0].shape[0])
+
+    def weights(self, s: int, rows, cols, *, outer: bool = True) -> np.ndarray:
+        w = self.layers[s][0]
+        rows, cols = _as_index(rows), _as_index(cols)
+        return w[np.ix_(rows, cols)] if outer else w[rows, cols]
+
+    def bias(self, s: int, rows) -> np.ndarray | None:
+        b = self.layers[s][1]
+        return None if b is None else b[_as_index(rows)]
+
+    def layer(self, s: int, shape) -> tuple[np.ndarray, np.ndarray | None]:
+        w, b = self.layers[s]
         return w, b
 
     def to_json(self) -> dict:
-        return {"seed": self.seed, "shapes": [list(s) for s in self.shapes], "inits": list(self.inits),
-                "biases": list(self.biases)}
+        return {"kind": "user", "shapes": [list(w.shape) for w, _b in self.layers],
+                "biases": [b is not None for _w, b in self.layers]}
+
+
+@dataclass(frozen=True)
+class ERMasks:
+    """Erdős–Rényi edge masks of every source layer: edge (r, c) of layer s exists with
+    probability ``densities[s]``, drawn from (seed, layer, row, col) alone.
+
+    >>> er = ERMasks(0, [0.3, 1.0])
+    >>> m = er.mask(0, np.arange(200), np.arange(100))
+    >>> bool(abs(m.mean() - 0.3) < 0.02), er.mask(1, [0], [0]) is None
+    (True, True)
+    """
+
+    seed: int
+    densities: list
+
+    def dense(self, s: int) -> bool:
+        return self.densities[s] >= 1.0
+
+    def mask(self, s: int, rows, cols, *, outer: bool = True) -> np.ndarray | None:
+        """Bool (R, C) (outer) or (R,), or None when layer s is dense."""
+        if self.dense(s):
+            return None
+        return _philox.bernoulli(self.seed, MASK_STREAM, s, _as_index(rows), _as_index(cols),
+                                 float(self.densities[s]), outer=outer)
+
+    def to_json(self) -> dict:
+        return {"seed": self.seed, "densities": [float(p) for p in self.densities]}
 
 
 def _fill_to_density(weights: np.ndarray, sizes: np.ndarray, density: float) -> np.ndarray:
@@ -150,22 +249,12 @@ def layer_densities(shapes, density: float, scheme: str = "uniform") -> list[flo
     return (hi ** powers).tolist()
 
 
-def er_mask(shape: tuple[int, int], p: float, seed: int, index: int) -> np.ndarray | None:
-    """Bernoulli(p) edge mask (out, in) bool of source layer ``index``, or None when p == 1.
-
-    >>> m = er_mask((200, 100), 0.3, seed=0, index=1)
-    >>> bool(abs(m.mean() - 0.3) < 0.02)
-    True
-    """
-    if p >= 1.0:
-        return None
-    return np.random.default_rng([seed, 1, index]).random(shape) < p
-
-
 def er_widening(p: float) -> float:
     """Base-set widening factor ``max(1, 1 / log(1 / (1 - p)))`` for ER density p.
 
     000_79c8cccaad099f72.txt, Lemma 2.4: masked bases need ``n >= C / log(1/(1-p)) * log(...)``.
+    (The construction sizes ER base sets from measured curves, :mod:`.sizing`; this is the
+    paper's factor, for comparison.)
 
     >>> round(er_widening(0.5), 3), er_widening(1.0)
     (1.443, 1.0)

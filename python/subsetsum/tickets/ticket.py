@@ -1,9 +1,11 @@
-"""The :class:`Ticket` that :func:`~subsetsum.construct_ticket` returns: masks, scales, errors,
-report, torch module, save/load.
+"""The :class:`Ticket` that :func:`~subsetsum.construct_ticket` returns: kept edges, scales,
+errors and bounds, its report, a torch module, save/load.
 
 A ticket computes ``x -> act(x @ (scale_l * W_l * mask_l).T + scale_l * b_l * bias_mask_l)``
 layer by layer (PyTorch layout, W_l of shape (out, in)); the hidden activation is the target's,
-the last layer uses the target's output activation (or none).
+the last layer uses the target's output activation (or none). It stores the kept edges of every
+layer (sorted (row, col) index pairs) and its source (a seed, or the user's arrays), never the
+dense source: masks and source weights are materialised only when asked for.
 """
 
 from __future__ import annotations
@@ -15,17 +17,18 @@ import numpy as np
 
 from .._checks import check_int
 from .activations import get_activation
+from .bounds import lemma_2_8_bound
 from .graph import TargetNetwork
-from .source import GeneratedSource
+from .source import ERMasks, GeneratedSource, UserSource
 
 __all__ = ["Ticket", "TicketReport", "LayerStats"]
 
-_FORMAT = "subsetsum.ticket/1"
+_FORMAT = "subsetsum.ticket/2"
 
 
 @dataclass
 class LayerStats:
-    """One source layer of a ticket: kept parameters and neurons, size, density."""
+    """One source layer of a ticket: kept parameters, neurons it keeps alive, its size and density."""
 
     parameters: int
     neurons: int
@@ -35,24 +38,35 @@ class LayerStats:
 
 @dataclass
 class TicketReport:
-    """What :meth:`Ticket.report` measured.
+    """What :meth:`Ticket.report` measured and what holds.
 
-    layers : list of LayerStats (per source layer); max_errors / eps : per target layer, the
-    largest per-parameter error and its budget; failed : target parameters (layer, row, col)
-    that missed the tolerance; sup_error : largest |f_target - f_ticket| over ``samples``
-    uniform inputs of [-1, 1]^d; error_bound : Lemma 2.8 bound (valid when nothing failed).
+    layers : LayerStats per source layer
+    tolerances / max_errors : per target layer, the per-parameter tolerance and the largest
+        parameter error; failed : parameters (layer, row, col) above their tolerance
+    output_eps : the requested end-to-end error (or None)
+    lemma_bound : 001's Lemma 2.8 bound for these tolerances; it assumes every parameter within
+        tolerance (None when some parameter missed, as it then does not apply)
+    certified_bound : the ticket's own certified bound on ``sup max_i |f_i - g_i|`` over
+        [-M, M]^d (always valid; :mod:`subsetsum.tickets.bounds`)
+    sup_error : measured ``max_i |f_i(x) - g_i(x)|`` over ``samples`` uniform inputs of [-M, M]^d
+    relative_error : sup_error over the target's largest output magnitude on the domain
     """
 
     method: str
     layers: list
     target_parameters: int
+    tolerances: list
     max_errors: list
-    eps: list
     failed: list
+    output_eps: float | None
+    lemma_bound: float | None
+    certified_bound: float
     sup_error: float
+    relative_error: float
     samples: int
-    error_bound: float
+    input_bound: float
     seconds: float
+    repair: dict
 
     @property
     def parameters(self) -> int:
@@ -62,18 +76,46 @@ class TicketReport:
     def density(self) -> float:
         return self.parameters / max(1, sum(layer.source_parameters for layer in self.layers))
 
+    def holds(self) -> dict:
+        """Which requests hold: per-parameter tolerances, output_eps (certified), and whether the
+        measured error is within the certified bound."""
+        out = {"tolerances": not self.failed, "certified_bound": self.sup_error <= self.certified_bound * (1 + 1e-9)}
+        if self.output_eps is not None:
+            out["output_eps"] = self.certified_bound <= self.output_eps
+        return out
+
     def __str__(self) -> str:
-        lines = [f"{self.method} ticket: {self.parameters} parameters (target {self.target_parameters}), "
-                 f"density {self.density:.4g}, built in {self.seconds:.2f} s",
+        holds = self.holds()
+        lines = [f"{self.method} ticket: {self.parameters} parameters (target {self.target_parameters}, "
+                 f"{self.parameters / max(1, self.target_parameters):.1f}x), density {self.density:.4g}, "
+                 f"built in {self.seconds:.2f} s",
                  "layer  parameters  neurons  density"]
         for s, layer in enumerate(self.layers):
             lines.append(f"{s:5d}  {layer.parameters:10d}  {layer.neurons:7d}  {layer.density:.4g}")
-        for t, (e, b) in enumerate(zip(self.max_errors, self.eps)):
-            lines.append(f"target layer {t}: largest parameter error {e:.3g} (eps {b:.3g})")
-        lines.append(f"parameters missing eps: {len(self.failed)}" +
-                     (f", e.g. {self.failed[:5]}" if self.failed else ""))
-        lines.append(f"end-to-end sup error over {self.samples} inputs: {self.sup_error:.3g} "
-                     f"(bound {self.error_bound:.3g})")
+        for t, (e, b) in enumerate(zip(self.max_errors, self.tolerances)):
+            lines.append(f"target layer {t}: largest parameter error {e:.3g} (tolerance {b:.3g})")
+        misses = len(self.failed)
+        lines.append(f"per-parameter tolerances: {'hold' if not misses else f'{misses} parameters above, e.g. ' + str(self.failed[:5])}")
+        repair = self.repair
+        if repair.get("problems"):
+            lines.append(f"repair: {repair['problems']} problems re-solved in {repair['rounds']} rounds, "
+                         f"rows added per source layer {repair['added_rows']}")
+        domain = f"[-{self.input_bound:g}, {self.input_bound:g}]^d"
+        lines.append(f"end-to-end error sup_x max_i |f_i - g_i| over {domain}:")
+        if self.output_eps is not None:
+            lines.append(f"  requested output_eps   {self.output_eps:.3g}  "
+                         f"({'holds' if holds['output_eps'] else 'NOT met'}: certified bound "
+                         f"{'<=' if holds['output_eps'] else '>'} output_eps)")
+        lines.append(f"  certified bound        {self.certified_bound:.3g}  (this ticket's errors propagated "
+                     "neuron by neuron; always valid)")
+        if self.lemma_bound is None:
+            lines.append("  Lemma 2.8 bound        n/a  (it assumes every parameter within tolerance)")
+        else:
+            lines.append(f"  Lemma 2.8 bound        {self.lemma_bound:.3g}  (001's a-priori bound for these tolerances)")
+        ratio = (f", {self.certified_bound / self.sup_error:.0f}x below the certified bound"
+                 if self.sup_error > 0 else "")
+        lines.append(f"  measured               {self.sup_error:.3g}  over {self.samples} random inputs "
+                     f"(relative {self.relative_error:.3g}{ratio})")
         return "\n".join(lines)
 
 
@@ -84,151 +126,267 @@ class Ticket:
     Attributes
     ----------
     target : TargetNetwork
-    masks : list of bool arrays (out, in), one per source layer (PyTorch layout)
-    bias_masks : list of bool arrays (out,) or None (layers without bias)
-    source_masks : list of bool arrays (out, in) or None
-        The ER masks (None entries or None for a dense source); ``masks`` lie inside them.
+    shapes : list of (rows, cols), one per source layer
+    edges : list of (rows int32 (E,), cols int32 (E,)), the kept weights of every source layer,
+        sorted by row then column
+    bias_rows : list of int64 arrays (rows whose bias is kept) or None (layers without bias)
     scales : list of float
         Ticket weight = scale * source weight (construction factor times unit scale).
-    source : GeneratedSource or list of (weight float32, bias or None)
-        The seed and shapes that regenerate the source, or the user's arrays.
+    source : GeneratedSource or UserSource
+        The seed that regenerates the source, or the user's arrays.
+    er : ERMasks or None
+        The Erdős–Rényi masks of the source (regenerated from the seed); the kept edges lie
+        inside them.
     metadata : dict
         The construction's settings and statistics (JSON-serialisable).
     errors : list of float64 arrays (n_t, n_{t-1} + 1)
         Largest subset-sum error per target parameter (last column: bias).
+    output_bounds : float64 (n_L,)
+        Certified bound on ``sup_x |f_i(x) - g_i(x)|`` per output over [-M, M]^d.
     """
 
     target: TargetNetwork
-    masks: list
-    bias_masks: list
-    source_masks: list | None
+    shapes: list
+    edges: list
+    bias_rows: list
     scales: list
     source: object
+    er: ERMasks | None
     metadata: dict
     errors: list
-    _weights_cache: list | None = field(default=None, repr=False, compare=False)
+    output_bounds: np.ndarray
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    # ------------------------------------------------------------ structure
 
     @property
-    def weights(self) -> list:
-        """Source layers [(weight (out, in) float32, bias (out,) or None)] (regenerated from the
-        seed for a generated source)."""
-        if self._weights_cache is None:
-            if isinstance(self.source, GeneratedSource):
-                self._weights_cache = [self.source.layer(s) for s in range(len(self.masks))]
-            else:
-                self._weights_cache = list(self.source)
-        return self._weights_cache
+    def depth(self) -> int:
+        return len(self.shapes)
 
     @property
     def failed(self) -> list:
-        """Target parameters (layer, row, col) whose problems missed the tolerance."""
+        """Target parameters (layer, row, col) whose problems stayed above the tolerance."""
         return [tuple(f) for f in self.metadata["failed"]]
 
-    def _activations(self):
-        acts = [self.target.activation] * (len(self.masks) - 1) + [self.target.output_activation]
-        return acts
+    @property
+    def parameters(self) -> int:
+        """Kept weights and biases."""
+        return int(sum(r.size for r, _c in self.edges) + sum(0 if b is None else b.size for b in self.bias_rows))
 
-    def _effective_layers(self):
-        """[(matrix (out, in), bias (out,) float64)]; sparse CSR when scipy is installed."""
-        try:
-            from scipy import sparse
-        except ImportError:
-            sparse = None
-        layers = []
-        for (w, b), m, bm, scale in zip(self.weights, self.masks, self.bias_masks, self.scales):
-            rows, cols = np.nonzero(m)
-            vals = scale * w[rows, cols].astype(np.float64)
-            if sparse is not None:
-                mat = sparse.csr_matrix((vals, (rows, cols)), shape=m.shape)
+    def max_errors(self) -> float:
+        """Largest parameter error of the ticket, over every target layer."""
+        return float(max(e.max(initial=0.0) for e in self.errors))
+
+    def size_formula(self) -> int | None:
+        """For a fixed-size ticket (``subset_size``), the parameter count its construction fixes
+        in advance: ``sum`` of the subset edges (k per problem), block edges and constants
+        (``metadata["size_formula"]`` lists the subset terms; the structural ones follow from
+        ``group_sizes`` and ``constant_neurons``). None for other tickets."""
+        sf = self.metadata.get("size_formula")
+        if sf is None:
+            return None
+        return int(sum(term["count"] for term in sf["terms"]) + self._structure_edges())
+
+    def _structure_edges(self) -> int:
+        total = 0
+        for s, ((kind, _t), size, consts) in enumerate(zip(self.metadata["roles"], self.metadata["group_sizes"],
+                                                            self.metadata["constant_neurons"])):
+            pairs = isinstance(self.source, GeneratedSource) and self.source.pairs(s) and kind == "block"
+            if kind == "block":
+                t = _t
+                split = len(self.metadata["roles"]) and self._split(s)
+                total += self.target.widths[t] * size * (2 if split else 1) * (2 if pairs else 1)
+            total += self._constant_edges(s, consts, pairs)
+        return total
+
+    def _split(self, s) -> bool:
+        act = self.target.activation
+        return not (isinstance(self.source, GeneratedSource) and self.source.pairs(s)) and act.needs_sign_split
+
+    def _constant_edges(self, s, consts, pairs) -> int:
+        if consts == 0:
+            return 0
+        act = self.target.activation
+        if act.intercept != 0 and not pairs:
+            return 0
+        per = 2 if pairs else 1
+        if s > 0 and not (self.source.bias(s, np.zeros(1, np.int64)) is not None):
+            prev_pairs = isinstance(self.source, GeneratedSource) and self.source.pairs(s - 1) and \
+                self.metadata["roles"][s - 1][0] == "block"
+            per *= 2 if prev_pairs else 1
+        return consts * per
+
+    def masks(self) -> list:
+        """Dense bool masks (rows, cols), one per source layer (PyTorch layout)."""
+        if "masks" not in self._cache:
+            out = []
+            for (rows, cols), shape in zip(self.edges, self.shapes):
+                m = np.zeros(shape, dtype=bool)
+                m[rows, cols] = True
+                out.append(m)
+            self._cache["masks"] = out
+        return self._cache["masks"]
+
+    def bias_masks(self) -> list:
+        """Dense bool bias masks (rows,) or None per source layer."""
+        out = []
+        for b, shape in zip(self.bias_rows, self.shapes):
+            if b is None:
+                out.append(None)
             else:
-                mat = np.zeros(m.shape)
-                mat[rows, cols] = vals
-            bias = np.zeros(m.shape[0]) if b is None else np.where(bm, scale * b.astype(np.float64), 0.0)
-            layers.append((mat, bias))
-        return layers
+                m = np.zeros(shape[0], dtype=bool)
+                m[b] = True
+                out.append(m)
+        return out
+
+    def source_masks(self) -> list | None:
+        """Dense ER masks (None for dense layers), or None for a dense source."""
+        if self.er is None:
+            return None
+        return [self.er.mask(s, np.arange(r), np.arange(c)) for s, (r, c) in enumerate(self.shapes)]
+
+    def weights(self) -> list:
+        """Dense source layers [(weight (rows, cols) float32, bias (rows,) or None)]."""
+        return [self.source.layer(s, shape) for s, shape in enumerate(self.shapes)]
+
+    def kept_values(self, s: int) -> np.ndarray:
+        """Ticket weights (scale included, float64) of the kept edges of layer s, in edge order."""
+        rows, cols = self.edges[s]
+        return self.scales[s] * self.source.weights(s, rows, cols, outer=False).astype(np.float64)
+
+    def kept_bias(self, s: int) -> np.ndarray:
+        """Ticket bias of layer s (float64 (rows,)): scale * bias where kept, 0 elsewhere."""
+        out = np.zeros(self.shapes[s][0])
+        if self.bias_rows[s] is not None and self.bias_rows[s].size:
+            out[self.bias_rows[s]] = self.scales[s] * self.source.bias(s, self.bias_rows[s]).astype(np.float64)
+        return out
+
+    def _activations(self):
+        return [self.target.activation] * (self.depth - 1) + [self.target.output_activation]
+
+    def _sparse_layers(self):
+        if "sparse" not in self._cache:
+            layers = []
+            for s, ((rows, cols), shape) in enumerate(zip(self.edges, self.shapes)):
+                indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=shape[0]))]).astype(np.int64)
+                layers.append((indptr, cols.astype(np.int64), self.kept_values(s), self.kept_bias(s)))
+            self._cache["sparse"] = layers
+        return self._cache["sparse"]
+
+    # ------------------------------------------------------------ evaluation
 
     def forward(self, x) -> np.ndarray:
-        """Ticket outputs (B, n_L) float64 for inputs x (B, n_0), with numpy (and scipy when present).
+        """Ticket outputs (B, n_L) float64 for inputs x (B, n_0), through the kept edges only.
 
         >>> import numpy as np
         >>> from subsetsum import construct_ticket
-        >>> t = construct_ticket([(np.array([[0.5]]), np.array([0.25]))], rho=12)
-        >>> bool(abs(t.forward(np.array([[1.0]]))[0, 0] - 0.75) < 0.03)
+        >>> t = construct_ticket([(np.array([[0.5]]), np.array([0.25]))])
+        >>> bool(abs(t.forward(np.array([[1.0]]))[0, 0] - 0.75) <= t.error_bound())
         True
         """
         x = _check_inputs(x, self.target.widths[0])
-        layers = self._effective_layers()
-        return self._forward(x, layers)
+        out = np.empty((x.shape[0], self.target.widths[-1]))
+        for lo in range(0, x.shape[0], 4096):
+            out[lo:lo + 4096] = self._forward(x[lo:lo + 4096])
+        return out
 
-    def _forward(self, x, layers):
-        h = x
-        for (mat, bias), act in zip(layers, self._activations()):
-            h = np.asarray((mat @ h.T).T) + bias
+    def _forward(self, x):
+        from ._sparse import csr_matmul
+
+        h = np.ascontiguousarray(x.T)  # (features, batch): rows of the next layer read columns
+        for (indptr, cols, vals, bias), act in zip(self._sparse_layers(), self._activations()):
+            h = csr_matmul(indptr, cols, vals, h) + bias[:, None]
             if act is not None:
                 h = act(h)
-        return h
+        return h.T
 
     def verify(self, x) -> float:
-        """Largest ``|f_target(x) - f_ticket(x)|`` over the inputs x (B, n_0).
+        """Largest ``|f_target(x) - f_ticket(x)|`` over the inputs x (B, n_0) and the outputs.
 
         >>> import numpy as np
         >>> from subsetsum import construct_ticket
         >>> t = construct_ticket([(np.array([[0.5, -0.3]]), np.array([0.1]))])
-        >>> bool(t.verify(np.random.default_rng(0).uniform(-1, 1, (100, 2))) <= 3 * 0.01)
+        >>> bool(t.verify(np.random.default_rng(0).uniform(-1, 1, (100, 2))) <= t.error_bound())
         True
         """
         x = _check_inputs(x, self.target.widths[0])
-        out = np.zeros(0)
-        layers = self._effective_layers()
         worst = 0.0
-        for lo in range(0, x.shape[0], 2048):
-            xb = x[lo:lo + 2048]
-            out = np.abs(self._forward(xb, layers) - self.target.forward(xb))
-            worst = max(worst, float(out.max(initial=0.0)))
+        for lo in range(0, x.shape[0], 4096):
+            xb = x[lo:lo + 4096]
+            worst = max(worst, float(np.abs(self._forward(xb) - self.target.forward(xb)).max(initial=0.0)))
         return worst
 
     def error_bound(self) -> float:
-        """Lemma 2.8 bound on ``sup ||f_target - f_ticket||_1`` over [-1, 1]^d, valid when no
-        parameter failed (001_d33223a708772bec.txt)."""
-        return self.target.error_bound(self.metadata["eps"])
+        """Certified bound on ``sup_x max_i |f_target,i(x) - f_ticket,i(x)|`` over
+        ``[-input_bound, input_bound]^d``: the errors of this ticket's subsets propagated neuron
+        by neuron (:mod:`subsetsum.tickets.bounds`); valid whether or not a parameter missed."""
+        return float(np.max(self.output_bounds, initial=0.0))
+
+    def lemma_bound(self) -> float | None:
+        """001's Lemma 2.8 bound for the ticket's tolerances, or None when some parameter missed
+        its tolerance (the lemma then does not apply)."""
+        if self.failed:
+            return None
+        return lemma_2_8_bound(self.target, self.metadata["tolerances"], self.metadata["input_bound"])
 
     def report(self, *, samples: int = 10_000, seed: int = 0) -> TicketReport:
-        """Parameters and neurons per source layer, density, per-layer largest errors, and the
-        end-to-end sup error over ``samples`` uniform random inputs of [-1, 1]^d.
+        """Parameters and neurons per source layer, per-layer largest errors against their
+        tolerances, and the end-to-end error: requested, certified, Lemma 2.8, and measured over
+        ``samples`` uniform random inputs of [-M, M]^d.
 
         >>> import numpy as np
         >>> from subsetsum import construct_ticket
         >>> t = construct_ticket([(np.array([[0.5, -0.3]]), np.array([0.1]))])
         >>> r = t.report(samples=100)
-        >>> r.layers[-1].neurons, r.failed
-        (1, [])
+        >>> r.layers[-1].neurons, r.failed, r.holds()["tolerances"]
+        (1, [], True)
         """
         samples = check_int("samples", samples, 1)
         layers = []
-        n_layers = len(self.masks)
-        for s, (m, bm) in enumerate(zip(self.masks, self.bias_masks)):
-            params = int(m.sum()) + (0 if bm is None else int(bm.sum()))
-            size = m.size + (0 if bm is None else bm.size)
-            if s + 1 < n_layers:
-                neurons = int(self.masks[s + 1].any(axis=0).sum())
+        for s, ((rows, _cols), shape) in enumerate(zip(self.edges, self.shapes)):
+            b = self.bias_rows[s]
+            params = int(rows.size + (0 if b is None else b.size))
+            size = shape[0] * shape[1] + (0 if b is None else shape[0])
+            if s + 1 < self.depth:
+                neurons = int(np.unique(self.edges[s + 1][1]).size)
             else:
                 neurons = self.target.widths[-1]
             layers.append(LayerStats(params, neurons, size, params / size))
-        x = np.random.default_rng(seed).uniform(-1.0, 1.0, size=(samples, self.target.widths[0]))
+        m = float(self.metadata["input_bound"])
+        x = np.random.default_rng(seed).uniform(-m, m, size=(samples, self.target.widths[0]))
+        sup = self.verify(x)
+        scale = float(self.target.output_range(m).max(initial=0.0))
         return TicketReport(
             method=self.metadata["method"], layers=layers, target_parameters=self.target.num_parameters,
-            max_errors=[float(e.max(initial=0.0)) for e in self.errors], eps=list(self.metadata["eps"]),
-            failed=self.failed, sup_error=self.verify(x), samples=samples, error_bound=self.error_bound(),
-            seconds=float(self.metadata["seconds"]),
+            tolerances=list(self.metadata["tolerances"]),
+            max_errors=[float(e.max(initial=0.0)) for e in self.errors], failed=self.failed,
+            output_eps=self.metadata["output_eps"], lemma_bound=self.lemma_bound(),
+            certified_bound=self.error_bound(), sup_error=sup, relative_error=sup / scale if scale > 0 else float("nan"),
+            samples=samples, input_bound=m, seconds=float(self.metadata["seconds"]), repair=self.metadata["repair"],
         )
 
-    def to_module(self, *, baked: bool = False):
-        """A torch ``nn.Sequential`` of the source's Linear layers with the target's activations.
+    # ------------------------------------------------------------ export
 
-        ``baked=False``: each Linear carries ``weight_orig`` and ``weight_mask`` (and
-        ``bias_orig``/``bias_mask``) exactly as ``torch.nn.utils.prune`` leaves them, so
-        ``prune.remove`` works; ``baked=True``: plain Linear layers with the masks applied.
-        Weights are float32 and include the scale factors.
+    def alive_neurons(self) -> list:
+        """Per source layer, the rows some kept edge of the next layer reads (all outputs for the
+        last layer): what :meth:`to_module` keeps with ``compact=True``."""
+        out = []
+        for s in range(self.depth):
+            if s + 1 < self.depth:
+                out.append(np.unique(self.edges[s + 1][1]))
+            else:
+                out.append(np.arange(self.shapes[s][0]))
+        return out
+
+    def to_module(self, *, compact: bool = False, baked: bool = False):
+        """A torch ``nn.Sequential`` of Linear layers with the target's activations.
+
+        ``compact=False``: the source's full Linear layers, each carrying ``weight_orig`` and
+        ``weight_mask`` (and ``bias_orig``/``bias_mask``) exactly as ``torch.nn.utils.prune``
+        leaves them, so ``prune.remove`` works (this materialises the whole source);
+        ``compact=True``: only the neurons some kept edge uses (:meth:`alive_neurons`), with the
+        same outputs. ``baked=True``: plain Linear layers with the masks applied. Weights are
+        float32 and include the scale factors.
 
         >>> import numpy as np, torch
         >>> from subsetsum import construct_ticket
@@ -236,34 +394,67 @@ class Ticket:
         >>> m = t.to_module()
         >>> hasattr(m[0], "weight_mask"), tuple(m(torch.zeros(1, 2)).shape)
         (True, (1, 1))
+        >>> c = t.to_module(compact=True)
+        >>> c[0].out_features < m[0].out_features
+        True
         """
         import torch
         from torch import nn
         from torch.nn.utils import prune
 
+        keep_in = np.arange(self.target.widths[0])
+        alive = self.alive_neurons()
         modules = []
-        for (w, b), m, bm, scale, act in zip(self.weights, self.masks, self.bias_masks, self.scales,
-                                              self._activations()):
-            lin = nn.Linear(w.shape[1], w.shape[0], bias=b is not None)
+        for s, act in enumerate(self._activations()):
+            rows, cols = self.edges[s]
+            has_bias = self.bias_rows[s] is not None
+            if compact:
+                keep_out = alive[s]
+                row_pos = np.full(self.shapes[s][0], -1, np.int64)
+                row_pos[keep_out] = np.arange(keep_out.size)
+                col_pos = np.full(self.shapes[s][1], -1, np.int64)
+                col_pos[keep_in] = np.arange(keep_in.size)
+                sel = (row_pos[rows] >= 0) & (col_pos[cols] >= 0)
+                shape = (keep_out.size, keep_in.size)
+                weight = np.zeros(shape, np.float32)
+                weight[row_pos[rows[sel]], col_pos[cols[sel]]] = self.kept_values(s)[sel]
+                mask = np.zeros(shape, bool)
+                mask[row_pos[rows[sel]], col_pos[cols[sel]]] = True
+                bias = self.kept_bias(s)[keep_out].astype(np.float32) if has_bias else None
+                bmask = None if not has_bias else np.isin(keep_out, self.bias_rows[s])
+                keep_in = keep_out
+            else:
+                w, b = self.source.layer(s, self.shapes[s])
+                weight = (np.asarray(w, np.float32) * np.float32(self.scales[s]))
+                mask = np.zeros(self.shapes[s], bool)
+                mask[rows, cols] = True
+                bias = None if b is None else np.asarray(b, np.float32) * np.float32(self.scales[s])
+                bmask = None
+                if has_bias:
+                    bmask = np.zeros(self.shapes[s][0], bool)
+                    bmask[self.bias_rows[s]] = True
+            lin = nn.Linear(weight.shape[1], weight.shape[0], bias=has_bias)
             with torch.no_grad():
-                weight = torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)) * float(scale)
-                mask = torch.from_numpy(np.ascontiguousarray(m))
-                lin.weight.copy_(weight * mask if baked else weight)
-                if b is not None:
-                    bias = torch.from_numpy(np.ascontiguousarray(b, dtype=np.float32)) * float(scale)
-                    bmask = torch.from_numpy(np.ascontiguousarray(bm))
-                    lin.bias.copy_(bias * bmask if baked else bias)
+                t_mask = torch.from_numpy(mask)
+                t_w = torch.from_numpy(np.ascontiguousarray(weight))
+                lin.weight.copy_(t_w * t_mask if baked else t_w)
+                if has_bias:
+                    t_bmask = torch.from_numpy(np.ascontiguousarray(bmask))
+                    t_b = torch.from_numpy(np.ascontiguousarray(bias))
+                    lin.bias.copy_(t_b * t_bmask if baked else t_b)
             if not baked:
-                prune.custom_from_mask(lin, "weight", mask)
-                if b is not None:
-                    prune.custom_from_mask(lin, "bias", bmask)
+                prune.custom_from_mask(lin, "weight", t_mask)
+                if has_bias:
+                    prune.custom_from_mask(lin, "bias", t_bmask)
             modules.append(lin)
             if act is not None:
                 modules.append(act.to_torch())
         return nn.Sequential(*modules)
 
     def save(self, path) -> None:
-        """Write the ticket to ``path`` (safetensors; masks packed one bit per source weight).
+        """Write the ticket to ``path`` (safetensors + JSON header). Kept edges are stored as
+        int32 index pairs or as packed bits, whichever is smaller per layer; a generated source
+        and its ER masks are stored as their seed.
 
         >>> import numpy as np, tempfile, os
         >>> from subsetsum import construct_ticket
@@ -271,35 +462,44 @@ class Ticket:
         >>> path = os.path.join(tempfile.mkdtemp(), "t.safetensors")
         >>> t.save(path)
         >>> u = Ticket.load(path)
-        >>> all((a == b).all() for a, b in zip(t.masks, u.masks)), u.scales == t.scales
-        (True, True)
+        >>> all((a[0] == b[0]).all() and (a[1] == b[1]).all() for a, b in zip(t.edges, u.edges))
+        True
         """
         from safetensors.numpy import save_file
 
         tensors = {}
-        for s, m in enumerate(self.masks):
-            tensors[f"mask.{s}"] = np.packbits(m.ravel())
-            if self.bias_masks[s] is not None:
-                tensors[f"bias_mask.{s}"] = np.packbits(self.bias_masks[s])
-            if self.source_masks is not None and self.source_masks[s] is not None:
-                tensors[f"source_mask.{s}"] = np.packbits(self.source_masks[s].ravel())
+        storage = []
+        for s, ((rows, cols), shape) in enumerate(zip(self.edges, self.shapes)):
+            if rows.size * 8 <= (shape[0] * shape[1] + 7) // 8:
+                tensors[f"edges.rows.{s}"] = rows.astype(np.int32)
+                tensors[f"edges.cols.{s}"] = cols.astype(np.int32)
+                storage.append("indices")
+            else:
+                m = np.zeros(shape, bool)
+                m[rows, cols] = True
+                tensors[f"edges.bits.{s}"] = np.packbits(m.ravel())
+                storage.append("bits")
+            if self.bias_rows[s] is not None:
+                tensors[f"bias_rows.{s}"] = self.bias_rows[s].astype(np.int32)
         for t, (w, b) in enumerate(zip(self.target.weights, self.target.biases)):
             tensors[f"target.weight.{t}"] = np.ascontiguousarray(w)
             tensors[f"target.bias.{t}"] = np.ascontiguousarray(b)
             tensors[f"errors.{t}"] = np.ascontiguousarray(self.errors[t])
-        if not isinstance(self.source, GeneratedSource):
-            for s, (w, b) in enumerate(self.source):
+        tensors["output_bounds"] = np.ascontiguousarray(self.output_bounds, dtype=np.float64)
+        if isinstance(self.source, UserSource):
+            for s, (w, b) in enumerate(self.source.layers):
                 tensors[f"source.weight.{s}"] = np.ascontiguousarray(w)
                 if b is not None:
                     tensors[f"source.bias.{s}"] = np.ascontiguousarray(b)
         header = {
             "format": _FORMAT,
-            "shapes": [list(m.shape) for m in self.masks],
-            "bias": [bm is not None for bm in self.bias_masks],
-            "source_masks": None if self.source_masks is None else [m is not None for m in self.source_masks],
+            "shapes": [list(s) for s in self.shapes],
+            "storage": storage,
+            "bias": [b is not None for b in self.bias_rows],
             "scales": [float(s) for s in self.scales],
             "target": self.target.to_json(),
-            "source": self.source.to_json() if isinstance(self.source, GeneratedSource) else "user",
+            "source": self.source.to_json(),
+            "er": None if self.er is None else self.er.to_json(),
             "metadata": self.metadata,
         }
         save_file(tensors, str(path), metadata={"subsetsum": json.dumps(header)})
@@ -315,21 +515,20 @@ class Ticket:
                 raise ValueError(f"path: {path} is not a ticket written by Ticket.save")
             header = json.loads(meta["subsetsum"])
             if header.get("format") != _FORMAT:
-                raise ValueError(f"path: unsupported ticket format {header.get('format')!r}")
+                raise ValueError(f"path: unsupported ticket format {header.get('format')!r} (this version reads "
+                                 f"{_FORMAT}; rebuild the ticket with construct_ticket)")
             tensors = {k: f.get_tensor(k) for k in f.keys()}
-
-        def unpack(name, shape):
-            count = int(np.prod(shape))
-            return np.unpackbits(tensors[name], count=count).astype(bool).reshape(shape)
-
         shapes = [tuple(s) for s in header["shapes"]]
-        masks = [unpack(f"mask.{s}", shape) for s, shape in enumerate(shapes)]
-        bias_masks = [unpack(f"bias_mask.{s}", (shape[0],)) if has else None
-                      for s, (shape, has) in enumerate(zip(shapes, header["bias"]))]
-        source_masks = None
-        if header["source_masks"] is not None:
-            source_masks = [unpack(f"source_mask.{s}", shape) if has else None
-                            for s, (shape, has) in enumerate(zip(shapes, header["source_masks"]))]
+        edges = []
+        for s, (shape, how) in enumerate(zip(shapes, header["storage"])):
+            if how == "indices":
+                edges.append((tensors[f"edges.rows.{s}"].astype(np.int32), tensors[f"edges.cols.{s}"].astype(np.int32)))
+            else:
+                m = np.unpackbits(tensors[f"edges.bits.{s}"], count=shape[0] * shape[1]).astype(bool).reshape(shape)
+                r, c = np.nonzero(m)
+                edges.append((r.astype(np.int32), c.astype(np.int32)))
+        bias_rows = [tensors[f"bias_rows.{s}"].astype(np.int64) if has else None
+                     for s, has in enumerate(header["bias"])]
         depth = sum(1 for k in tensors if k.startswith("target.weight."))
         tj = header["target"]
         act = get_activation(tj["activation"]["name"], negative_slope=tj["activation"]["negative_slope"] or 0.01)
@@ -339,13 +538,16 @@ class Ticket:
             out_act = get_activation(oa["name"], negative_slope=oa["negative_slope"] or 0.01)
         target = TargetNetwork([tensors[f"target.weight.{t}"] for t in range(depth)],
                                [tensors[f"target.bias.{t}"] for t in range(depth)], act, out_act)
-        if header["source"] == "user":
-            source = [(tensors[f"source.weight.{s}"], tensors.get(f"source.bias.{s}")) for s in range(len(shapes))]
+        sj = header["source"]
+        if sj["kind"] == "user":
+            source = UserSource([(tensors[f"source.weight.{s}"], tensors.get(f"source.bias.{s}"))
+                                 for s in range(len(shapes))])
         else:
-            sj = header["source"]
-            source = GeneratedSource(sj["seed"], [tuple(s) for s in sj["shapes"]], sj["inits"], sj["biases"])
+            source = GeneratedSource(sj["seed"], list(sj["inits"]), list(sj["biases"]))
+        er = None if header["er"] is None else ERMasks(header["er"]["seed"], list(header["er"]["densities"]))
         errors = [tensors[f"errors.{t}"] for t in range(depth)]
-        return cls(target, masks, bias_masks, source_masks, header["scales"], source, header["metadata"], errors)
+        return cls(target, shapes, edges, bias_rows, header["scales"], source, er, header["metadata"], errors,
+                   tensors["output_bounds"])
 
 
 def _check_inputs(x, n_in) -> np.ndarray:
@@ -354,4 +556,6 @@ def _check_inputs(x, n_in) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != n_in:
         raise ValueError(f"x: expected shape (B, {n_in}), got {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError("x: expected finite values, found NaN or inf")
     return x

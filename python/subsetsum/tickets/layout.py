@@ -1,0 +1,288 @@
+"""Where things live in the source during a build: rows, groups of elements, constants.
+
+A source layer grows by taking rows: block neurons for one input (and sign), copies of one
+target neuron, or constant neurons. A generated source takes fresh rows at the end of the layer
+(rows it scans and cannot use stay empty); a user source takes its own unused rows, in order,
+and runs out at its width. Looks-linear layers take whole pairs (2q, 2q + 1).
+
+A :class:`Group` is the element set of one family of subset-sum problems in the next (combine)
+layer: the columns it may keep and the value each carries per unit of combine weight (its
+multiplier): ``kappa * scale * a_k`` for a block neuron with weight a_k, 1 for a copy, the
+constant's value for a constant neuron.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Group", "LayerState", "take_block_neurons", "take_copies", "take_constants"]
+
+# Candidate rows scanned per allocation step, as a multiple of the rows still needed.
+_SCAN_FACTOR = 3
+# A generated layer scans at most this many candidates per constant before accepting any
+# nonzero value (values near the aim may be out of reach).
+_CONSTANT_PATIENCE = 64
+
+
+@dataclass
+class Group:
+    """Elements of one family of problems of the next combine layer.
+
+    kind : "block", "copies" or "bias"
+    column : the target column it serves (input j, or n_in for the bias)
+    sign : +1 / -1 for the two halves of a sign-split block, 0 otherwise
+    members : int64 rows of this layer (columns of the next)
+    multipliers : float64, one per member
+    pair : members are looks-linear pairs (partner row ``member ^ 1``)
+    planned : the size the plan asked for
+    """
+
+    kind: str
+    column: int
+    sign: int
+    members: np.ndarray
+    multipliers: np.ndarray
+    pair: bool
+    planned: int
+
+    def extend(self, rows, values) -> None:
+        self.members = np.concatenate([self.members, np.asarray(rows, dtype=np.int64)])
+        self.multipliers = np.concatenate([self.multipliers, np.asarray(values, dtype=np.float64)])
+
+
+@dataclass
+class LayerState:
+    """Mutable state of one source layer.
+
+    rows : rows in use (the layer's height so far); used : bool per row of a user source
+    row_neuron : target neuron of each copy row (-1: not a copy, -2: a discarded copy)
+    row_delta : certified pre-activation error of each copy row (bounds.problem_contributions)
+    copies : rows of every target neuron (combine layers)
+    groups : block groups, in order (input j, sign) (block layers)
+    constants : the constant neurons as a "bias" Group (members: rows, multipliers: values)
+    edges : kept (rows, cols) of structural edges (block, constants); bias_rows: kept biases
+    """
+
+    index: int
+    pairs: bool
+    capacity: int | None
+    rows: int = 0
+    used: np.ndarray | None = None
+    row_neuron: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    row_delta: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    copies: list = field(default_factory=list)
+    groups: list = field(default_factory=list)
+    constants: Group | None = None
+    edges: list = field(default_factory=list)
+    bias_rows: list = field(default_factory=list)
+    added_rows: int = 0
+
+    def __post_init__(self):
+        if self.capacity is not None:
+            self.used = np.zeros(self.capacity, dtype=bool)
+
+    def _grow_arrays(self, rows: int) -> None:
+        if rows > self.row_neuron.size:
+            extra = rows - self.row_neuron.size
+            self.row_neuron = np.concatenate([self.row_neuron, np.full(extra, -1, np.int64)])
+            self.row_delta = np.concatenate([self.row_delta, np.zeros(extra)])
+
+    def candidates(self, count: int) -> np.ndarray:
+        """Rows to scan next (pair leaders 2q for paired layers): fresh rows of a generated layer,
+        unused rows of a user layer."""
+        if self.capacity is None:
+            start = self.rows + (self.rows & 1 if self.pairs else 0)
+            step = 2 if self.pairs else 1
+            return np.arange(start, start + step * count, step, dtype=np.int64)
+        free = np.flatnonzero(~self.used)
+        if self.pairs:
+            free = free[(free % 2 == 0) & np.isin(free + 1, free)]
+        return free[:count].astype(np.int64)
+
+    def take(self, rows: np.ndarray, scanned_to: int | None = None) -> None:
+        """Mark rows (pair leaders for paired layers) as used; a generated layer also consumes
+        every row scanned before the last one taken."""
+        rows = np.asarray(rows, dtype=np.int64)
+        all_rows = np.concatenate([rows, rows + 1]) if self.pairs else rows
+        if self.capacity is None:
+            top = int(all_rows.max(initial=-1)) + 1
+            if scanned_to is not None:
+                top = max(top, scanned_to)
+            self.rows = max(self.rows, top)
+        else:
+            self.used[all_rows] = True
+            self.rows = max(self.rows, int(all_rows.max(initial=-1)) + 1)
+        self._grow_arrays(self.rows)
+
+    def exhausted(self) -> bool:
+        return self.capacity is not None and bool(self.used.all())
+
+
+def take_block_neurons(state: LayerState, source, er, s: int, rep_col: int, needs: dict, scale: float,
+                       kappa: float):
+    """Take block neurons of layer s for the input represented by column ``rep_col``.
+
+    ``needs``: {sign: count} (signs +1/-1 for a split block, 0 for unsplit or paired). Returns
+    {sign: (rows, multipliers)} with multipliers ``kappa * scale * a_k``; records the block edges.
+    A neuron qualifies when its edge to the input exists in the ER mask (both edges for a pair)
+    and, for split blocks, its weight has the group's sign.
+    """
+    out = {sign: ([], []) for sign in needs}
+    remaining = dict(needs)
+    while any(v > 0 for v in remaining.values()):
+        want = sum(v for v in remaining.values() if v > 0)
+        cand = state.candidates(max(8, _SCAN_FACTOR * want) if state.capacity is None else state.capacity)
+        if cand.size == 0:
+            break
+        a = source.weights(s, cand, [rep_col])[:, 0].astype(np.float64)
+        ok = a != 0
+        if er is not None and not er.dense(s):
+            ok &= er.mask(s, cand, [rep_col])[:, 0]
+            if state.pairs:
+                ok &= er.mask(s, cand + 1, [rep_col])[:, 0]
+        taken = []
+        last = -1
+        for idx in np.flatnonzero(ok):
+            sign = (1 if a[idx] > 0 else -1) if (1 in remaining or -1 in remaining) else 0
+            if remaining.get(sign, 0) > 0:
+                out[sign][0].append(int(cand[idx]))
+                out[sign][1].append(kappa * scale * a[idx])
+                remaining[sign] -= 1
+                taken.append(int(cand[idx]))
+                last = idx
+                if not any(v > 0 for v in remaining.values()):
+                    break
+        if state.capacity is None:
+            # a generated layer consumes what it scanned up to the last row taken (or everything
+            # scanned, when nothing fitted)
+            end = int(cand[last]) + (2 if state.pairs else 1) if last >= 0 else int(cand[-1]) + (2 if state.pairs else 1)
+            state.take(np.array(taken, dtype=np.int64), scanned_to=end)
+        else:  # a user layer scans all its unused rows at once
+            state.take(np.array(taken, dtype=np.int64))
+            break
+    result = {}
+    for sign, (rows, vals) in out.items():
+        rows = np.array(rows, dtype=np.int64)
+        result[sign] = (rows, np.array(vals, dtype=np.float64))
+        if rows.size:
+            cols = np.full(rows.size, rep_col, np.int64)
+            state.edges.append((rows, cols))
+            if state.pairs:
+                state.edges.append((rows + 1, cols))
+    return result
+
+
+def take_copies(state: LayerState, neuron: int, count: int) -> np.ndarray:
+    """Take ``count`` rows as copies of target neuron ``neuron`` (fewer when a user layer runs out)."""
+    if state.capacity is None:
+        rows = np.arange(state.rows, state.rows + count, dtype=np.int64)
+    else:
+        rows = np.flatnonzero(~state.used)[:count].astype(np.int64)
+    if rows.size == 0:
+        return rows
+    if state.capacity is None:
+        state.rows += count
+        state._grow_arrays(state.rows)
+    else:
+        state.take(rows)
+    state.row_neuron[rows] = neuron
+    return rows
+
+
+def constant_values(act, source, er, s: int, rows: np.ndarray, scale: float, prev_constants, pairs: bool):
+    """Values of candidate constant neurons ``rows`` of layer s (pair leaders when ``pairs``).
+
+    Returns (values float64 (R,), sources int64 (R,)): sources[i] is the previous constant whose
+    edge row i keeps (-1: the row's own bias, -2: no input, as for phi(0) = d != 0).
+    Own bias: ``phi(scale b_r)`` (pairs: ``phi(scale b_r) - phi(scale b_{r+1})``); through one
+    edge to a previous constant k (value c_k): ``phi(scale w_rk c_k)`` (pairs:
+    ``phi(u) - phi(-u)``, the partner's weight being -w_rk); no input: ``phi(0) = d``.
+    """
+    n = rows.size
+    if act.intercept != 0 and not pairs:
+        return np.full(n, act.intercept), np.full(n, -2, np.int64)
+    bias = source.bias(s, rows)
+    if bias is not None:
+        u = scale * bias.astype(np.float64)
+        values = act(u)
+        if pairs:
+            values = values - act(scale * source.bias(s, rows + 1).astype(np.float64))
+        return values, np.full(n, -1, np.int64)
+    if prev_constants is None or prev_constants.members.size == 0:
+        return np.zeros(n), np.full(n, -2, np.int64)
+    k_rows, k_vals = prev_constants.members, prev_constants.multipliers
+    pre = scale * source.weights(s, rows, k_rows).astype(np.float64) * k_vals[None, :]
+    if er is not None and not er.dense(s):
+        ok = er.mask(s, rows, k_rows)
+        if prev_constants.pair:
+            ok &= er.mask(s, rows, k_rows + 1)
+        if pairs:
+            ok &= er.mask(s, rows + 1, k_rows)
+            if prev_constants.pair:
+                ok &= er.mask(s, rows + 1, k_rows + 1)
+        pre = np.where(ok, pre, 0.0)
+    out = act(pre) - act(-pre) if pairs else act(pre)
+    return out, None  # sources chosen by the caller (depends on the aim)
+
+
+def take_constants(state: LayerState, act, source, er, s: int, count: int, scale: float, aim: float,
+                   prev_constants, spread: float) -> int:
+    """Take ``count`` constant neurons of layer s whose values lie within a factor ``spread`` of
+    ``aim`` (a generated layer scans further rows for them; after a while, and in a user layer,
+    any nonzero value is accepted). Records their edges and biases; returns how many were taken."""
+    if state.constants is None:
+        state.constants = Group("bias", -1, 0, np.zeros(0, np.int64), np.zeros(0), state.pairs, count)
+    taken_rows, taken_vals, taken_src = [], [], []
+    scanned = 0
+    prev_members = None if prev_constants is None else prev_constants.members
+    while len(taken_rows) < count:
+        need = count - len(taken_rows)
+        cand = state.candidates(max(8, _SCAN_FACTOR * need) if state.capacity is None else state.capacity)
+        if cand.size == 0:
+            break
+        values, src = constant_values(act, source, er, s, cand, scale, prev_constants, state.pairs)
+        if src is None:  # through one edge: pick, per row, the previous constant nearest the aim
+            with np.errstate(divide="ignore"):
+                dist = np.abs(np.log(np.abs(values) / aim))
+            dist = np.where(values != 0, dist, np.inf)
+            best = np.argmin(dist, axis=1)
+            values = values[np.arange(cand.size), best]
+            src = best.astype(np.int64)
+        relaxed = state.capacity is not None or scanned >= _CONSTANT_PATIENCE * count
+        with np.errstate(divide="ignore"):
+            near = np.abs(np.log(np.abs(values) / aim)) <= np.log(spread)
+        ok = (values != 0) & (near | relaxed | (src == -2))
+        picks = np.flatnonzero(ok)[:need]
+        scanned += cand.size
+        rows = cand[picks]
+        if state.capacity is None:
+            end = int(rows[-1]) + (2 if state.pairs else 1) if rows.size else int(cand[-1]) + (2 if state.pairs else 1)
+            state.take(rows, scanned_to=end)
+        else:
+            state.take(rows)
+        taken_rows.extend(rows.tolist())
+        taken_vals.extend(values[picks].tolist())
+        taken_src.extend(src[picks].tolist())
+        if state.capacity is not None:
+            break
+    rows = np.array(taken_rows, dtype=np.int64)
+    src = np.array(taken_src, dtype=np.int64)
+    if rows.size:
+        state.constants.extend(rows, taken_vals)
+        own = src == -1
+        if own.any():
+            state.bias_rows.append(rows[own])
+            if state.pairs:
+                state.bias_rows.append(rows[own] + 1)
+        via = src >= 0
+        if via.any():
+            k = prev_members[src[via]]
+            r = rows[via]
+            lead = [r] + ([r + 1] if state.pairs else [])
+            cols = [k] + ([k + 1] if prev_constants.pair else [])
+            for rr in lead:
+                for cc in cols:
+                    state.edges.append((rr, cc))
+    return int(rows.size)
