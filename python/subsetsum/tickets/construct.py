@@ -26,9 +26,11 @@ from .ticket import Ticket
 
 __all__ = ["construct_ticket"]
 
-# Attempts at meeting output_eps: a first build whose certified bound exceeds it is rebuilt with
-# tolerances scaled down by the ratio.
-OUTPUT_EPS_ATTEMPTS = 3
+# Builds spent on output_eps: one whose certified bound exceeds it is rebuilt with tolerances
+# scaled down by the ratio; one whose bound is below CALIBRATED * output_eps is rebuilt once with
+# tolerances scaled up (a smaller ticket), and the smaller of the tickets that meet it is kept.
+OUTPUT_EPS_ATTEMPTS = 4
+CALIBRATED = 0.5
 
 
 def construct_ticket(
@@ -160,14 +162,27 @@ def construct_ticket(
         _check_user_ends(user, tgt)
     start = time.perf_counter()
     attempts = []
-    ticket = None
-    for attempt in range(OUTPUT_EPS_ATTEMPTS):
-        ticket, plan = _build(tgt, options, user)
-        attempts.append(float(ticket.error_bound()))
-        if options.output_eps is None or not options.repair or attempts[-1] <= options.output_eps:
+    best = plan = None
+    for _attempt in range(OUTPUT_EPS_ATTEMPTS):
+        ticket, built_plan = _build(tgt, options, user)
+        bound = float(ticket.error_bound())
+        attempts.append(bound)
+        if options.output_eps is None or not options.repair:
+            best, plan = ticket, built_plan
             break
-        if attempt + 1 < OUTPUT_EPS_ATTEMPTS:
-            options = options.tightened(0.9 * options.output_eps / attempts[-1])
+        if bound <= options.output_eps:
+            if best is None or ticket.parameters < best.parameters:
+                best, plan = ticket, built_plan
+            if bound >= CALIBRATED * options.output_eps or options.tolerance_scale > 1.0:
+                break
+            # well inside the budget: larger tolerances make a smaller ticket
+            options = options.tightened(min(4.0, 0.9 * options.output_eps / max(bound, 1e-300)))
+        elif best is not None:  # the larger tolerances overshot: keep the ticket that met it
+            break
+        else:
+            options = options.tightened(0.9 * options.output_eps / bound)
+    ticket = best if best is not None else ticket
+    plan = plan if plan is not None else built_plan
     ticket.metadata["output_eps_attempts"] = attempts
     ticket.metadata["seconds"] = time.perf_counter() - start
     _warn_degenerate(tgt, plan, options)

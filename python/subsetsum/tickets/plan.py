@@ -170,13 +170,15 @@ def make_plan(target: TargetNetwork, options, *, user_units=None, user_widths=No
         models = layer_models(target, options.method, split=any(lay.split for lay in layers),
                               smooth=act.cubic > 0)
         problems = _problem_counts(target, plan, guess=True)
-        scales = [max(float(np.abs(w).max(initial=0.0)), float(np.abs(b).max(initial=0.0)), 1e-12)
+        # element scales are not sized yet: the largest candidate for the layers' distribution
+        scales = [max(SCALE_CHOICES["uniform"]) * max(float(np.abs(w).max(initial=0.0)),
+                                                       float(np.abs(b).max(initial=0.0)), 1e-12)
                   for w, b in zip(target.weights, target.biases)]
         plan.tolerances = allocate_tolerances(target, models, options.output_eps, cap=options.eps,
                                               problems=problems, element_scales=scales,
                                               input_bound=options.input_bound)
     if options.tolerance_scale != 1.0:
-        plan.tolerances = [t * options.tolerance_scale for t in plan.tolerances]
+        plan.tolerances = [min(options.eps, t * options.tolerance_scale) for t in plan.tolerances]
 
     densities = [1.0] * n_layers
     for _ in range(4):  # sizes <-> densities (ERK, balanced and pyramidal depend on the widths)
