@@ -198,7 +198,9 @@ def _build(tgt, options, user):
         user_samples = [(u * w.ravel()[rng.integers(0, w.size, min(w.size, 100_000))]).astype(np.float64)
                         for u, (w, _b) in zip(user_units, user)]
         user_widths = [w.shape[0] for w, _b in user]
+    plan_start = time.perf_counter()
     plan = make_plan(tgt, options, user_units=user_units, user_widths=user_widths, user_samples=user_samples)
+    plan_seconds = time.perf_counter() - plan_start
     if user is None:
         src = GeneratedSource(options.seed, [lay.init for lay in plan.layers],
                               [s == 0 for s in range(len(plan.layers))])
@@ -214,6 +216,7 @@ def _build(tgt, options, user):
 
     builder.progress = Progress(show, total)
     start = time.perf_counter()
+    repair_seconds = 0.0
     try:
         for s, lay in enumerate(plan.layers):
             if lay.role.kind == "block":
@@ -221,11 +224,15 @@ def _build(tgt, options, user):
             else:
                 builder.build_combine(s)
                 if options.repair:
+                    repair_start = time.perf_counter()
                     repair_layer(builder, s)
+                    repair_seconds += time.perf_counter() - repair_start
     finally:
         builder.progress.close()
     result = builder.finalize(start)
     metadata = _metadata(tgt, plan, options, result)
+    metadata["plan_seconds"] = plan_seconds
+    metadata["repair"]["seconds"] = repair_seconds
     ticket = Ticket(tgt, result.shapes, result.edges, result.bias_rows, [lay.scale for lay in plan.layers], src, er,
                     metadata, result.errors, result.output_bounds)
     return ticket, plan
@@ -259,6 +266,7 @@ def _metadata(tgt, plan, options, result) -> dict:
         "problems": int(result.problems),
         "subset_edges": [int(x) for x in result.subset_edges],
         "repair": {k: (v if not isinstance(v, list) else [int(x) for x in v]) for k, v in result.repair.items()},
+        "source_widths": [int(shape[0]) for shape in result.shapes],
         "lemma_2_8_bound": float(lemma_2_8_bound(tgt, plan.tolerances, options.input_bound)),
         "build_seconds": float(result.seconds),
     }

@@ -150,7 +150,7 @@ def measure_curve(dist, eps: float, m_values, trials, *, max_size: int | None = 
                 res_found = np.zeros(count, bool)
                 res_sizes = np.zeros(count)
             else:
-                res = solve(z, x, eps=eps, mode="fixed_size", k=k)
+                res = solve(z, x, eps=eps, mode="fixed_size", k=k, algorithm="first_hit")
                 res_found, res_sizes = np.asarray(res.found), np.asarray(res.sizes)
         else:
             res = solve(z, x, eps=eps, mode="min_size", max_size=max_size if max_size else m)
