@@ -347,6 +347,19 @@ def as_float_array(name: str, a, *, dtype=None) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
+def _all_finite(a: np.ndarray) -> bool:
+    """True when every value is finite. A sum is NaN or inf whenever a value is, so one pass
+    without a temporary array settles the common case; only an inf or NaN sum (or one that
+    overflowed) is checked value by value."""
+    if a.size == 0:
+        return True
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(a, axis=None, dtype=np.float64)
+    if np.isfinite(total):
+        return True
+    return bool(np.isfinite(a).all())
+
+
 def _host_arrays(targets, bases, mask):
     x = as_float_array("bases", bases)
     if x.ndim != 2:
@@ -358,9 +371,9 @@ def _host_arrays(targets, bases, mask):
         )
     if x.shape[1] < 1 and x.shape[0] > 0:
         raise ValueError("bases: expected at least one element per problem (n >= 1), got n = 0")
-    if not np.isfinite(x).all():
+    if not _all_finite(x):
         raise ValueError("bases: expected finite values, found NaN or inf")
-    if not np.isfinite(t).all():
+    if not _all_finite(t):
         raise ValueError("targets: expected finite values, found NaN or inf")
     m = None
     if mask is not None:

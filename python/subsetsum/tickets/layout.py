@@ -84,8 +84,8 @@ class LayerState:
             self.used = np.zeros(self.capacity, dtype=bool)
 
     def _grow_arrays(self, rows: int) -> None:
-        if rows > self.row_neuron.size:
-            extra = rows - self.row_neuron.size
+        if rows > self.row_neuron.size:  # room for twice as many rows: appends stay linear overall
+            extra = max(rows, 2 * self.row_neuron.size, 1024) - self.row_neuron.size
             self.row_neuron = np.concatenate([self.row_neuron, np.full(extra, -1, np.int64)])
             self.row_delta = np.concatenate([self.row_delta, np.zeros(extra)])
 

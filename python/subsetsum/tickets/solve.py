@@ -317,15 +317,20 @@ class Builder:
         scale = self.scales[s]
         n_groups, width = members.shape
         regular = positions is None
+        limit = self.plan.element_limit()
+        compacted = None  # (elements, ok, back) when problems were compacted while gathering
         if regular:
             n_rows = rows.size
             prob_rows = np.repeat(rows, n_groups)
             positions = np.tile(np.arange(n_groups), n_rows)
-            elements = (w.reshape(n_rows, n_groups, width) * (scale * mult)[None]).reshape(-1, width)
-            if er is None:
-                ok = None if valid.all() else np.repeat(valid[None], n_rows, axis=0).reshape(-1, width)
+            if er is not None:  # ER: gather only the existing elements (one pass, compiled)
+                from ._kernels import gather_compact
+
+                compacted = gather_compact(w, er, scale * mult, valid, limit)
+                elements = ok = None
             else:
-                ok = (er.reshape(n_rows, n_groups, width) & valid[None]).reshape(-1, width)
+                elements = (w.reshape(n_rows, n_groups, width) * (scale * mult)[None]).reshape(-1, width)
+                ok = None if valid.all() else np.repeat(valid[None], n_rows, axis=0).reshape(-1, width)
             w = w.reshape(-1, width)
         else:
             prob_rows = rows
@@ -338,8 +343,11 @@ class Builder:
         cols = col_of[prob_groups]
         neuron = state.row_neuron[prob_rows]
         targets = np.where(cols == n_in, b_t[neuron], w_t[neuron, np.minimum(cols, n_in - 1)])
-        limit = self.plan.element_limit()
-        if er is not None or width > limit:
+        if compacted is not None:
+            comp, comp_ok, back = compacted
+            p_idx, c_idx, errors, found = _solve_call(targets, comp, comp_ok, lay.tolerance, self.plan, self.device)
+            e_idx = back[p_idx, c_idx]
+        elif er is not None or width > limit:
             p_idx, e_idx, errors, found = _solve_compacted(targets, elements, ok, limit, self.plan, self.device,
                                                            lay.tolerance, prefer_last=not regular)
         else:
@@ -469,10 +477,6 @@ class Builder:
         subset_counts = [0] * n_layers
         for s in range(n_layers - 1, -1, -1):
             state = self.states[s]
-            parts = list(state.edges) + list(self.subset_edges[s])
-            parts += [(r, c) for (_e, _c, r, c) in self.pending[s].values()]
-            r_all = np.concatenate([np.asarray(p[0], np.int32) for p in parts]) if parts else np.zeros(0, np.int32)
-            c_all = np.concatenate([np.asarray(p[1], np.int32) for p in parts]) if parts else np.zeros(0, np.int32)
             keep_alive = alive.copy()
             if self.keep_structure:
                 for g in state.groups:
@@ -486,14 +490,26 @@ class Builder:
                 if self.plan.layers[s].role.kind == "combine":
                     for rows in state.copies:
                         keep_alive[np.asarray(rows, np.int64)] = True
-            sel = keep_alive[r_all]
-            r_all, c_all = r_all[sel], c_all[sel]
-            # canonical order, by row then column (runs of sorted edges: a stable sort is fast)
-            key = np.sort((r_all.astype(np.int64) << 32) | c_all.astype(np.int64), kind="stable")
+            # kept edges of alive rows as sorted (row << 32 | col) keys, part by part (memory)
+            parts = list(state.edges) + [(r, c) for (_e, _c, r, c) in self.pending[s].values()]
+            keys = []
+            subset_total = 0
+            for source_list in (parts, self.subset_edges[s]):
+                while source_list:
+                    r, c = source_list.pop()
+                    sel = keep_alive[r]
+                    keys.append((np.asarray(r, np.int64)[sel] << 32) | np.asarray(c, np.int64)[sel])
+                    if source_list is self.subset_edges[s]:
+                        subset_total += int(sel.sum())
+            key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+            del keys
+            key.sort(kind="stable")  # runs of sorted edges: fast
             edges[s] = ((key >> 32).astype(np.int32), (key & 0xFFFFFFFF).astype(np.int32))
+            c_all = edges[s][1]
+            del key
             if self.plan.layers[s].role.kind == "combine":
-                subset_counts[s] = int(sum(keep_alive[p[0]].sum() for p in self.subset_edges[s]) +
-                                       sum(keep_alive[r].sum() for (_e, _c, r, _cc) in self.pending[s].values()))
+                subset_counts[s] = subset_total + int(sum(keep_alive[r].sum() for (_e, _c, r, _cc)
+                                                          in self.pending[s].values()))
             if self.source.bias(s, np.zeros(1, np.int64)) is not None:
                 b = np.concatenate(state.bias_rows) if state.bias_rows else np.zeros(0, np.int64)
                 bias_rows[s] = np.unique(b[keep_alive[b]])
@@ -526,25 +542,11 @@ class Builder:
 def _solve_compacted(targets, elements, ok, limit, plan, device, tol, *, prefer_last: bool):
     """Solve with each problem's existing elements moved to the front (at most ``limit`` of them:
     the first ones, or the last with ``prefer_last``, the newest members of a grown group)."""
+    from ._kernels import compact
+
     if ok is None:
         ok = np.ones(elements.shape, bool)
-    n_probs, width = ok.shape
-    if prefer_last:
-        pos = np.cumsum(ok[:, ::-1], axis=1)[:, ::-1] - 1  # rank from the right
-    else:
-        pos = np.cumsum(ok, axis=1) - 1
-    keep = ok & (pos < limit)
-    compact_width = max(1, int(min(limit, keep.sum(axis=1).max(initial=0))))
-    pi, ei = np.nonzero(keep)
-    slot = pos[pi, ei]
-    if prefer_last:
-        slot = np.minimum(keep.sum(axis=1), limit)[pi] - 1 - slot
-    comp = np.zeros((n_probs, compact_width))
-    comp_ok = np.zeros((n_probs, compact_width), bool)
-    back = np.zeros((n_probs, compact_width), np.int64)
-    comp[pi, slot] = elements[pi, ei]
-    comp_ok[pi, slot] = True
-    back[pi, slot] = ei
+    comp, comp_ok, back = compact(elements, ok, limit, prefer_last=prefer_last)
     p_idx, c_idx, errors, found = _solve_call(targets, comp, comp_ok, tol, plan, device)
     return p_idx, back[p_idx, c_idx], errors, found
 

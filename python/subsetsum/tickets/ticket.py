@@ -291,7 +291,7 @@ class Ticket:
         return out
 
     def _forward(self, x):
-        from ._sparse import csr_matmul
+        from ._kernels import csr_matmul
 
         h = np.ascontiguousarray(x.T)  # (features, batch): rows of the next layer read columns
         for (indptr, cols, vals, bias), act in zip(self._sparse_layers(), self._activations()):
