@@ -176,7 +176,8 @@ def construct_ticket(
             if bound >= CALIBRATED * options.output_eps or options.tolerance_scale > 1.0:
                 break
             # well inside the budget: larger tolerances make a smaller ticket
-            options = options.tightened(min(4.0, 0.9 * options.output_eps / max(bound, 1e-300)))
+            # (a bit less than the ratio: smaller base sets also sum larger subsets, a second-order effect)
+            options = options.tightened(min(4.0, (0.9 * options.output_eps / max(bound, 1e-300)) ** 0.8))
         elif best is not None:  # the larger tolerances overshot: keep the ticket that met it
             break
         else:
@@ -265,7 +266,9 @@ def _metadata(tgt, plan, options, result) -> dict:
         "failed": [list(f) for f in result.failed],
         "problems": int(result.problems),
         "subset_edges": [int(x) for x in result.subset_edges],
-        "repair": {k: (v if not isinstance(v, list) else [int(x) for x in v]) for k, v in result.repair.items()},
+        "repair": {k: (v if not isinstance(v, (list, dict)) else
+                       [int(x) for x in v] if isinstance(v, list) else {str(a): int(b) for a, b in v.items()})
+                   for k, v in result.repair.items()},
         "source_widths": [int(shape[0]) for shape in result.shapes],
         "lemma_2_8_bound": float(lemma_2_8_bound(tgt, plan.tolerances, options.input_bound)),
         "build_seconds": float(result.seconds),
@@ -328,9 +331,12 @@ def _report_misses(ticket, options) -> None:
         for t, _i, _j in failed:
             per_layer[t] = per_layer.get(t, 0) + 1
         layers = ", ".join(f"{n} in target layer {t}" for t, n in sorted(per_layer.items()))
-        out_of_rows = sorted(set(ticket.metadata["repair"].get("out_of_rows", [])))
-        hint = (f"; the user source ran out of spare rows in source layer(s) {out_of_rows}" if out_of_rows
-                else "; raise max_size or delta's sizes (smaller delta), or relax eps")
+        short = ticket.metadata["repair"].get("rows_short", {})
+        if short:
+            need = ", ".join(f"about {n} more in source layer {s}" for s, n in sorted(short.items(), key=lambda x: int(x[0])))
+            hint = f"; the user source ran out of spare rows for the repair pass ({need})"
+        else:
+            hint = "; raise max_size, lower delta (larger base sets) or relax eps"
         problems.append(f"{len(failed)} target parameters stayed above their tolerance ({layers}); the worst error "
                         f"is {float(ticket.errors[worst_t].max()):.3g} in target layer {worst_t} (tolerance "
                         f"{ticket.metadata['tolerances'][worst_t]:.3g}){hint}")

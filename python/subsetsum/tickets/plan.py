@@ -41,7 +41,10 @@ __all__ = ["LayerPlan", "Plan", "make_plan", "SOLVER_LIMITS"]
 # Elements per problem the solver takes: min_size (increasing_size) and fixed_size.
 SOLVER_LIMITS = {"min_size": 64, "fixed_size": 256}
 # Element scale candidates, in units of the layer's largest target parameter.
-SCALE_CHOICES = {"uniform": (1.0, 1.25, 1.5, 2.0), "product": (1.0, 1.5, 2.0, 3.0, 4.0)}
+SCALE_CHOICES = {"uniform": (1.0, 1.25, 1.5, 2.0, 3.0, 4.0), "product": (1.0, 1.5, 2.0, 3.0, 4.0)}
+# Element scale of uniform layers, relative to their largest parameter, assumed when splitting
+# output_eps before the sizing has chosen one.
+TYPICAL_SCALE = 1.5
 # Element scale without a table to choose from (the published construction's ranges).
 DEFAULT_SCALE = {"uniform": 1.0, "product": 2.0}
 # Constants are chosen with values within this factor of the value the bias problems want.
@@ -170,9 +173,8 @@ def make_plan(target: TargetNetwork, options, *, user_units=None, user_widths=No
         models = layer_models(target, options.method, split=any(lay.split for lay in layers),
                               smooth=act.cubic > 0)
         problems = _problem_counts(target, plan, guess=True)
-        # element scales are not sized yet: the largest candidate for the layers' distribution
-        scales = [max(SCALE_CHOICES["uniform"]) * max(float(np.abs(w).max(initial=0.0)),
-                                                       float(np.abs(b).max(initial=0.0)), 1e-12)
+        # element scales are not sized yet: a typical choice (the certified bound checks the result)
+        scales = [TYPICAL_SCALE * max(float(np.abs(w).max(initial=0.0)), float(np.abs(b).max(initial=0.0)), 1e-12)
                   for w, b in zip(target.weights, target.biases)]
         plan.tolerances = allocate_tolerances(target, models, options.output_eps, cap=options.eps,
                                               problems=problems, element_scales=scales,
@@ -378,6 +380,8 @@ def _choose_size(dist, sample, tol, largest, z_abs, multiplicity, budget, q, pla
         scale = c * max(largest, tol)
         z_rel = z_abs / scale
         eps_rel = tol / scale
+        if best is not None and eps_rel < sizing.TABLE_EPS[-1]:
+            break  # larger scales only push the tolerance further below the measured grid (and slow the solver)
         if use_table:
             table = sizing.load_table()
 

@@ -112,7 +112,7 @@ class Builder:
         self.problems = 0
         self.progress = Progress(progress, self._first_solve_problems())
         self.repair_log = {"rounds": 0, "problems": 0, "added_rows": [0] * len(plan.layers),
-                           "discarded_copies": 0, "unrepaired": 0, "out_of_rows": []}
+                           "discarded_copies": 0, "unrepaired": 0, "rows_short": {}}
 
     # ---------------------------------------------------------------- structure
 
@@ -453,8 +453,9 @@ class Builder:
             prev_state.copies[j].extend(good.tolist())
             added = good.size
         self.repair_log["added_rows"][prev_s] += int(added) * (2 if prev_state.pairs and group.kind != "copies" else 1)
-        if added == 0 and prev_state.exhausted():
-            self.repair_log["out_of_rows"].append(prev_s)
+        if added < count and prev_state.capacity is not None:  # a user source without spare rows
+            short = self.repair_log["rows_short"]
+            short[prev_s] = short.get(prev_s, 0) + int(count - added) * (2 if prev_state.pairs else 1)
         return int(self.groups(s)[g].members.size - before)
 
     # ---------------------------------------------------------------- result
