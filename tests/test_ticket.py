@@ -210,7 +210,7 @@ def test_save_load_identity(tmp_path):
 
 
 def test_user_source_scales_spare_rows_and_errors():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from torch import nn
 
     net = _torch_target([3, 4, 2], "ReLU")
@@ -228,7 +228,7 @@ def test_user_source_scales_spare_rows_and_errors():
 
 
 def test_user_source_without_spare_rows_reports_it():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from torch import nn
 
     net = _torch_target([3, 4, 2], "ReLU", seed=2)
@@ -276,7 +276,7 @@ def test_progress_callback_sees_every_problem():
 
 
 def test_bad_targets_and_arguments():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from torch import nn
 
     with pytest.raises(ValueError, match="unsupported activation"):

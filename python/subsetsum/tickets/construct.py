@@ -209,13 +209,8 @@ def _build(tgt, options, user):
         _check_user_widths(user, plan, tgt, options.method)
         src = UserSource(user)
     er = ERMasks(options.seed, [lay.density for lay in plan.layers]) if options.density < 1.0 else None
-    builder = Builder(plan, tgt, src, er, device=options.device, progress=None,
+    builder = Builder(plan, tgt, src, er, device=options.device, progress=options.progress,
                       keep_structure=options.subset_size is not None)
-    total = builder.progress.total
-    show = options.progress if options.progress is not None else (total >= 2_000_000)
-    from .solve import Progress
-
-    builder.progress = Progress(show, total)
     start = time.perf_counter()
     repair_seconds = 0.0
     try:

@@ -35,6 +35,7 @@ from .activations import Activation
 from .bounds import allocate_tolerances, layer_models
 from .graph import TargetNetwork
 from .methods import LayerRole, layer_roles
+from .source import layer_densities
 
 __all__ = ["LayerPlan", "Plan", "make_plan", "SOLVER_LIMITS"]
 
@@ -161,7 +162,7 @@ def make_plan(target: TargetNetwork, options, *, user_units=None, user_widths=No
             lay.split = not lay.pairs and act.needs_sign_split
         lay.unit = 1.0 if user_units is None else float(user_units[s])
         layers.append(lay)
-    bounds = [b * 1.0 for b in target.activation_bounds(options.input_bound)]
+    bounds = target.activation_bounds(options.input_bound)
     plan = Plan(options.method, layers, act, [options.eps] * target.depth, [1.0] * target.depth, bounds, mode,
                 options.max_size, options.subset_size, options.delta, options.input_bound)
     if options.subset_size is not None and options.rho != "auto" and options.rho <= options.subset_size:
@@ -172,7 +173,7 @@ def make_plan(target: TargetNetwork, options, *, user_units=None, user_widths=No
     if options.output_eps is not None:
         models = layer_models(target, options.method, split=any(lay.split for lay in layers),
                               smooth=act.cubic > 0)
-        problems = _problem_counts(target, plan, guess=True)
+        problems = _guessed_problem_counts(target, plan)
         # element scales are not sized yet: a typical choice (the certified bound checks the result)
         scales = [TYPICAL_SCALE * max(float(np.abs(w).max(initial=0.0)), float(np.abs(b).max(initial=0.0)), 1e-12)
                   for w, b in zip(target.weights, target.biases)]
@@ -190,8 +191,6 @@ def make_plan(target: TargetNetwork, options, *, user_units=None, user_widths=No
         if options.density >= 1.0:
             break
         shapes = _planned_shapes(target, plan, user_widths)
-        from .source import layer_densities
-
         new = list(layer_densities(shapes, options.density, options.density_scheme))
         if np.allclose(new, densities):
             break
@@ -200,8 +199,9 @@ def make_plan(target: TargetNetwork, options, *, user_units=None, user_widths=No
     return plan
 
 
-def _problem_counts(target, plan, *, guess=False) -> list[int]:
-    """Subset-sum problems per target layer (weights and biases)."""
+def _guessed_problem_counts(target, plan) -> list[int]:
+    """Subset-sum problems per target layer (weights and biases), with GUESS_COPIES copies per
+    hidden neuron of L+1 (the split of output_eps comes before the sizing)."""
     counts = [0] * target.depth
     layers = plan.layers
     for s, lay in enumerate(layers):
@@ -209,7 +209,7 @@ def _problem_counts(target, plan, *, guess=False) -> list[int]:
             continue
         t = lay.role.target_layer
         n_out, n_in = target.weights[t].shape
-        copies = 1 if lay.role.single_copy else (GUESS_COPIES if guess else lay.group_size)
+        copies = 1 if lay.role.single_copy else GUESS_COPIES
         _kind, per_input = _combine_inputs(layers, s)
         counts[t] = n_out * copies * (n_in * per_input + int(np.any(target.biases[t] != 0)))
     return counts

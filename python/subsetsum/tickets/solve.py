@@ -110,7 +110,9 @@ class Builder:
         self.param_max = [np.zeros((w.shape[0], w.shape[1] + 1)) for w in target.weights]
         self.subset_edges = [[] for _ in plan.layers]
         self.problems = 0
-        self.progress = Progress(progress, self._first_solve_problems())
+        total = self._first_solve_problems()
+        # default: a bar from 2 million problems on
+        self.progress = Progress(total >= 2_000_000 if progress is None else progress, total)
         self.repair_log = {"rounds": 0, "problems": 0, "added_rows": [0] * len(plan.layers),
                            "discarded_copies": 0, "unrepaired": 0, "rows_short": {}}
 
@@ -424,7 +426,6 @@ class Builder:
         prev_state = self.states[prev_s]
         before = group.members.size
         if group.kind == "block":
-            lay = self.plan.layers[prev_s]
             col = self.rep_column(prev_s, group.column)
             taken = take_block_neurons(prev_state, self.source, self.er, prev_s, col, {group.sign: count},
                                        self.scales[prev_s], self.plan.kappa(prev_s))
