@@ -279,10 +279,20 @@ def test_bad_targets_and_arguments():
     pytest.importorskip("torch")
     from torch import nn
 
-    with pytest.raises(ValueError, match="unsupported activation"):
+    with pytest.raises(ValueError, match=r"module 1 \(GELU\) is not supported; expected nn.Linear, an activation"):
         construct_ticket(nn.Sequential(nn.Linear(2, 3), nn.GELU(), nn.Linear(3, 1)))
-    with pytest.raises(ValueError, match="unsupported activation"):
+    with pytest.raises(ValueError, match=r"module 1 \(Conv1d\) is not supported"):
         construct_ticket(nn.Sequential(nn.Linear(2, 3), nn.Conv1d(1, 1, 1)))
+    with pytest.raises(ValueError, match="Dropout.*training mode.*eval"):
+        construct_ticket(nn.Sequential(nn.Dropout(0.2), nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)))
+    evaluated = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(2, 3), nn.ReLU(), nn.Dropout(0.5),
+                              nn.Linear(3, 1)).eval()
+    assert construct_ticket(evaluated).target.widths == [2, 3, 1]
+    import subsetsum
+
+    if not subsetsum.cuda_available():
+        with pytest.raises(ValueError, match="device: 'cuda' was asked for but no CUDA device is available"):
+            construct_ticket(evaluated, device="cuda")
     with pytest.raises(ValueError, match="input features"):
         construct_ticket([(np.ones((3, 2)), None), (np.ones((1, 4)), None)])
     with pytest.raises(ValueError, match="bias: expected shape"):
@@ -312,3 +322,62 @@ def test_bad_targets_and_arguments():
         construct_ticket([(np.full((1, 2), np.nan), None)])
     with pytest.raises(ValueError, match="x: expected shape"):
         construct_ticket(one).verify(np.zeros((3, 3)))
+
+
+def test_user_source_is_copied():
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    net = _torch_target([3, 4, 2], "ReLU")
+    big = nn.Sequential(nn.Linear(3, 3 * 150), nn.ReLU(), nn.Linear(450, 4 * 60 + 80), nn.ReLU(),
+                        nn.Linear(320, 2))
+    ticket = construct_ticket(net, source=big, rho=20)
+    x = _inputs(200, 3)
+    before = ticket.forward(x)
+    with torch.no_grad():
+        for p in big.parameters():
+            p.uniform_(-5, 5)  # re-initialised in place by the caller
+    assert (ticket.forward(x) == before).all()
+
+
+def test_load_refuses_changed_files(tmp_path):
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    import json
+
+    ticket = construct_ticket(_torch_target([4, 5, 2], "ReLU"), seed=3)
+    path = tmp_path / "t.safetensors"
+    ticket.save(path)
+
+    def rewrite(edit_header=None, edit_tensors=None):
+        with safe_open(str(path), framework="numpy") as f:
+            header = json.loads(f.metadata()["subsetsum"])
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+        if edit_header:
+            edit_header(header)
+        if edit_tensors:
+            edit_tensors(tensors)
+        bad = tmp_path / "bad.safetensors"
+        save_file(tensors, str(bad), metadata={"subsetsum": json.dumps(header)})
+        return bad
+
+    with pytest.raises(ValueError, match="field 'source' was changed"):
+        Ticket.load(rewrite(edit_header=lambda h: h["source"].__setitem__("seed", 4)))
+    with pytest.raises(ValueError, match="field 'shapes' was changed"):
+        Ticket.load(rewrite(edit_header=lambda h: h["shapes"][0].__setitem__(0, 7)))
+    with pytest.raises(ValueError, match="field 'errors.0' is missing"):
+        Ticket.load(rewrite(edit_tensors=lambda t: t.pop("errors.0")))
+    with pytest.raises(ValueError, match="lacks the field 'checksums'"):
+        Ticket.load(rewrite(edit_header=lambda h: h.pop("checksums")))
+    with pytest.raises(ValueError, match="not a ticket"):
+        save_file({"x": np.zeros(2)}, str(tmp_path / "other.safetensors"))
+        Ticket.load(tmp_path / "other.safetensors")
+    assert Ticket.load(path).parameters == ticket.parameters
+
+
+def test_fixed_size_with_fewer_elements_than_k_reports_misses():
+    net = _torch_target([4, 5, 2], "ReLU")
+    with pytest.warns(TicketWarning, match="stayed above their tolerance"):
+        ticket = construct_ticket(net, rho=6, subset_size=5, density=0.15, repair=False, seed=1)
+    assert ticket.failed

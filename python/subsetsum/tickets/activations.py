@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Activation", "get_activation", "activation_from_module", "ACTIVATION_NAMES"]
+__all__ = ["Activation", "get_activation", "activation_from_module", "ACTIVATION_NAMES", "SUPPORTED_ACTIVATION_MODULES"]
 
 ACTIVATION_NAMES = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
 
@@ -113,6 +113,7 @@ def get_activation(name: str, *, negative_slope: float = 0.01) -> Activation:
 
 _TORCH_NAMES = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "Tanh": "tanh", "Sigmoid": "sigmoid",
                 "Identity": "identity"}
+SUPPORTED_ACTIVATION_MODULES = tuple(_TORCH_NAMES)
 
 
 def activation_from_module(module) -> Activation:

@@ -19,8 +19,10 @@ Three bounds live here:
   layers built on univariate blocks (2L; the first layer of L+1), and ``A_ij`` the l1 norm of the
   chosen source weights, ``K_t = sum_j B_j + 1`` for L+1's later layers (Thm 2.7: each copy sums
   differently erring copies of its inputs). Output errors are then linear in the tolerances,
-  ``e_out = sum_t eps_t S_t``, and the budget is split over the layers in proportion to their
-  problem counts (the split minimising ``sum_t N_t log(1/eps_t)``, the base-set cost).
+  ``e_out = sum_t eps_t S_t``, and the budget is split over the layers in proportion to the
+  square roots of their problem counts (between an equal split and the one minimising
+  ``sum_t N_t log(1/eps_t)``, the base-set cost, which would starve small layers of tolerance
+  and make their solves slow).
 * the certified bound of a built ticket: the same recursion evaluated with the actual subset-sum
   errors, chosen weights and linearisation remainders (:func:`problem_contributions`), so it
   holds for that ticket whether or not some parameter missed its tolerance.
@@ -169,7 +171,9 @@ def allocate_tolerances(target: TargetNetwork, models, output_eps: float, *, cap
                 a = a + COPY_L1_EXCESS * element_scales[later]
             u = models[later].lipschitz * (a @ u)
         sens.append(float(u.max(initial=0.0)))
-    weights = np.asarray(problems, dtype=np.float64)
+    # shares grow with the square root of the problem counts: the size-optimal split is linear in
+    # them, but a layer with few problems would get tolerances so small that its solves dominate
+    weights = np.sqrt(np.asarray(problems, dtype=np.float64))
     weights = weights / weights.sum() if weights.sum() > 0 else np.full(depth, 1.0 / depth)
     out = []
     for t in range(depth):

@@ -18,7 +18,7 @@ from .bounds import lemma_2_8_bound
 from .graph import parse_target
 from .methods import layer_roles
 from .options import TicketOptions, TicketToleranceError, TicketWarning
-from .plan import make_plan
+from .plan import estimate_seconds, make_plan
 from .repair import repair_layer
 from .solve import Builder
 from .source import ERMasks, GeneratedSource, UserSource, parse_source, unit_scale
@@ -31,6 +31,12 @@ __all__ = ["construct_ticket"]
 # tolerances scaled up (a smaller ticket), and the smaller of the tickets that meet it is kept.
 OUTPUT_EPS_ATTEMPTS = 4
 CALIBRATED = 0.5
+# ... unless the builds so far took longer than this: a long build is not repeated for size alone.
+CALIBRATION_SECONDS = 60.0
+# Requests whose first solve is estimated to take longer are refused (with the estimate).
+MAX_SECONDS = 24 * 3600.0
+# A progress bar is shown by default when the first solve is estimated to take this long.
+SHOW_PROGRESS_SECONDS = 10.0
 
 
 def construct_ticket(
@@ -115,8 +121,10 @@ def construct_ticket(
         Raise :class:`~subsetsum.TicketToleranceError` instead of warning when a parameter stays
         above its tolerance or the certified bound above ``output_eps``.
     progress : bool or callable(done, total), optional
-        Progress over all subset-sum problems (a tqdm bar for True; default: a bar from 2
-        million problems on). Ctrl-C stops between batches.
+        Progress over all subset-sum problems (a tqdm bar for True; default: a bar when the first
+        solve is estimated, from a timed sample, to take 10 s or more). Ctrl-C stops between
+        batches. A request estimated to need more than a day of solving is refused with the
+        estimate.
 
     Returns
     -------
@@ -173,7 +181,8 @@ def construct_ticket(
         if bound <= options.output_eps:
             if best is None or ticket.parameters < best.parameters:
                 best, plan = ticket, built_plan
-            if bound >= CALIBRATED * options.output_eps or options.tolerance_scale > 1.0:
+            if (bound >= CALIBRATED * options.output_eps or options.tolerance_scale > 1.0
+                    or time.perf_counter() - start > CALIBRATION_SECONDS):
                 break
             # well inside the budget: larger tolerances make a smaller ticket
             # (a bit less than the ratio: smaller base sets also sum larger subsets, a second-order effect)
@@ -209,7 +218,14 @@ def _build(tgt, options, user):
         _check_user_widths(user, plan, tgt, options.method)
         src = UserSource(user)
     er = ERMasks(options.seed, [lay.density for lay in plan.layers]) if options.density < 1.0 else None
-    builder = Builder(plan, tgt, src, er, device=options.device, progress=options.progress,
+    estimate = estimate_seconds(plan, tgt)
+    if estimate > MAX_SECONDS:
+        tolerances = ", ".join(f"{t:.2g}" for t in plan.tolerances)
+        raise ValueError(f"eps: this request implies about {estimate / 3600:,.0f} hours of solving on this machine "
+                         f"(per-layer tolerances {tolerances}, base sets up to {max(l.group_size for l in plan.layers)}"
+                         " elements); relax eps or output_eps, or raise max_size")
+    progress = options.progress if options.progress is not None else estimate >= SHOW_PROGRESS_SECONDS
+    builder = Builder(plan, tgt, src, er, device=options.device, progress=progress,
                       keep_structure=options.subset_size is not None)
     start = time.perf_counter()
     repair_seconds = 0.0

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import Activation, activation_from_module, get_activation
+from .activations import SUPPORTED_ACTIVATION_MODULES, Activation, activation_from_module, get_activation
 
 __all__ = ["TargetNetwork", "parse_target"]
 
@@ -132,7 +132,7 @@ def parse_target(target, *, activation=None) -> TargetNetwork:
     target : torch.nn.Sequential or list of (weight, bias)
         Sequential: ``nn.Linear`` layers, each optionally followed by one activation module
         (ReLU, LeakyReLU, Tanh, Sigmoid, Identity); every hidden layer must use the same
-        activation. List: weights (n_l, n_{l-1}) in PyTorch layout and biases (n_l,) or None,
+        activation. ``nn.Flatten`` and ``nn.Dropout`` in eval mode are the identity and skipped. List: weights (n_l, n_{l-1}) in PyTorch layout and biases (n_l,) or None,
         arrays or tensors; the hidden activation is ``activation`` and there is no output
         activation.
     activation : str, optional
@@ -151,18 +151,27 @@ def parse_target(target, *, activation=None) -> TargetNetwork:
             raise TypeError(f"target: expected torch.nn.Sequential or a list of (weight, bias), got {type(target).__name__}")
         modules = list(target)
         for position, module in enumerate(modules):
+            kind = type(module).__name__
             if isinstance(module, nn.Linear):
                 bias = module.bias if module.bias is not None else None
                 layers.append([module.weight, bias, None])
-            elif isinstance(module, (nn.Flatten, nn.Dropout)) and not layers:
+            elif isinstance(module, nn.Flatten):
+                continue  # the identity on (batch, features) inputs
+            elif isinstance(module, nn.Dropout):
+                if module.training and module.p > 0:
+                    raise ValueError(f"target: module {position} (Dropout) is in training mode, so the target is "
+                                     "random; call target.eval() first (in eval mode Dropout is the identity)")
                 continue
-            else:
-                act = activation_from_module(module) if not isinstance(module, nn.Linear) else None
+            elif kind in SUPPORTED_ACTIVATION_MODULES:
                 if not layers:
-                    raise ValueError(f"target: module {position} ({type(module).__name__}) comes before the first nn.Linear")
+                    raise ValueError(f"target: module {position} ({kind}) comes before the first nn.Linear")
                 if layers[-1][2] is not None:
-                    raise ValueError(f"target: module {position}: two activations in a row are not supported")
-                layers[-1][2] = act
+                    raise ValueError(f"target: module {position} ({kind}): two activations in a row are not supported")
+                layers[-1][2] = activation_from_module(module)
+            else:
+                raise ValueError(f"target: module {position} ({kind}) is not supported; expected nn.Linear, an "
+                                 f"activation ({', '.join(SUPPORTED_ACTIVATION_MODULES)}), nn.Flatten or nn.Dropout "
+                                 "(eval mode)")
     elif isinstance(target, (list, tuple)):
         if activation is not None and not isinstance(activation, str):
             raise TypeError(f"activation: expected a name, got {type(activation).__name__}")

@@ -131,4 +131,9 @@ def _check_device(device):
         return None
     if not name.startswith("cuda"):
         raise ValueError(f"device: expected None, 'cpu' or 'cuda[:N]', got {device!r}")
+    from .._info import cuda_available
+
+    if not cuda_available():
+        raise ValueError(f"device: {name!r} was asked for but no CUDA device is available "
+                         "(subsetsum.cuda_available() is False); use device=None to build on the host")
     return name

@@ -37,7 +37,7 @@ from .graph import TargetNetwork
 from .methods import LayerRole, layer_roles
 from .source import layer_densities
 
-__all__ = ["LayerPlan", "Plan", "make_plan", "SOLVER_LIMITS"]
+__all__ = ["LayerPlan", "Plan", "make_plan", "estimate_seconds", "SOLVER_LIMITS"]
 
 # Elements per problem the solver takes: min_size (increasing_size) and fixed_size.
 SOLVER_LIMITS = {"min_size": 64, "fixed_size": 256}
@@ -479,3 +479,54 @@ def _scales(target, plan, options):
                 lay.factor = lay.element_scale
             lay.const_value = 1.0
     return plan
+
+
+def estimate_seconds(plan: Plan, target: TargetNetwork, *, budget: float = 0.05) -> float:
+    """Seconds the first solve of ``plan`` will take on this machine, from a timed sample of each
+    combine layer's problems (its element distribution, base-set size, tolerance and targets):
+    64 problems, then as many as fill ``budget`` seconds at that rate (so a call's fixed cost
+    does not count as per-problem time).
+
+    >>> from subsetsum.tickets.graph import parse_target
+    >>> from subsetsum.tickets.options import TicketOptions
+    >>> t = parse_target([(np.full((3, 2), 0.5), np.zeros(3)), (np.ones((1, 3)), np.zeros(1))])
+    >>> 0 < estimate_seconds(make_plan(t, TicketOptions.create()), t) < 10
+    True
+    """
+    import time as _time
+
+    from ..solve import solve
+
+    rng = np.random.default_rng(0)
+    total = 0.0
+    for s, lay in enumerate(plan.layers):
+        if lay.role.kind != "combine":
+            continue
+        t = lay.role.target_layer
+        w_t = target.weights[t]
+        prev = plan.layers[s - 1]
+        per_input = 2 if (prev.role.kind == "block" and prev.split) else 1
+        problems = w_t.shape[0] * lay.group_size * (w_t.shape[1] * per_input + 1)
+        m = max(1, min(prev.group_size, plan.element_limit()))
+        z_pool = np.abs(w_t).ravel() / lay.element_scale
+        kwargs = dict(eps=lay.tolerance / lay.element_scale, mode=plan.mode)
+        if plan.mode == "min_size":
+            kwargs["max_size"] = plan.max_size
+        else:
+            kwargs.update(k=min(plan.subset_size, m), algorithm="first_hit")
+
+        def timed(count):
+            z = z_pool[rng.integers(0, z_pool.size, count)] * rng.choice([-1.0, 1.0], count)
+            x = sizing.sample_elements(lay.distribution, rng, (count, m))
+            start = _time.perf_counter()
+            solve(z, x, **kwargs)
+            return _time.perf_counter() - start
+
+        first = 64
+        spent = timed(first)
+        per = spent / first
+        more = int(min(problems, budget / max(per, 1e-9)))
+        if more > 4 * first:
+            per = timed(more) / more
+        total += per * problems
+    return total

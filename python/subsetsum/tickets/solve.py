@@ -110,9 +110,7 @@ class Builder:
         self.param_max = [np.zeros((w.shape[0], w.shape[1] + 1)) for w in target.weights]
         self.subset_edges = [[] for _ in plan.layers]
         self.problems = 0
-        total = self._first_solve_problems()
-        # default: a bar from 2 million problems on
-        self.progress = Progress(total >= 2_000_000 if progress is None else progress, total)
+        self.progress = Progress(progress, self._first_solve_problems())
         self.repair_log = {"rounds": 0, "problems": 0, "added_rows": [0] * len(plan.layers),
                            "discarded_copies": 0, "unrepaired": 0, "rows_short": {}}
 
@@ -564,6 +562,12 @@ def _solve_call(targets, elements, mask, tol, plan, device):
     else:  # any k-subset within tolerance will do: stop at the first (50-300x the exact search)
         kwargs["k"] = plan.subset_size
         kwargs["algorithm"] = "first_hit"
+        short = plan.subset_size - elements.shape[1]
+        if short > 0:  # fewer elements than k in every problem: none can be solved, say so per problem
+            if mask is None:
+                mask = np.ones(elements.shape, bool)
+            elements = np.pad(elements, ((0, 0), (0, short)))
+            kwargs["mask"] = mask = np.pad(mask, ((0, 0), (0, short)))
     if device is not None:
         import torch
 

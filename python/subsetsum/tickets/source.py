@@ -330,7 +330,7 @@ def _as_float32(name: str, a) -> np.ndarray:
     arr = np.asarray(a)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected a real-valued array, got dtype {arr.dtype}")
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    arr = np.array(arr, dtype=np.float32, order="C", copy=True)  # the ticket must not change with the caller's tensor
     if not np.isfinite(arr).all():
         raise ValueError(f"{name}: expected finite values, found NaN or inf")
     return arr

@@ -502,31 +502,51 @@ class Ticket:
             "er": None if self.er is None else self.er.to_json(),
             "metadata": self.metadata,
         }
+        header["checksums"] = _checksums(header, tensors)
         save_file(tensors, str(path), metadata={"subsetsum": json.dumps(header)})
 
     @classmethod
     def load(cls, path) -> "Ticket":
-        """Read a ticket written by :meth:`save`."""
+        """Read a ticket written by :meth:`save`, checking every field against its checksum and
+        the arrays against the header (a changed file raises ValueError naming the field)."""
         from safetensors import safe_open
 
-        with safe_open(str(path), framework="numpy") as f:
-            meta = f.metadata() or {}
-            if "subsetsum" not in meta:
-                raise ValueError(f"path: {path} is not a ticket written by Ticket.save")
+        try:
+            with safe_open(str(path), framework="numpy") as f:
+                meta = f.metadata() or {}
+                tensors = {k: f.get_tensor(k) for k in f.keys()}
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"path: cannot read {path} as a safetensors file ({exc})") from exc
+        if "subsetsum" not in meta:
+            raise ValueError(f"path: {path} is not a ticket written by Ticket.save")
+        try:
             header = json.loads(meta["subsetsum"])
-            if header.get("format") != _FORMAT:
-                raise ValueError(f"path: unsupported ticket format {header.get('format')!r} (this version reads "
-                                 f"{_FORMAT}; rebuild the ticket with construct_ticket)")
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-        shapes = [tuple(s) for s in header["shapes"]]
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"path: {path}: the ticket header is not valid JSON ({exc})") from exc
+        if header.get("format") != _FORMAT:
+            raise ValueError(f"path: unsupported ticket format {header.get('format')!r} in {path} (this version "
+                             f"reads {_FORMAT}; rebuild the ticket with construct_ticket)")
+        for key in _HEADER_FIELDS + ("checksums",):
+            if key not in header:
+                raise ValueError(f"path: {path}: the ticket header lacks the field {key!r}")
+        stored = header["checksums"]
+        actual = _checksums(header, tensors)
+        for name in sorted(set(stored) | set(actual)):
+            if stored.get(name) != actual.get(name):
+                what = "is missing" if name not in actual else "was added" if name not in stored else "was changed"
+                raise ValueError(f"path: {path}: field {name!r} {what} after the ticket was saved (checksum mismatch)")
+        shapes = [tuple(int(x) for x in s) for s in header["shapes"]]
         edges = []
         for s, (shape, how) in enumerate(zip(shapes, header["storage"])):
             if how == "indices":
-                edges.append((tensors[f"edges.rows.{s}"].astype(np.int32), tensors[f"edges.cols.{s}"].astype(np.int32)))
+                r = tensors[f"edges.rows.{s}"].astype(np.int32)
+                c = tensors[f"edges.cols.{s}"].astype(np.int32)
             else:
                 m = np.unpackbits(tensors[f"edges.bits.{s}"], count=shape[0] * shape[1]).astype(bool).reshape(shape)
-                r, c = np.nonzero(m)
-                edges.append((r.astype(np.int32), c.astype(np.int32)))
+                r, c = (a.astype(np.int32) for a in np.nonzero(m))
+            if r.size and (r.max() >= shape[0] or c.max() >= shape[1] or min(r.min(), c.min()) < 0):
+                raise ValueError(f"path: {path}: the kept edges of source layer {s} lie outside its shape {shape}")
+            edges.append((r, c))
         bias_rows = [tensors[f"bias_rows.{s}"].astype(np.int64) if has else None
                      for s, has in enumerate(header["bias"])]
         depth = sum(1 for k in tensors if k.startswith("target.weight."))
@@ -538,6 +558,8 @@ class Ticket:
             out_act = get_activation(oa["name"], negative_slope=oa["negative_slope"] or 0.01)
         target = TargetNetwork([tensors[f"target.weight.{t}"] for t in range(depth)],
                                [tensors[f"target.bias.{t}"] for t in range(depth)], act, out_act)
+        if shapes[0][1] != target.widths[0] or shapes[-1][0] != target.widths[-1]:
+            raise ValueError(f"path: {path}: the source shapes {shapes} do not fit the target's widths {target.widths}")
         sj = header["source"]
         if sj["kind"] == "user":
             source = UserSource([(tensors[f"source.weight.{s}"], tensors.get(f"source.bias.{s}"))
@@ -548,6 +570,23 @@ class Ticket:
         errors = [tensors[f"errors.{t}"] for t in range(depth)]
         return cls(target, shapes, edges, bias_rows, header["scales"], source, er, header["metadata"], errors,
                    tensors["output_bounds"])
+
+
+_HEADER_FIELDS = ("shapes", "storage", "bias", "scales", "target", "source", "er", "metadata")
+
+
+def _checksums(header: dict, tensors: dict) -> dict:
+    """SHA-256 of every header field and every array (dtype, shape and bytes), by name."""
+    import hashlib
+
+    out = {}
+    for key in _HEADER_FIELDS:
+        out[key] = hashlib.sha256(json.dumps(header.get(key), sort_keys=True).encode()).hexdigest()
+    for name, arr in tensors.items():
+        h = hashlib.sha256(f"{arr.dtype.str}{arr.shape}".encode())
+        h.update(np.ascontiguousarray(arr).tobytes())
+        out[name] = h.hexdigest()
+    return out
 
 
 def _check_inputs(x, n_in) -> np.ndarray:
