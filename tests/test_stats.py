@@ -210,6 +210,75 @@ def test_estimate_rejects_bad_arguments():
         stats.wilson_interval(5, 4)
 
 
+# --------------------------------------------------------------------------------------------
+# pruning at initialization and random pruning (003, 004)
+
+
+@pytest.mark.parametrize("width, depth, case", [(2, 4, "simple"), (2, 5, "multivariate")])
+def test_random_pruning_simulation_against_the_exact_balls_and_bins_probability(width, depth, case):
+    bins = depth - 1 if case == "simple" else depth - 2
+    ks = np.arange(0, bins * width * width + 1)
+    sim = stats.simulate_random_pruning(width, depth, ks, 3000, case=case, seed=21)
+    exact = theory.layer_emptied_probability(ks, width, depth, case=case)
+    for est, p in zip(sim.emptied_estimates(confidence=0.999), exact):
+        assert est.lower - 1e-12 <= p <= est.upper + 1e-12
+    # a layer emptied by the picks disconnects the network; dead-node deletion can do it earlier
+    assert (sim.emptied <= sim.disconnected).all()
+    assert sim.disconnected[0] == 0 and sim.disconnected[-1] == sim.trials
+    assert (np.diff(sim.disconnected) >= 0).all()
+    # 004's budget holds here: below it the network stays connected with probability >= 1 - 1/e
+    k = math.ceil(theory.pruning_budget(width, depth, case=case)) - 1
+    assert sim.disconnected_estimates()[k].lower <= 1 / math.e
+
+
+def test_path_products_against_004s_estimate_where_paths_are_independent():
+    # depth 2: the w paths s -> v -> t share no edge, so 1 - (1 - p)^w is exact
+    for width in (1, 3, 8):
+        est = stats.simulate_path_products(0.3, 0.02, 2, width, 6000, seed=width)
+        lo, hi = stats.wilson_interval(est.successes, est.trials, 0.999)
+        assert lo <= theory.path_ticket_probability(0.3, 0.02, 2, width) <= hi
+    # deeper graphs share edges between paths: the independent estimate is above the truth
+    est = stats.simulate_path_products(0.3, 0.01, 4, 8, 3000, seed=9)
+    assert est.upper < theory.path_ticket_probability(0.3, 0.01, 4, 8)
+
+
+def test_ticket_survival_is_monotone_and_ends_with_only_tiny_targets():
+    sv = stats.simulate_ticket_survival(5, 12, 0.02, [0, 15, 30, 45, 60], 200, seed=4)
+    assert (np.diff(sv.survived) <= 0).all() and (np.diff(sv.solved) <= 0).all()
+    assert sv.survived[0] > sv.survived[-1] == 0
+    # with no pruning every weight is one dense problem: its success rate predicts the ticket's
+    per_weight = stats.estimate(Scenario(n=12, eps=0.02, mode="best"), 20_000, seed=5).probability
+    assert sv.solved[0] / 1000 == pytest.approx(per_weight, abs=0.03)
+    with pytest.raises(ValueError, match="removed"):
+        stats.simulate_ticket_survival(5, 12, 0.02, [61], 10)
+
+
+@pytest.mark.parametrize("data", ["random", "structured"])
+def test_sketch_error_simulation_against_lemma_4_1(data):
+    rng = np.random.default_rng(11)
+    d, n = 40, 20
+    x = rng.standard_normal((d, n)) / math.sqrt(n)
+    if data == "structured":  # features of very different scales, and one dead feature
+        x *= np.exp(2 * rng.standard_normal(d))[:, None]
+        x[3] = 0.0
+    w = rng.standard_normal(d)
+    for s in (1, 10, 100):
+        m = stats.simulate_sketch_error(x, w, s, 20_000, seed=s)
+        assert m.contains(theory.sketch_error(x, w, s), z=4.5)
+    p = np.abs(w) / np.abs(w).sum()  # data-free p, not the optimum
+    m = stats.simulate_sketch_error(x, w, 10, 20_000, probabilities=p, seed=3)
+    assert m.contains(theory.sketch_error(x, w, 10, probabilities=p), z=4.5)
+    assert theory.sketch_error(x, w, 10) < theory.sketch_error(x, w, 10, probabilities=p)
+
+
+def test_sketch_error_on_gaussian_data_and_lemma_4_2():
+    w = np.random.default_rng(2).standard_normal(12)
+    m = stats.simulate_sketch_error_gaussian(w, 5, 8, 20_000, seed=6)
+    assert m.contains(theory.sketch_error_gaussian(w, 5, n_examples=8), z=4.5)
+    # 003 Lemma 4.2's bound ||w||^2 / s is far below what is measured (its proof's last step fails)
+    assert m.mean - 4.5 * m.stderr > 3 * theory.sketch_error_bound(w, 5)
+
+
 def test_docstring_examples_run():
     import doctest
 

@@ -10,7 +10,7 @@ tickets built from them.
 from ._version import __version__
 from .solve import SolveResult, solve
 from ._info import algorithm_names, compile_options, cuda_available
-from . import stats, theory
+from . import masks, stats, theory
 from .tickets import Ticket, TicketToleranceError, TicketWarning, construct_ticket
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "algorithm_names",
     "compile_options",
     "cuda_available",
+    "masks",
     "stats",
     "theory",
     "construct_ticket",

@@ -49,20 +49,23 @@ QUICK_SAMPLES = 300
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    """Adds the subcommand's options to ``parser``."""
-    parser.add_argument("--out", type=Path, default=Path("stats-out"),
-                        help="output folder for the CSV and PNG files (default: %(default)s)")
-    parser.add_argument("--samples", type=int, default=None,
+    """Adds the subcommand's options to ``parser``; bad values are argparse errors (status 2)."""
+    from .cli import int_at_least, output_folder
+
+    parser.set_defaults(_parser=parser)
+    parser.add_argument("--out", type=output_folder, default=Path("stats-out"),
+                        help="output folder for the CSV and PNG files, created if missing (default: %(default)s)")
+    parser.add_argument("--samples", type=int_at_least(1), default=None,
                         help=f"random problems per grid point (default: {DEFAULT_SAMPLES}, "
                              f"{QUICK_SAMPLES} with --quick)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=int_at_least(0), default=0,
                         help="seed of all random problems (default: %(default)s)")
     parser.add_argument("--quick", action="store_true",
                         help="small grids and few samples: a run of seconds, for tests and CI")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="where to solve; the problems are drawn on the host, so results do "
                              "not depend on it (default: %(default)s)")
-    parser.add_argument("--threads", type=int, default=None,
+    parser.add_argument("--threads", type=int_at_least(1), default=None,
                         help="CPU threads (default: all cores)")
     parser.add_argument("--no-plots", action="store_true",
                         help="write the CSV files only (no matplotlib needed)")
@@ -73,27 +76,31 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Runs every experiment; returns the exit status."""
     from . import stats
+    from .cli import make_output_folder, usage_error
 
     samples = args.samples if args.samples is not None else (QUICK_SAMPLES if args.quick else DEFAULT_SAMPLES)
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise SystemExit(f"subsetsum stats: error: --samples: expected an int >= 1, got {samples!r}")
+        usage_error(args, f"argument --samples: expected an int >= 1, got {samples!r}")
     if args.seed < 0:
-        raise SystemExit(f"subsetsum stats: error: --seed: expected an int >= 0, got {args.seed}")
-    if args.threads is not None and args.threads < 1:
-        raise SystemExit(f"subsetsum stats: error: --threads: expected an int >= 1, got {args.threads}")
+        usage_error(args, f"argument --seed: expected an int >= 0, got {args.seed}")
+    if args.threads is not None:
+        import importlib
+
+        solve_module = importlib.import_module("subsetsum.solve")  # the module (the package's .solve is the function)
+        limit = getattr(solve_module, "max_threads", lambda: None)()  # the solver's own ceiling
+        if args.threads < 1 or (limit is not None and args.threads > limit):
+            usage_error(args, f"argument --threads: expected an int in [1, {limit}], got {args.threads}")
     plots = not args.no_plots
     if plots:
         try:
             import matplotlib  # noqa: F401  (checked before hours of computing)
         except ImportError:
-            raise SystemExit("subsetsum stats: error: plotting needs matplotlib "
-                             "(pip install matplotlib), or pass --no-plots")
+            usage_error(args, "plotting needs matplotlib (pip install matplotlib), or pass --no-plots")
     try:
         device = stats._resolve_device(args.device)
     except ValueError as exc:
-        raise SystemExit(f"subsetsum stats: error: --device: {exc}")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+        usage_error(args, f"argument --device: {exc}")
+    out = make_output_folder(args, "--out", Path(args.out))
 
     plan = _plan(args.quick)
     total = samples * sum(len(grid) for grid in plan.values())
@@ -117,7 +124,10 @@ def main(args: argparse.Namespace) -> int:
         written += _write_plots(out, results, fits)
     print(f"subsetsum stats: {total:,} problems in {elapsed:.1f} s on {device}; fitted constants:")
     for row in fits["rows"]:
-        print(f"  {row['name']:<28} {row['value']:>10.4g}  {row['description']}")
+        if math.isfinite(row["value"]):
+            print(f"  {row['name']:<28} {row['value']:>10.4g}  {row['description']}")
+    for note in fits["notes"]:
+        print(f"  skipped {note}")
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -213,11 +223,19 @@ def _curves(estimates, key):
     return {g: sorted(v, key=lambda e: e.scenario.n) for g, v in groups.items()}
 
 
+def _skip(fits: dict, name: str, reason: str) -> None:
+    """Records a fit left out: a row with value nan in fits.csv and a line in the summary."""
+    fits["rows"].append({"name": name, "value": float("nan"), "description": reason})
+    fits["notes"].append(f"{name}: {reason}")
+
+
 def _fits(results: dict, plan: dict) -> dict:
+    """Every fitted constant; a fit the measurements cannot support is skipped with a note
+    (``fits["notes"]``), never an error, so a short run still writes every file."""
     from . import stats, theory
 
     rows = []
-    fits = {"rows": rows}
+    fits = {"rows": rows, "notes": []}
 
     rss = _curves(results["rss"], lambda s: (s.base_name, s.eps))
     fits["rss_required"] = {}
@@ -236,15 +254,22 @@ def _fits(results: dict, plan: dict) -> dict:
                      "description": "least squares over the uniform tolerances"})
     # Lueker's decay rate from the failure counts of the uniform eps = 0.01 curve.
     est = rss.get(("uniform", 0.01), [])
+    fits["lueker"] = None
     try:
         a, b = stats.fit_failure_decay([e.scenario.n for e in est], [e.successes for e in est],
                                        [e.trials for e in est], 0.01)
-        fits["lueker"] = (a, b)
-        rows.append({"name": "lueker_b[uniform]", "value": b,
-                     "description": "P(fail) ~ a exp(-b n)/eps, per element (000 proof of Lemma A.1)"})
-        rows.append({"name": "lueker_a[uniform]", "value": a, "description": "the scale a of that fit"})
-    except ValueError:
-        fits["lueker"] = None
+    except ValueError as exc:
+        _skip(fits, "lueker_b[uniform]", f"not fitted: {exc}")
+    else:
+        if math.isfinite(b) and b > 0 and math.isfinite(a) and a > 0:
+            fits["lueker"] = (a, b)
+            rows.append({"name": "lueker_b[uniform]", "value": b,
+                         "description": "P(fail) ~ a exp(-b n)/eps, per element (000 proof of Lemma A.1)"})
+            rows.append({"name": "lueker_a[uniform]", "value": a, "description": "the scale a of that fit"})
+        else:  # noise: with few samples the failure rates need not fall with n
+            _skip(fits, "lueker_b[uniform]",
+                  f"not fitted: the measured failure rates do not fall with n (fitted b = {b:.3g}, "
+                  "needs b > 0); more --samples")
 
     er = _curves(results["er"], lambda s: s.density)
     need = {p: stats.required_n(est, 1.0 - RSS_DELTA) for p, est in er.items()}

@@ -10,6 +10,7 @@ measured end-to-end error and the construction time.
 from __future__ import annotations
 
 import argparse
+import math
 import time
 
 import numpy as np
@@ -18,34 +19,56 @@ ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
 
 
 def configure_parser(parser) -> None:
-    """Options of ``subsetsum demo``.
+    """Options of ``subsetsum demo``; out-of-range values are argparse errors (exit status 2).
 
     >>> import argparse
     >>> p = argparse.ArgumentParser(); configure_parser(p)
     >>> p.parse_args([]).hidden
     32
+    >>> p.parse_args(["--rho", "12"]).rho, p.parse_args(["--rho", "auto"]).rho
+    (12, 'auto')
     """
-    parser.add_argument("--seed", type=int, default=0, help="seed for data split, training and sources (default 0)")
-    parser.add_argument("--hidden", type=int, default=32, help="hidden width of the 64-h-10 MLP (default 32)")
+    from .cli import float_in, int_at_least
+
+    parser.add_argument("--seed", type=int_at_least(0, 2**63 - 1), default=0,
+                        help="seed for data split, training and sources (default 0)")
+    parser.add_argument("--hidden", type=int_at_least(1), default=32,
+                        help="hidden width of the 64-h-10 MLP (default 32)")
     parser.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="hidden activation (default relu)")
-    parser.add_argument("--eps", type=float, default=0.01, help="largest error per target parameter (default 0.01)")
+    parser.add_argument("--eps", type=float_in(0.0, math.inf, hi_open=True), default=0.01,
+                        help="largest error per target parameter, > 0 (default 0.01)")
     parser.add_argument("--rho", type=_rho, default="auto",
-                        help='base-set sizes: "auto" (default: sized for --delta) or one size for every problem')
-    parser.add_argument("--delta", type=float, default=0.01,
-                        help="allowed probability that the first solve misses a tolerance (default 0.01)")
-    parser.add_argument("--output-eps", type=float, default=None,
+                        help=f'base-set sizes: "auto" (default: sized for --delta) or one size for every problem, '
+                             f'1 to {MAX_RHO}')
+    parser.add_argument("--delta", type=float_in(0.0, 1.0, hi_open=True), default=0.01,
+                        help="allowed probability that the first solve misses a tolerance, in (0, 1) (default 0.01)")
+    parser.add_argument("--output-eps", type=float_in(0.0, math.inf, hi_open=True), default=None,
                         help="also bound the end-to-end error on the digits' domain [-1, 1]^64")
-    parser.add_argument("--steps", type=int, default=200, help="full-batch Adam steps (default 200)")
+    parser.add_argument("--steps", type=int_at_least(0), default=200, help="full-batch Adam steps (default 200)")
     parser.add_argument("--quick", action="store_true", help="16 hidden units, 100 steps")
 
 
+# construct_ticket solves min_size problems of at most 64 elements, so a fixed rho is at most 64.
+MAX_RHO = 64
+
+
 def _rho(text: str):
+    """``--rho``: "auto" or an int in [1, MAX_RHO].
+
+    >>> _rho("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected "auto" or an int in [1, 64], got 0
+    """
     if text == "auto":
         return text
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f'expected "auto" or an int, got {text!r}') from None
+        raise argparse.ArgumentTypeError(f'expected "auto" or an int in [1, {MAX_RHO}], got {text!r}') from None
+    if not 1 <= value <= MAX_RHO:
+        raise argparse.ArgumentTypeError(f'expected "auto" or an int in [1, {MAX_RHO}], got {value}')
+    return value
 
 
 def _train(args):

@@ -24,6 +24,15 @@ Base distributions (``Scenario.base``), all with targets z ~ Uniform[-r, r]
 
 ``density = p < 1`` masks every element out independently with probability 1 - p: the ER
 bases of 000_79c8cccaad099f72.txt, Lemma 2.4.
+
+Simulation checks of the pruning papers (section "pruning at initialization and random
+pruning" below): 004's random pruning of a deep layered graph (:func:`simulate_random_pruning`,
+against :func:`subsetsum.theory.pruning_budget`), path products of a deep random graph
+(:func:`simulate_path_products`, against :func:`subsetsum.theory.path_ticket_probability`),
+subset-sum tickets under random pruning of their source edges (:func:`simulate_ticket_survival`,
+with the ER-masked solver), and 003's sketching error (:func:`simulate_sketch_error`,
+:func:`simulate_sketch_error_gaussian`, against :func:`subsetsum.theory.sketch_error` and
+:func:`subsetsum.theory.sketch_error_gaussian`).
 """
 
 from __future__ import annotations
@@ -80,6 +89,15 @@ __all__ = [
     "estimates_to_rows",
     "write_csv",
     "with_n",
+    "ProportionEstimate",
+    "MeanEstimate",
+    "PruningSimulation",
+    "simulate_random_pruning",
+    "simulate_path_products",
+    "TicketSurvival",
+    "simulate_ticket_survival",
+    "simulate_sketch_error",
+    "simulate_sketch_error_gaussian",
 ]
 
 
@@ -669,7 +687,9 @@ def fit_failure_decay(ns, successes, trials, eps: float, *, max_failure: float =
 
     Returns
     -------
-    (a, b): floats, the scale and the per-element decay rate.
+    (a, b): floats, the scale and the per-element decay rate. With few samples the measured
+    failure rates need not fall with n, and the least-squares b can be 0 or negative; it is
+    returned as fitted (the bounds of :mod:`subsetsum.theory` need b > 0: check before using it).
 
     >>> a, b = fit_failure_decay([2, 4, 6], [6321, 8647, 9502], [10000] * 3, 0.1)
     >>> round(b, 2), round(a, 2)
@@ -812,3 +832,444 @@ def with_n(scenario: Scenario, n: int) -> Scenario:
     7
     """
     return replace(scenario, n=n)
+
+
+# --------------------------------------------------------------------------------------------
+# pruning at initialization and random pruning (003, 004)
+
+
+@dataclass(frozen=True)
+class ProportionEstimate:
+    """A measured probability: ``successes`` of ``trials``, with a Wilson interval.
+
+    >>> e = ProportionEstimate.of(3, 4)
+    >>> e.probability, e.lower < 0.75 < e.upper
+    (0.75, True)
+    """
+
+    successes: int
+    trials: int
+    lower: float
+    upper: float
+    confidence: float = 0.95
+
+    @classmethod
+    def of(cls, successes: int, trials: int, confidence: float = 0.95) -> "ProportionEstimate":
+        """From counts, with :func:`wilson_interval`."""
+        lo, hi = wilson_interval(int(successes), int(trials), confidence)
+        return cls(int(successes), int(trials), lo, hi, confidence)
+
+    @property
+    def probability(self) -> float:
+        return self.successes / self.trials if self.trials else float("nan")
+
+
+@dataclass(frozen=True)
+class MeanEstimate:
+    """A Monte-Carlo mean with its standard error (``std / sqrt(trials)``).
+
+    >>> m = MeanEstimate.of(np.array([1.0, 2.0, 3.0]))
+    >>> m.mean, round(m.stderr, 6), m.contains(3.0), m.contains(5.0)
+    (2.0, 0.57735, True, False)
+    """
+
+    mean: float
+    stderr: float
+    trials: int
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> "MeanEstimate":
+        v = np.asarray(values, dtype=np.float64)
+        std = float(v.std(ddof=1)) if v.size > 1 else float("nan")
+        return cls(float(v.mean()), std / math.sqrt(v.size), int(v.size))
+
+    def contains(self, value: float, z: float = 4.0) -> bool:
+        """Whether ``value`` lies within ``z`` standard errors of the mean."""
+        return abs(self.mean - float(value)) <= z * self.stderr
+
+
+def _generator(seed: SeedLike) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, np.random.SeedSequence):
+        return np.random.default_rng(seed)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise TypeError(f"seed: expected an int >= 0, a SeedSequence or a Generator, got {seed!r}")
+    return np.random.default_rng(int(seed))
+
+
+def _counts_array(name: str, values, lo: int) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected an int or a 1-d array of ints, got {values!r}")
+    if (arr < lo).any():
+        raise ValueError(f"{name}: expected values >= {lo}, got {values!r}")
+    return arr.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class PruningSimulation:
+    """004's random pruning, measured: counts per number of pruned edges.
+
+    Attributes
+    ----------
+    width, depth : int
+    case : str
+        "simple" (d - 1 prunable layers) or "multivariate" (d - 2).
+    prunes : int64 array (K,)
+        Numbers of pruning steps k, increasing.
+    trials : int
+    disconnected : int64 array (K,)
+        Trials in which no path from the input(s) to the output is left after k steps.
+    emptied : int64 array (K,)
+        Trials in which some prunable layer has been picked at least ``w^2`` times: the
+        balls-and-bins event 004's bound is about (:func:`subsetsum.theory.layer_emptied_probability`).
+
+    >>> sim = simulate_random_pruning(2, 3, [8], 50, seed=0)
+    >>> [e.probability for e in sim.disconnected_estimates()], sim.emptied_estimates()[0].upper
+    ([1.0], 1.0)
+    """
+
+    width: int
+    depth: int
+    case: str
+    prunes: np.ndarray
+    trials: int
+    disconnected: np.ndarray
+    emptied: np.ndarray
+
+    def disconnected_estimates(self, confidence: float = 0.95) -> list[ProportionEstimate]:
+        return [ProportionEstimate.of(c, self.trials, confidence) for c in self.disconnected]
+
+    def emptied_estimates(self, confidence: float = 0.95) -> list[ProportionEstimate]:
+        return [ProportionEstimate.of(c, self.trials, confidence) for c in self.emptied]
+
+
+def simulate_random_pruning(width: int, depth: int, prunes, trials: int, *, case: str = "simple",
+                            seed: SeedLike = 0) -> PruningSimulation:
+    """Run 004's random pruning algorithm on a w-wide, d-deep layered network, ``trials`` times.
+
+    004_50c3a4ac78252c91.txt, section 3.1: layers ``L_1 .. L_d`` of w nodes, every node of
+    ``L_i`` joined to every node of ``L_{i+1}`` (``w^2`` edges per layer), the input(s) joined to
+    all of ``L_1`` and all of ``L_d`` joined to the output t. Each step (a) picks a prunable layer
+    uniformly -- ``L_1 .. L_{d-1}`` (simple regression) or ``L_2 .. L_{d-1}`` (multivariate
+    regression, section 3.2) --, (b) deletes one of its remaining outgoing edges uniformly (none
+    when it has none left), and (d) deletes every node without a path to t with its incoming
+    edges. All trials run at once (numpy, vectorized over trials).
+
+    Parameters
+    ----------
+    width : int >= 1
+    depth : int >= 2 (simple) or >= 3 (multivariate)
+    prunes : int or 1-d int array >= 0
+        Numbers of steps k at which to record the state.
+    trials : int >= 1
+    case : {"simple", "multivariate"}
+    seed : int, SeedSequence or Generator
+
+    Returns
+    -------
+    PruningSimulation
+
+    >>> sim = simulate_random_pruning(2, 3, [0, 3, 8], 200, seed=0)
+    >>> sim.disconnected.tolist()[0], sim.disconnected.tolist()[2]     # 8 prunes of 2 x 4 edges
+    (0, 200)
+    >>> bool((sim.emptied <= sim.disconnected).all())
+    True
+    """
+    bins = theory._pruning_bins(depth, case)
+    w = check_int("width", width, 1, 1025)
+    t = check_int("trials", trials, 1)
+    ks = np.unique(_counts_array("prunes", prunes, 0))
+    rng = _generator(seed)
+    d = int(depth)
+    first = 0 if case == "simple" else 1  # index of the first prunable edge layer E_{first+1}
+    edges = np.ones((t, d - 1, w, w), dtype=bool)  # E_i: L_i -> L_{i+1}, i = 1 .. d-1
+    picks = np.zeros((t, bins), dtype=np.int64)
+    rows = np.arange(t)
+    disconnected = np.zeros(ks.size, dtype=np.int64)
+    emptied = np.zeros(ks.size, dtype=np.int64)
+    step = 0
+    for slot, k in enumerate(ks):
+        while step < k:
+            layer = rng.integers(0, bins, size=t)
+            picks[rows, layer] += 1
+            chosen = edges[rows, first + layer].reshape(t, w * w)
+            keys = rng.random((t, w * w)) * chosen  # uniform among the remaining edges
+            which = np.argmax(keys, axis=1)
+            has = chosen[rows, which]
+            flat = edges[rows, first + layer].reshape(t, w * w)
+            flat[rows[has], which[has]] = False
+            edges[rows, first + layer] = flat.reshape(t, w, w)
+            _prune_dead(edges)
+            step += 1
+        alive_first = edges[:, 0].any(axis=2)  # L_1 nodes with an edge left (all lead to t)
+        disconnected[slot] = int(np.count_nonzero(~alive_first.any(axis=1)))
+        emptied[slot] = int(np.count_nonzero((picks >= w * w).any(axis=1)))
+    return PruningSimulation(w, d, case, ks, t, disconnected, emptied)
+
+
+def _prune_dead(edges: np.ndarray) -> None:
+    """Step (d) of 004's algorithm, in place: drop the edges into nodes without a path to t.
+
+    A node of ``L_d`` always reaches t; a node of ``L_i`` does when one of its edges leads to a
+    node of ``L_{i+1}`` that does. Edges out of a dead node lead only to dead nodes, so they go too.
+    """
+    layers = edges.shape[1]
+    alive_next = np.ones(edges.shape[:1] + edges.shape[3:], dtype=bool)  # L_d
+    for i in range(layers - 1, -1, -1):
+        edges[:, i] &= alive_next[:, None, :]
+        alive_next = edges[:, i].any(axis=2)
+
+
+def simulate_path_products(target: float, eps: float, depth: int, width: int, trials: int, *,
+                           seed: SeedLike = 0) -> ProportionEstimate:
+    """How often some path product of a random deep graph lands within eps of a target.
+
+    004_50c3a4ac78252c91.txt, section 7.3: a source s, d - 1 hidden layers of width w and a sink
+    t, every edge weight i.i.d. Uniform[-1, 1]; each of the ``w^(d-1)`` s-t paths multiplies d
+    weights. A trial succeeds when some path's product is within eps of ``target``. 004's estimate,
+    which treats the paths as independent, is :func:`subsetsum.theory.path_ticket_probability`;
+    paths share edges, so the measured probability is lower once the paths outnumber the edges.
+
+    Parameters
+    ----------
+    target : float in [-1, 1]
+    eps : float > 0
+    depth : int >= 1
+    width : int >= 1, with ``width^(depth - 1) <= 2**20`` paths
+    trials : int >= 1
+    seed : int, SeedSequence or Generator
+
+    Returns
+    -------
+    ProportionEstimate
+
+    >>> est = simulate_path_products(0.5, 0.1, 1, 1, 4000, seed=0)   # one uniform: P = 0.1
+    >>> est.lower <= 0.1 <= est.upper
+    True
+    """
+    z = float(theory._array("target", target, -1.0, 1.0, lo_open=False, hi_open=False))
+    e = _real("eps", eps, lo=0.0)
+    d = check_int("depth", depth, 1, 64)
+    w = check_int("width", width, 1)
+    if float(w) ** (d - 1) > 2**20:
+        raise ValueError(f"width, depth: {w}^{d - 1} paths is more than 2**20 per trial")
+    t = check_int("trials", trials, 1)
+    rng = _generator(seed)
+    paths = w ** (d - 1)
+    chunk = max(1, (1 << 22) // max(paths, 1))
+    successes = 0
+    for lo in range(0, t, chunk):
+        count = min(chunk, t - lo)
+        if d == 1:
+            products = rng.uniform(-1.0, 1.0, size=(count, 1))
+        else:
+            prod = rng.uniform(-1.0, 1.0, size=(count, 1, w))  # paths ending at each L_1 node
+            for _layer in range(d - 2):
+                step = rng.uniform(-1.0, 1.0, size=(count, w, w))
+                prod = (prod[:, :, :, None] * step[:, None, :, :]).reshape(count, -1, w)
+            last = rng.uniform(-1.0, 1.0, size=(count, 1, w))
+            products = (prod * last).reshape(count, -1)
+        successes += int(np.count_nonzero((np.abs(products - z) <= e).any(axis=1)))
+    return ProportionEstimate.of(successes, t)
+
+
+@dataclass(frozen=True)
+class TicketSurvival:
+    """Subset-sum tickets under random pruning of their source edges, measured.
+
+    Attributes
+    ----------
+    problems, n : int
+        Target weights per ticket and source edges per target weight (the base-set size).
+    eps : float
+    removed : int64 array (K,)
+        Source edges pruned at random (of ``problems * n``), increasing.
+    trials : int
+    survived : int64 array (K,)
+        Trials in which every target weight still has a subset of its remaining edges within eps.
+    solved : int64 array (K,)
+        Problems (of ``trials * problems``) still solvable: the per-weight success rate, whose
+        ``problems``-th power predicts ``survived`` if the weights were independent.
+    """
+
+    problems: int
+    n: int
+    eps: float
+    removed: np.ndarray
+    trials: int
+    survived: np.ndarray
+    solved: np.ndarray
+
+    def survival_estimates(self, confidence: float = 0.95) -> list[ProportionEstimate]:
+        return [ProportionEstimate.of(c, self.trials, confidence) for c in self.survived]
+
+    def independent_prediction(self) -> np.ndarray:
+        """``(solved / (trials * problems)) ** problems`` per k."""
+        return (self.solved / (self.trials * self.problems)) ** self.problems
+
+
+def simulate_ticket_survival(problems: int, n: int, eps: float, removed, trials: int, *,
+                             seed: SeedLike = 0, device: str = "cpu") -> TicketSurvival:
+    """Does a strong ticket survive random pruning of its source? Measured with the ER-masked solver.
+
+    A ticket layer of ``problems`` target weights z ~ Uniform[-1, 1], each with its own base set
+    of n Uniform[-1, 1] source edges (an L+1 layer, 001_d33223a708772bec.txt Thm 2.7). Random
+    pruning in the manner of 004_50c3a4ac78252c91.txt section 3 deletes k of the
+    ``problems * n`` source edges uniformly (the same random order for every k of a trial, so a
+    trial's curve is monotone); the ticket survives when every target weight still has a subset
+    of its remaining edges within eps -- one :func:`subsetsum.solve` call per k with the pruned
+    edges masked out (as for 000_79c8cccaad099f72.txt's ER bases). Paper 004's budget counts
+    only connectivity; this is what a subset-sum ticket needs.
+
+    Parameters
+    ----------
+    problems : int >= 1
+    n : int in [1, 64]
+    eps : float > 0
+    removed : int or 1-d int array in [0, problems * n]
+    trials : int >= 1
+    seed : int, SeedSequence or Generator
+    device : {"cpu", "cuda", "auto"}
+
+    Returns
+    -------
+    TicketSurvival
+
+    >>> sv = simulate_ticket_survival(4, 10, 0.05, [0, 40], 50, seed=0)
+    >>> sv.survived.tolist()[1]          # every edge pruned: only targets within eps of 0 remain
+    0
+    >>> bool(sv.independent_prediction()[0] > 0.5), sv.survival_estimates()[1].lower
+    (True, 0.0)
+    """
+    m = check_int("problems", problems, 1)
+    nn = check_int("n", n, 1, 65)
+    e = _real("eps", eps, lo=0.0)
+    ks = np.unique(_counts_array("removed", removed, 0))
+    if ks.max() > m * nn:
+        raise ValueError(f"removed: expected at most problems * n = {m * nn} edges, got {int(ks.max())}")
+    t = check_int("trials", trials, 1)
+    backend = "cuda" if _resolve_device(device) == "cuda" else "cpu"
+    rng = _generator(seed)
+    targets = rng.uniform(-1.0, 1.0, size=(t, m))
+    bases = rng.uniform(-1.0, 1.0, size=(t, m, nn))
+    order = np.argsort(rng.random((t, m * nn)), axis=1)  # the pruning order of each trial
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(m * nn)[None, :].repeat(t, axis=0), axis=1)
+    mode = "best" if nn <= 22 else "min_size"
+    survived = np.zeros(ks.size, dtype=np.int64)
+    solved = np.zeros(ks.size, dtype=np.int64)
+    for slot, k in enumerate(ks):
+        mask = (rank >= k).reshape(t * m, nn)  # edges still there after k prunes
+        result = solve(targets.reshape(-1), bases.reshape(t * m, nn), eps=e, mode=mode, mask=mask,
+                       backend=backend)
+        found = np.asarray(result.found).reshape(t, m)
+        survived[slot] = int(np.count_nonzero(found.all(axis=1)))
+        solved[slot] = int(np.count_nonzero(found))
+    return TicketSurvival(m, nn, e, ks, t, survived, solved)
+
+
+def _sketch_setup(weights, samples, probabilities):
+    w = np.asarray(theory._weights_vector("weights", weights))
+    s = check_int("samples", samples, 1)
+    if probabilities is None:
+        return w, s, None
+    p = theory._array("probabilities", probabilities, 0.0, 1.0, lo_open=False, hi_open=False)
+    if p.shape != w.shape or abs(float(p.sum()) - 1.0) > 1e-6:
+        raise ValueError(f"probabilities: expected shape {w.shape} and values summing to 1")
+    return w, s, p / p.sum()
+
+
+def simulate_sketch_error(features, weights, samples: int, trials: int, *, probabilities=None,
+                          seed: SeedLike = 0) -> MeanEstimate:
+    """Mean of ``||X^T w - X^T (w * m)||^2`` over ``trials`` masks of 003's Algorithm 1.
+
+    003_3a02d48777e82c5c.txt, Algorithm 1 on fixed data X (d x n), with the optimal p of eq. (2)
+    by default: the Monte-Carlo counterpart of Lemma 4.1 (:func:`subsetsum.theory.sketch_error`).
+    Draws with :func:`numpy.random.Generator.multinomial`, as :func:`subsetsum.masks.sketch_mask`.
+
+    Parameters
+    ----------
+    features : float array (d, n)
+    weights : float array (d,)
+    samples : int >= 1
+    trials : int >= 2
+    probabilities : float array (d,), optional
+    seed : int, SeedSequence or Generator
+
+    Returns
+    -------
+    MeanEstimate
+
+    >>> X = np.array([[1.0, 0.0], [0.0, 2.0]]); w = np.array([1.0, 1.0])
+    >>> m = simulate_sketch_error(X, w, 1, 20000, seed=0)
+    >>> m.contains(theory.sketch_error(X, w, 1))
+    True
+    """
+    w, s, p = _sketch_setup(weights, samples, probabilities)
+    x = theory._array("features", features, -np.inf, np.inf, lo_open=True, hi_open=True)
+    if x.ndim != 2 or x.shape[0] != w.size:
+        raise ValueError(f"features: expected shape ({w.size}, n), got {x.shape}")
+    t = check_int("trials", trials, 2)
+    rng = _generator(seed)
+    if p is None:
+        mass = np.sqrt(np.einsum("kn,kn->k", x, x)) * np.abs(w)
+        p = mass / mass.sum()
+    exact = w @ x
+    values = np.empty(t)
+    chunk = max(1, (1 << 22) // max(w.size, 1))
+    for lo in range(0, t, chunk):
+        count = min(chunk, t - lo)
+        counts = rng.multinomial(s, p, size=count)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(counts > 0, counts / (s * p), 0.0)
+        values[lo:lo + count] = np.sum((exact - (scale * w) @ x) ** 2, axis=1)
+    return MeanEstimate.of(values)
+
+
+def simulate_sketch_error_gaussian(weights, samples: int, n_examples: int, trials: int, *,
+                                   seed: SeedLike = 0) -> MeanEstimate:
+    """Mean of ``||X^T w - X^T (w * m)||^2`` over Gaussian data ``X ~ N(0, I/n)`` and masks.
+
+    003_3a02d48777e82c5c.txt, the setting of Lemma 4.2: every trial draws X (d x n) and a mask
+    of Algorithm 1 with the optimal p of eq. (2) computed from that X. Compare with
+    :func:`subsetsum.theory.sketch_error_gaussian` (exact) and
+    :func:`subsetsum.theory.sketch_error_bound` (the lemma's bound).
+
+    Parameters
+    ----------
+    weights : float array (d,)
+    samples : int >= 1
+    n_examples : int >= 1
+    trials : int >= 2
+    seed : int, SeedSequence or Generator
+
+    Returns
+    -------
+    MeanEstimate
+
+    >>> m = simulate_sketch_error_gaussian([1.0, 1.0], 1, 2, 20000, seed=0)
+    >>> m.contains(theory.sketch_error_gaussian([1.0, 1.0], 1, n_examples=2))
+    True
+    """
+    w, s, _p = _sketch_setup(weights, samples, None)
+    nx = check_int("n_examples", n_examples, 1)
+    t = check_int("trials", trials, 2)
+    rng = _generator(seed)
+    d = w.size
+    values = np.empty(t)
+    chunk = max(1, (1 << 22) // (d * nx))
+    for lo in range(0, t, chunk):
+        count = min(chunk, t - lo)
+        x = rng.standard_normal((count, d, nx)) / math.sqrt(nx)
+        mass = np.sqrt(np.einsum("bkn,bkn->bk", x, x)) * np.abs(w)
+        p = mass / mass.sum(axis=1, keepdims=True)
+        counts = np.stack([rng.multinomial(s, row) for row in p])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(counts > 0, counts / (s * p), 0.0)
+        residual = np.einsum("bk,bkn->bn", w * (1.0 - scale), x)
+        values[lo:lo + count] = np.sum(residual ** 2, axis=1)
+    return MeanEstimate.of(values)

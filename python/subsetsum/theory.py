@@ -19,11 +19,22 @@ Paper files (in the project's ``papers`` folder):
   one-layer-for-one (Theorem 2.7), error propagation (Lemma 2.8), L+1 (Theorem 2.9).
 * 002_9a3e2d17b88c5f76.txt -- Random Fixed-Size Subset Sum: Theorem 2, Corollaries 1-2,
   Theorem 3 (sparse tickets, Figure 1), Theorem 5 (lower bound).
+* 003_3a02d48777e82c5c.txt -- pruning at initialization as sketching: the expected error of
+  Algorithm 1's masks (Lemma 4.1 exactly, Lemma 4.2's bound and the exact Gaussian value it
+  should bound), the density such masks keep. The masks themselves: :mod:`subsetsum.masks`.
+* 004_50c3a4ac78252c91.txt -- random pruning as balls and bins (section 3: the pruning budget
+  for simple and multivariate regression, its bound and the exact probability), path products
+  and the widths of deep random substitution graphs (section 7).
+
+Invalid arguments raise a TypeError or ValueError naming the argument; a result beyond float64
+(or a width beyond int64) raises a ValueError naming the arguments that lead there, rather than
+overflowing on the way (:func:`expected_solution_count`, an expectation, returns inf instead).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -70,6 +81,18 @@ __all__ = [
     "SparseTicketSize",
     "sparse_ticket_size",
     "expected_solution_count",
+    "sketch_error",
+    "sketch_error_gaussian",
+    "sketch_error_bound",
+    "sketch_expected_density",
+    "sketch_samples_for_density",
+    "pruning_budget",
+    "pruning_disconnection_bound",
+    "max_load_probability",
+    "layer_emptied_probability",
+    "path_product_probability",
+    "path_ticket_probability",
+    "substitution_width",
 ]
 
 
@@ -80,7 +103,11 @@ __all__ = [
 def _number(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        raise ValueError(f"{name}: expected a finite number, got an int too large for float64 "
+                         f"({int(value).bit_length()} bits)") from None
     if not math.isfinite(value):
         raise ValueError(f"{name}: expected a finite number, got {value}")
     return value
@@ -100,14 +127,39 @@ def _positive(name: str, value) -> float:
     return value
 
 
+# Counts (n, k, widths, ...) stay below 2**53, where float64 still holds every integer: the
+# formulas mix them with logarithms and floats.
+_MAX_COUNT = 2**53
+
+
+def _count(name: str, value, lo: int) -> int:
+    """An int in [lo, 2**53) (bools and floats rejected)."""
+    return check_int(name, value, lo, _MAX_COUNT)
+
+
 def _array(name: str, value, lo: float, hi: float, *, lo_open: bool, hi_open: bool) -> np.ndarray:
-    """A float64 array of ``value`` after checking every entry lies in the interval."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name}: expected a number or an array of numbers, got bool")
+    """A float64 array of ``value`` after checking every entry is a finite number in the interval.
+
+    Strings, bools, ragged nestings and ints beyond float64 are refused with the argument's name.
+    """
+    expected = f"{name}: expected a number or an array of numbers"
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{expected}, got bool")
     try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name}: expected a number or an array of numbers, got {value!r}") from exc
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nestings
+        raise TypeError(f"{expected}, got {value!r}") from exc
+    if raw.dtype.kind == "O":  # Python ints beyond int64, or mixed objects
+        items = raw.ravel().tolist()
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in items):
+            raise TypeError(f"{expected}, got {value!r}")
+        try:
+            raw = np.array(items, dtype=np.float64).reshape(raw.shape)
+        except OverflowError:
+            raise ValueError(f"{name}: expected finite values, got an int too large for float64") from None
+    elif raw.dtype.kind not in "iuf":
+        raise TypeError(f"{expected}, got {value!r} (dtype {raw.dtype})")
+    arr = raw.astype(np.float64)
     if not np.isfinite(arr).all():
         raise ValueError(f"{name}: expected finite values, got {value!r}")
     below = (arr <= lo) if lo_open else (arr < lo)
@@ -118,18 +170,44 @@ def _array(name: str, value, lo: float, hi: float, *, lo_open: bool, hi_open: bo
     return arr
 
 
-def _out(arr: np.ndarray):
-    """A Python float for 0-d results, the array otherwise."""
+def _finite(value, **arguments):
+    """``value`` unchanged when every entry is finite; otherwise a ValueError naming the arguments.
+
+    A bound beyond float64 (1.8e308) is not a number the caller can use: the message says which
+    arguments took it there.
+    """
+    if not np.isfinite(np.asarray(value, dtype=np.float64)).all():
+        shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+        raise ValueError(f"{shown}: the result overflows float64 (above 1.8e308) for these arguments")
+    return value
+
+
+def _out(arr: np.ndarray, **arguments):
+    """A Python float for 0-d results, the array otherwise; checked finite (see :func:`_finite`)."""
+    arr = np.asarray(arr)
+    if arguments:
+        _finite(arr, **arguments)
     return float(arr) if arr.ndim == 0 else arr
 
 
 def _widths(name: str, widths, min_len: int) -> list[int]:
     if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__"):
         raise TypeError(f"{name}: expected a sequence of layer widths, got {widths!r}")
-    out = [check_int(f"{name}[{i}]", w, 1) for i, w in enumerate(widths)]
+    out = [_count(f"{name}[{i}]", w, 1) for i, w in enumerate(widths)]
     if len(out) < min_len:
         raise ValueError(f"{name}: expected at least {min_len} layer widths, got {len(out)}")
     return out
+
+
+def _int_widths(values, **arguments) -> np.ndarray:
+    """Rounded-up widths as int64, or a ValueError naming the arguments when one is beyond int64."""
+    out = []
+    for v in values:
+        if not (math.isfinite(v) and v < 2.0**63):
+            shown = ", ".join(f"{k}={a!r}" for k, a in arguments.items())
+            raise ValueError(f"{shown}: a width overflows int64 (is {v:.3g}) for these arguments")
+        out.append(int(v) if isinstance(v, int) else math.ceil(v - 1e-9))
+    return np.array(out, dtype=np.int64)
 
 
 # --------------------------------------------------------------------------------------------
@@ -185,7 +263,8 @@ def subset_sum_n(eps, delta, *, constant: float = DEFAULT_CONSTANT):
     e = _array("eps", eps, 0.0, 1.0, lo_open=True, hi_open=True)
     d = _array("delta", delta, 0.0, 1.0, lo_open=True, hi_open=True)
     c = _positive("constant", constant)
-    return _out(c * np.log(1.0 / np.minimum(e, d)))
+    with np.errstate(over="ignore"):
+        return _out(c * -np.log(np.minimum(e, d)), eps=eps, delta=delta, constant=constant)
 
 
 def lueker_failure_bound(n, eps, *, scale: float = 1.0, decay_rate: float = 1.0):
@@ -215,7 +294,9 @@ def lueker_failure_bound(n, eps, *, scale: float = 1.0, decay_rate: float = 1.0)
     e = _open_unit("eps", eps)
     a = _positive("scale", scale)
     b = _positive("decay_rate", decay_rate)
-    return _out(a * np.exp(-b * n_arr) / e)
+    with np.errstate(over="ignore"):
+        return _out(np.exp(math.log(a) - b * n_arr - math.log(e)), n=n, eps=eps, scale=scale,
+                    decay_rate=decay_rate)
 
 
 def er_width_factor(p):
@@ -240,7 +321,8 @@ def er_width_factor(p):
     (1.442695, 9.4912)
     """
     q = _array("p", p, 0.0, 1.0, lo_open=True, hi_open=True)
-    return _out(1.0 / np.log(1.0 / (1.0 - q)))
+    with np.errstate(divide="ignore", over="ignore"):
+        return _out(1.0 / -np.log1p(-q), p=p)  # log1p: exact where 1 - p rounds (p < 1e-8)
 
 
 def er_relative_width(p, decay_rate: float):
@@ -269,7 +351,8 @@ def er_relative_width(p, decay_rate: float):
     """
     q = _array("p", p, 0.0, 1.0, lo_open=True, hi_open=False)
     b = _positive("decay_rate", decay_rate)
-    return _out(b / -np.log1p(-q * -np.expm1(-b)))
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        return _out(b / -np.log1p(-q * -np.expm1(-b)), p=p, decay_rate=decay_rate)
 
 
 def er_failure_bound(n, p, eps, *, scale: float = 1.0, decay_rate: float = 1.0):
@@ -299,7 +382,9 @@ def er_failure_bound(n, p, eps, *, scale: float = 1.0, decay_rate: float = 1.0):
     e = _open_unit("eps", eps)
     a = _positive("scale", scale)
     b = _positive("decay_rate", decay_rate)
-    return _out(a / e * (1.0 - q * -np.expm1(-b)) ** n_arr)
+    with np.errstate(over="ignore", divide="ignore"):
+        log_bound = math.log(a) - math.log(e) + n_arr * np.log1p(-q * -np.expm1(-b))
+        return _out(np.exp(log_bound), n=n, p=p, eps=eps, scale=scale, decay_rate=decay_rate)
 
 
 def er_subset_sum_n(eps, delta, p, *, constant: float = DEFAULT_CONSTANT):
@@ -322,7 +407,9 @@ def er_subset_sum_n(eps, delta, p, *, constant: float = DEFAULT_CONSTANT):
     >>> round(er_subset_sum_n(0.01, 0.01, 0.5), 4)
     6.6439
     """
-    return _out(np.asarray(subset_sum_n(eps, delta, constant=constant) * er_width_factor(p)))
+    with np.errstate(over="ignore"):
+        value = np.asarray(subset_sum_n(eps, delta, constant=constant)) * np.asarray(er_width_factor(p))
+    return _out(value, eps=eps, delta=delta, p=p, constant=constant)
 
 
 def er_representation_widths(target_widths: Sequence[int], densities: Sequence[float], delta: float,
@@ -375,10 +462,15 @@ def er_representation_widths(target_widths: Sequence[int], densities: Sequence[f
         if p_next >= 1.0:
             copies[layer] = 1
             continue
-        need = math.log(depth * nonzeros[layer] * copies[layer + 1] / dlt) / math.log(1.0 / (1.0 - p_next))
+        need = ((math.log(depth * nonzeros[layer]) + math.log(copies[layer + 1]) - math.log(dlt))
+                / -math.log1p(-float(p_next)))
+        if not need < 2.0**63:
+            raise ValueError(f"densities={densities!r}, delta={delta!r}: the copies per neuron overflow int64 "
+                             f"({need:.3g}) for these arguments")
         # The small tolerance keeps exact integers (up to rounding) from being bumped up.
         copies[layer] = max(1, math.ceil(need - 1e-9))
-    return np.array([q * w for q, w in zip(copies, widths)], dtype=np.int64)
+    return _int_widths([q * w for q, w in zip(copies, widths)], target_widths=target_widths,
+                       densities=densities, delta=delta)
 
 
 def er_width_lower_bound(p, delta: float, n_inputs: int):
@@ -403,9 +495,12 @@ def er_width_lower_bound(p, delta: float, n_inputs: int):
     9.9593
     """
     dlt = _open_unit("delta", delta)
-    d = check_int("n_inputs", n_inputs, 1)
+    d = _count("n_inputs", n_inputs, 1)
     per_input_failure = -math.expm1(math.log1p(-dlt) / d)  # 1 - (1 - delta)^(1/d)
-    return _out(np.asarray(er_width_factor(p)) * math.log(1.0 / per_input_failure))
+    # below 1e-300 it is delta / d to float precision, and that form cannot underflow to 0
+    log_failure = math.log(per_input_failure) if per_input_failure > 1e-300 else math.log(dlt) - math.log(d)
+    with np.errstate(over="ignore"):
+        return _out(np.asarray(er_width_factor(p)) * -log_failure, p=p, delta=delta, n_inputs=n_inputs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -446,9 +541,9 @@ def layer_tolerances(eps: float, target_widths: Sequence[int], *, lipschitz: flo
     e = _positive("eps", eps)
     widths = _widths("target_widths", target_widths, 2)
     depth = len(widths) - 1
-    base = np.array([e / (widths[layer] * depth) for layer in range(1, depth + 1)])
+    base = np.array([e / widths[layer] / depth for layer in range(1, depth + 1)])
     if activation_l1_bounds is None and weight_inf_norms is None:
-        return base
+        return _positive_tolerances(base, eps=eps, target_widths=target_widths)
     if activation_l1_bounds is None or weight_inf_norms is None:
         raise ValueError("activation_l1_bounds and weight_inf_norms: give both or neither")
     t = _positive("lipschitz", lipschitz)
@@ -458,11 +553,21 @@ def layer_tolerances(eps: float, target_widths: Sequence[int], *, lipschitz: flo
         if arr.shape != (depth,):
             raise ValueError(f"{name}: expected {depth} entries (one per layer), got shape {arr.shape}")
     out = np.empty(depth)
-    for layer in range(1, depth + 1):
-        product = np.prod(norms[layer:depth - 1] + e / depth)  # k = l+1 .. L-1 (1-based)
-        factor = t ** (depth - layer + 1) * (1.0 + bounds[layer - 1]) * (1.0 + e / depth) * product
-        out[layer - 1] = base[layer - 1] / factor
-    return out
+    with np.errstate(over="ignore", under="ignore"):
+        for layer in range(1, depth + 1):
+            product = np.prod(norms[layer:depth - 1] + e / depth)  # k = l+1 .. L-1 (1-based)
+            factor = t ** (depth - layer + 1) * (1.0 + bounds[layer - 1]) * (1.0 + e / depth) * product
+            out[layer - 1] = base[layer - 1] / factor
+    return _positive_tolerances(out, eps=eps, target_widths=target_widths, lipschitz=lipschitz,
+                                activation_l1_bounds=activation_l1_bounds, weight_inf_norms=weight_inf_norms)
+
+
+def _positive_tolerances(tolerances: np.ndarray, **arguments) -> np.ndarray:
+    """Tolerances that did not underflow to 0 (a zero tolerance asks for an exact sum)."""
+    if not (tolerances > 0).all():
+        shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+        raise ValueError(f"{shown}: a layer tolerance underflows to 0 for these arguments")
+    return tolerances
 
 
 def two_for_one_width(n_inputs: int, n_outputs: int, eps: float, delta: float, *,
@@ -494,8 +599,14 @@ def two_for_one_width(n_inputs: int, n_outputs: int, eps: float, delta: float, *
     >>> round(two_for_one_width(10, 5, 0.01, 0.01), 3)
     85.172
     """
-    n0 = check_int("n_inputs", n_inputs, 1)
-    n1 = check_int("n_outputs", n_outputs, 1)
+    n0 = _count("n_inputs", n_inputs, 1)
+    n1 = _count("n_outputs", n_outputs, 1)
+    return _two_for_one(n0, float(n1), eps, delta, lipschitz, input_bound, constant,
+                        n_inputs=n_inputs, n_outputs=n_outputs)
+
+
+def _two_for_one(n0: int, n_out: float, eps, delta, lipschitz, input_bound, constant, **arguments) -> float:
+    """Theorem 2.5's right-hand side in logarithms (no intermediate overflow); ``n_out`` a float."""
     e = _open_unit("eps", eps)
     d = _open_unit("delta", delta)
     t = _positive("lipschitz", lipschitz)
@@ -503,7 +614,9 @@ def two_for_one_width(n_inputs: int, n_outputs: int, eps: float, delta: float, *
     if m < 1.0:
         raise ValueError(f"input_bound: expected M = max(1, max |x|) >= 1, got {m}")
     c = _positive("constant", constant)
-    return c * n0 * math.log(n0 / min(e / (t * m), d / n1))
+    log_min = min(math.log(e) - math.log(t) - math.log(m), math.log(d) - math.log(n_out))
+    value = c * n0 * (math.log(n0) - log_min)
+    return float(_finite(value, **arguments, eps=eps, delta=delta, lipschitz=lipschitz, constant=constant))
 
 
 def one_for_one_width(n_inputs: int, n_outputs: int, eps: float, delta: float, *, copies: int = 1,
@@ -534,11 +647,12 @@ def one_for_one_width(n_inputs: int, n_outputs: int, eps: float, delta: float, *
     >>> round(one_for_one_width(10, 5, 0.01, 0.001, copies=20), 3)
     138.155
     """
-    rho = check_int("copies", copies, 1)
-    n_out = check_int("n_outputs", n_outputs, 1)
+    n0 = _count("n_inputs", n_inputs, 1)
+    rho = _count("copies", copies, 1)
+    n_out = _count("n_outputs", n_outputs, 1)
     # Theorem 2.5's formula with delta / (rho n_out) in place of delta / n_out.
-    return two_for_one_width(n_inputs, rho * n_out, eps, delta, lipschitz=lipschitz,
-                             input_bound=input_bound, constant=constant)
+    return _two_for_one(n0, float(rho) * n_out, eps, delta, lipschitz, input_bound, constant,
+                        n_inputs=n_inputs, n_outputs=n_outputs, copies=copies)
 
 
 def two_l_widths(target_widths: Sequence[int], eps: float, delta: float, *,
@@ -579,8 +693,8 @@ def two_l_widths(target_widths: Sequence[int], eps: float, delta: float, *,
         hidden = two_for_one_width(widths[layer], widths[layer + 1], float(min(tolerances[layer], 0.5)),
                                    d / depth, lipschitz=lipschitz, input_bound=input_bound,
                                    constant=constant)
-        out += [math.ceil(hidden - 1e-9), widths[layer + 1]]
-    return np.array(out, dtype=np.int64)
+        out += [hidden, widths[layer + 1]]
+    return _int_widths(out, target_widths=target_widths, eps=eps, delta=delta, constant=constant)
 
 
 def _layer_eps(layer_eps, eps: float, widths: list[int]) -> np.ndarray:
@@ -652,13 +766,18 @@ def l_plus_one_widths(target_widths: Sequence[int], eps: float, delta: float, *,
         factors = np.asarray(er_width_factor(dens))
         rho_factor = float(er_width_factor(float(dens.min())))
     total_params = sum(widths[i] * widths[i + 1] for i in range(depth))  # N_t, dense target
-    rho = c * (total_params * rho_factor) ** (1.0 + g) * math.log(1.0 / min(float(tolerances.min()), d))
+    # In logarithms: rho = C (N_t f)^(1+gamma) log(1/min(eps_min, delta)) overflows long before
+    # the widths, which only take its logarithm.
+    log_rho = (math.log(c) + (1.0 + g) * (math.log(total_params) + math.log(rho_factor))
+               + math.log(-math.log(min(float(tolerances.min()), d))))
     out = []
     for layer in range(depth):
-        need = c * widths[layer] * factors[layer] * math.log(1.0 / min(float(tolerances[layer]), d / rho))
-        out.append(math.ceil(need - 1e-9))
+        need = c * widths[layer] * factors[layer] * max(-math.log(float(tolerances[layer])),
+                                                        log_rho - math.log(d))
+        out.append(need)
     out.append(widths[depth])
-    return np.array(out, dtype=np.int64)
+    return _int_widths(out, target_widths=target_widths, eps=eps, delta=delta, densities=densities,
+                       gamma=gamma, constant=constant)
 
 
 # --------------------------------------------------------------------------------------------
@@ -708,13 +827,15 @@ def rfss_bound(n, k, eps, *, constant: float = DEFAULT_CONSTANT, form: str = "th
     e = _open_unit("eps", eps)
     c = _positive("constant", constant)
     entropy = np.asarray(binary_entropy(k_arr / n_arr))
+    log_ratio = np.log2(k_arr) - math.log2(e)  # log2(k / eps) without overflowing k / eps
     if form == "theorem2":
-        numerator = np.log2(k_arr / e)
+        numerator = log_ratio
     elif form == "corollary1":
-        numerator = np.log2(k_arr / e) ** 2
+        numerator = log_ratio ** 2
     else:
-        numerator = 2.0 * math.log2(1.0 / e) ** 2 + 0.0 * k_arr
-    return _out(c * numerator / entropy)
+        numerator = 2.0 * math.log2(e) ** 2 + 0.0 * k_arr
+    with np.errstate(over="ignore", divide="ignore"):
+        return _out(c * numerator / entropy, n=n, k=k, eps=eps, constant=constant)
 
 
 def rfss_min_n(k: int, eps: float, *, constant: float = DEFAULT_CONSTANT, form: str = "theorem2",
@@ -742,22 +863,32 @@ def rfss_min_n(k: int, eps: float, *, constant: float = DEFAULT_CONSTANT, form: 
     >>> rfss_min_n(1, 0.01), rfss_min_n(4, 0.01), rfss_min_n(4, 0.01, constant=2.0)
     (38, 9, 32)
     """
-    kk = check_int("k", k, 1)
+    kk = _count("k", k, 1)
     e = _open_unit("eps", eps)
     c = _positive("constant", constant)
     lam = _open_unit("max_density", max_density)
     if form not in _RFSS_FORMS:
         raise ValueError(f"form: expected one of {_RFSS_FORMS}, got {form!r}")
+    too_large = ValueError(f"k={k!r}, eps={eps!r}, constant={constant!r}, max_density={max_density!r}: "
+                           "the smallest n is beyond float64 (1.8e308) for these arguments")
 
     def holds(n: int) -> bool:
-        return n >= rfss_bound(n, kk, e, constant=c, form=form)
+        try:
+            return n >= rfss_bound(n, kk, e, constant=c, form=form)
+        except ValueError:  # the bound overflowed: it is above any n we can represent
+            return False
 
-    lo = max(kk + 1, math.ceil(kk / lam - 1e-9))
+    start = kk / lam - 1e-9
+    if not start < 2.0**1000:
+        raise too_large
+    lo = max(kk + 1, math.ceil(start))
     if holds(lo):
         return lo
     hi = 2 * lo
     while not holds(hi):
         hi *= 2
+        if hi > 2**1000:
+            raise too_large
     while hi - lo > 1:  # invariant: condition fails at lo, holds at hi
         mid = (lo + hi) // 2
         if holds(mid):
@@ -790,7 +921,8 @@ def rfss_corollary2_applies(k, eps, *, constant: float = DEFAULT_CONSTANT):
     e = _open_unit("eps", eps)
     c = _positive("constant", constant)
     lg = np.log2(k_arr)
-    ok = k_arr >= 2.0 * c * (lg ** 2 + 2.0 * lg * math.log2(1.0 / e))
+    with np.errstate(over="ignore"):  # an overflowing right-hand side is simply not met
+        ok = k_arr >= 2.0 * c * (lg ** 2 + 2.0 * lg * -math.log2(e))
     return bool(ok) if ok.ndim == 0 else ok
 
 
@@ -816,11 +948,11 @@ def rfss_lower_bound_n(k: int, eps: float, *, dimension: int = 1) -> int:
     >>> rfss_lower_bound_n(4, 0.01), rfss_lower_bound_n(4, 0.01, dimension=2)
     (6, 32)
     """
-    kk = check_int("k", k, 1)
+    kk = _count("k", k, 1)
     e = _open_unit("eps", eps)
     if e >= RFSS_LOWER_BOUND_MAX_EPS:
         raise ValueError(f"eps: Theorem 5 needs eps < 1/16, got {e}")
-    d = check_int("dimension", dimension, 1)
+    d = _count("dimension", dimension, 1)
     return rfss_min_n(kk, e, constant=d * d / 2.0, max_density=RFSS_LOWER_BOUND_MAX_DENSITY)
 
 
@@ -887,32 +1019,50 @@ def sparse_ticket_size(target_widths: Sequence[int], density: float, eps: float,
     depth = len(widths) - 1
     rho = max(max(widths[i] / widths[i + 1], widths[i + 1] / widths[i]) for i in range(depth))
     gamma_prime = gam / rho  # rho >= 1, so gamma' < 1 too
-    scale = c / float(binary_entropy(gamma_prime))
+    entropy = float(binary_entropy(gamma_prime)) if gamma_prime > 0.0 else 0.0
+    overflow = ValueError(f"density={density!r}, eps={eps!r}, constant={constant!r}: the source size "
+                          "overflows float64 (above 1.8e308) for these arguments; a density this small "
+                          "needs more than 1e308 source parameters")
+    if entropy == 0.0 or not math.isfinite(c / entropy):
+        raise overflow
+    scale = c / entropy
     blocks = np.empty(depth)
     for i in range(depth):
-        ratio = 2.0 * depth * widths[i] * widths[i + 1] / e
+        # log2 of 2 l d_{i-1} d_i / eps, in logarithms so that a tiny eps cannot overflow it
+        log2_ratio = math.log2(2.0 * depth * widths[i] * widths[i + 1]) - math.log2(e)
         if simplified:
-            blocks[i] = scale * math.log2(ratio) ** 2
+            blocks[i] = scale * log2_ratio ** 2
         else:
-            blocks[i] = _largest_fixed_point(scale, ratio * gamma_prime)
-    source = float(sum(2.0 * widths[i] ** 2 * blocks[i] + 2.0 * widths[i] * widths[i + 1] * blocks[i]
-                       for i in range(depth)))
+            blocks[i] = _largest_fixed_point(scale, log2_ratio + math.log2(gamma_prime))
+    with np.errstate(over="ignore"):
+        source = float(sum(2.0 * widths[i] ** 2 * blocks[i] + 2.0 * widths[i] * widths[i + 1] * blocks[i]
+                           for i in range(depth)))
+    if not (np.isfinite(blocks).all() and math.isfinite(source)):
+        raise overflow
     target = sum(widths[i] * widths[i + 1] for i in range(depth))
     return SparseTicketSize(blocks, source, target, source / target, gam)
 
 
-def _largest_fixed_point(scale: float, ratio: float) -> float:
-    """Largest n with ``n = scale * log2^2(ratio * n)`` (eq. 28 of 002).
+def _largest_fixed_point(scale: float, log2_ratio: float) -> float:
+    """Largest n with ``n = scale * log2^2(ratio * n)`` (eq. 28 of 002), ``ratio = 2**log2_ratio``.
 
     Beyond ``ratio * n > e`` the right-hand side is concave and grows slower than n, so the
     iteration ``n <- scale log2^2(ratio n)`` started above the largest fixed point decreases
-    monotonically to it.
+    monotonically to it. inf when the fixed point lies beyond float64.
     """
-    n = max(1.0, math.e / ratio)
-    while n < scale * math.log2(ratio * n) ** 2:
+    def rhs(n: float) -> float:
+        return scale * (log2_ratio + math.log2(n)) ** 2
+
+    start = math.log2(math.e) - log2_ratio  # log2(e / ratio)
+    if start > 1000.0:
+        return math.inf
+    n = max(1.0, 2.0 ** start)
+    while n < rhs(n):
         n *= 2.0
+        if n > 1e307:
+            return math.inf
     for _ in range(10_000):
-        nxt = scale * math.log2(ratio * n) ** 2
+        nxt = rhs(n)
         if abs(nxt - n) <= 1e-12 * n:
             return nxt
         n = nxt
@@ -940,6 +1090,35 @@ def _uniform_sum_abs_cdf(count: int, eps: float) -> float:
     return cdf(count / 2.0 + half) - cdf(count / 2.0 - half)
 
 
+def _log_uniform_sum_abs_cdf(count: int, eps: float) -> float:
+    """log of :func:`_uniform_sum_abs_cdf`, also where the probability underflows (tiny eps).
+
+    For small eps the probability is ``eps`` times twice the density of the sum at 0, so it is
+    read at eps = 1e-9 and scaled.
+    """
+    p = _uniform_sum_abs_cdf(count, eps)
+    if p > 1e-290:
+        return math.log(p)
+    reference = 1e-9
+    return math.log(_uniform_sum_abs_cdf(count, reference)) + math.log(eps) - math.log(reference)
+
+
+def _log_binomial(n: int, s: int) -> float:
+    """log C(n, s) without the cancellation of lgamma(n + 1) - lgamma(n - s + 1) at large n:
+    ``sum_{i < s} log(n - i) - log(s!)`` for the smaller of s and n - s (up to 10^5 terms)."""
+    s = min(s, n - s)
+    if s <= 100_000:
+        i = np.arange(s, dtype=np.float64)
+        return float(s * math.log(n) + np.log1p(-i / n).sum()) - math.lgamma(s + 1)
+    return math.lgamma(n + 1) - math.lgamma(s + 1) - math.lgamma(n - s + 1)
+
+
+# Above this many elements, C(n, s) is taken in logarithms rather than exactly.
+_EXACT_BINOMIAL_MAX_N = 1000
+# Past this log, exp() overflows float64.
+_LOG_FLOAT_MAX = math.log(np.finfo(np.float64).max)
+
+
 def expected_solution_count(n: int, eps: float, *, k: int | None = None, max_size: int | None = None):
     """Expected number of subsets within eps of a Uniform[-1, 1] target, uniform bases.
 
@@ -960,24 +1139,591 @@ def expected_solution_count(n: int, eps: float, *, k: int | None = None, max_siz
 
     Returns
     -------
-    float
+    float; inf where the expectation exceeds float64 (more than 1.8e308 solutions expected,
+    e.g. n in the thousands without a size limit).
 
     >>> round(expected_solution_count(1, 0.1), 6)
     0.1975
     >>> round(expected_solution_count(10, 0.01, k=2), 4)
     0.3375
     """
-    nn = check_int("n", n, 1)
+    nn = _count("n", n, 1)
     e = _open_unit("eps", eps)
     if k is not None and max_size is not None:
         raise ValueError("k and max_size: give at most one")
     if k is not None:
-        kk = check_int("k", k, 0)
+        kk = _count("k", k, 0)
         if kk > nn:
             raise ValueError(f"k: expected k <= n = {nn}, got {kk}")
-        sizes = [kk]
+        sizes = range(kk, kk + 1)
     else:
-        top = nn if max_size is None else min(check_int("max_size", max_size, 0), nn)
+        top = nn if max_size is None else min(_count("max_size", max_size, 0), nn)
         sizes = range(top + 1)
     # The target is uniform on [-1, 1] too, so Sigma_s - z is a sum of s + 1 uniforms.
-    return float(sum(math.comb(nn, s) * _uniform_sum_abs_cdf(s + 1, e) for s in sizes))
+    if nn <= _EXACT_BINOMIAL_MAX_N:
+        return float(sum(math.comb(nn, s) * _uniform_sum_abs_cdf(s + 1, e) for s in sizes))
+
+    def log_term(s: int) -> float:
+        return _log_binomial(nn, s) + _log_uniform_sum_abs_cdf(s + 1, e)
+
+    # C(n, s) grows up to s = n / 2: past a few thousand sizes that term alone overflows, so the
+    # expectation is inf (more solutions than float64 counts) and the sum need not be walked.
+    middle = sizes[0] if k is not None else min(sizes[-1], nn // 2)
+    if log_term(middle) > _LOG_FLOAT_MAX:
+        return math.inf
+    logs = np.array([log_term(s) for s in sizes])
+    top_log = float(logs.max())
+    total_log = top_log + math.log(float(np.exp(logs - top_log).sum()))
+    return math.inf if total_log > _LOG_FLOAT_MAX else math.exp(total_log)
+
+
+# --------------------------------------------------------------------------------------------
+# pruning at initialization as sketching (003)
+
+
+def _weights_vector(name: str, value) -> np.ndarray:
+    w = _array(name, value, -np.inf, np.inf, lo_open=True, hi_open=True)
+    if w.ndim != 1 or w.size == 0:
+        raise ValueError(f"{name}: expected a non-empty 1-d array (d,), got shape {w.shape}")
+    return w
+
+
+def sketch_error(features, weights, samples: int, *, probabilities=None) -> float:
+    """Expected error of 003's sketching mask on given data: ``E_m ||X^T w - X^T (w * m)||^2``.
+
+    003_3a02d48777e82c5c.txt, Lemma 4.1 (after [18, Lemma 4]): with Algorithm 1 (s i.i.d.
+    draws, mask ``m_i = count_i / (s p_i)``) and the optimal ``p_i ~ ||X_(i)|| |w_i|`` (eq. 2),
+
+    ``E = (1/s) (sum_k ||X_(k)|| |w_k|)^2 - (1/s) ||X^T w||^2``
+
+    (the lemma's last norm is squared, as the proof of Lemma 4.3 shows). For any other p
+    (``probabilities``) the same computation (proof of Lemma 4.3, Lemmas B.1-B.2) gives
+    ``(1/s) (sum_k ||X_(k)||^2 w_k^2 / p_k - ||X_K^T w_K||^2) + ||X_Z^T w_Z||^2``, where K holds
+    the entries with ``p_k > 0`` and Z the others (never sampled, so always pruned: a bias).
+
+    Parameters
+    ----------
+    features : float array (d, n)
+        X: row k is feature k over the n examples (the paper's layout).
+    weights : float array (d,)
+        w (the paper's w^0, or w* for Lemma 4.3's equality).
+    samples : int >= 1
+        s.
+    probabilities : float array (d,), >= 0, summing to 1, optional
+        Default: the optimal p of eq. (2) (Lemma 4.1).
+
+    Returns
+    -------
+    float
+
+    >>> X = np.array([[1.0, 0.0], [0.0, 2.0]]); w = np.array([1.0, 1.0])
+    >>> sketch_error(X, w, 1)             # ((1 + 2)^2 - (1 + 4)) / 1
+    4.0
+    >>> sketch_error(X, w, 2, probabilities=[0.5, 0.5])   # (1/2)(1/0.5 + 4/0.5 - 5)
+    2.5
+    """
+    x = _array("features", features, -np.inf, np.inf, lo_open=True, hi_open=True)
+    w = _weights_vector("weights", weights)
+    if x.ndim != 2 or x.shape[0] != w.size:
+        raise ValueError(f"features: expected shape (d, n) = ({w.size}, n) with one row per weight, got {x.shape}")
+    s = _count("samples", samples, 1)
+    norms2 = np.einsum("kn,kn->k", x, x)
+    if probabilities is None:
+        total = float(np.sqrt(norms2) @ np.abs(w))
+        value = (total * total - float(np.sum((w @ x) ** 2))) / s
+    else:
+        p = _array("probabilities", probabilities, 0.0, 1.0, lo_open=False, hi_open=False)
+        if p.shape != w.shape:
+            raise ValueError(f"probabilities: expected shape {w.shape}, got {p.shape}")
+        if abs(float(p.sum()) - 1.0) > 1e-6:
+            raise ValueError(f"probabilities: expected values summing to 1, got {float(p.sum()):.9g}")
+        kept = p > 0
+        variance = float(np.sum(norms2[kept] * w[kept] ** 2 / p[kept])) - float(np.sum((w[kept] @ x[kept]) ** 2))
+        bias = float(np.sum((w[~kept] @ x[~kept]) ** 2))
+        value = variance / s + bias
+    return float(_finite(max(value, 0.0), samples=samples))
+
+
+def _chi_mean_unit(n: int) -> float:
+    """E||g|| / sqrt(n) for g ~ N(0, I_n): ``sqrt(2/n) Gamma((n+1)/2) / Gamma(n/2)``."""
+    return math.exp(0.5 * math.log(2.0 / n) + math.lgamma((n + 1) / 2.0) - math.lgamma(n / 2.0))
+
+
+def sketch_error_gaussian(weights, samples: int, *, n_examples: int | None = None) -> float:
+    """``E_X E_m ||X^T w - X^T (w * m)||^2`` for Gaussian data ``X ~ N(0, I/n)`` (d x n), exactly.
+
+    003_3a02d48777e82c5c.txt, the setting of Lemma 4.2: taking the expectation of Lemma 4.1
+    over X (rows i.i.d., ``E||X_(k)||^2 = 1``, ``E||X_(k)|| = c_n`` with
+    ``c_n = sqrt(2/n) Gamma((n+1)/2) / Gamma(n/2)``, ``E||X^T w||^2 = ||w||_2^2``) gives
+
+    ``(c_n^2 / s) (||w||_1^2 - ||w||_2^2)``.
+
+    ``n_examples=None`` takes ``c_n = 1`` (n -> infinity), which bounds every n from above.
+    This is the value Lemma 4.2's bound (:func:`sketch_error_bound`) should hold against.
+
+    Parameters
+    ----------
+    weights : float array (d,)
+    samples : int >= 1
+        s.
+    n_examples : int >= 1, optional
+        n.
+
+    Returns
+    -------
+    float
+
+    >>> sketch_error_gaussian([1.0, 1.0], 1)
+    2.0
+    >>> round(sketch_error_gaussian([1.0, 1.0], 1, n_examples=2), 6)   # c_2^2 = pi / 4
+    1.570796
+    """
+    w = _weights_vector("weights", weights)
+    s = _count("samples", samples, 1)
+    c2 = 1.0 if n_examples is None else _chi_mean_unit(_count("n_examples", n_examples, 1)) ** 2
+    l1 = float(np.abs(w).sum())
+    l2 = float(w @ w)
+    return float(_finite(c2 * max(l1 * l1 - l2, 0.0) / s, weights=weights, samples=samples))
+
+
+def sketch_error_bound(weights, samples: int) -> float:
+    """003's Lemma 4.2 as stated: ``E_X ||X^T w - X^T (w * m)||^2 <= ||w||_2^2 / s``.
+
+    003_3a02d48777e82c5c.txt, Lemma 4.2 (X ~ N(0, I/n), mask from Algorithm 1 with p^0). Its
+    proof (Appendix B.3) uses ``(sum_k a_k)^2 <= sum_k a_k^2`` for ``a_k = ||X_(k)|| |w_k| >= 0``,
+    which does not hold for two or more nonzero terms: the exact expectation is
+    :func:`sketch_error_gaussian`, ``(c_n^2 / s)(||w||_1^2 - ||w||_2^2)``, which exceeds this
+    bound as soon as ``c_n^2 (||w||_1^2 / ||w||_2^2 - 1) > 1`` -- e.g. for any w with three equal
+    entries and n >= 2. The function returns the lemma's value so that it can be plotted and
+    tested against simulation (:func:`subsetsum.stats.simulate_sketch_error`); use
+    :func:`sketch_error_gaussian` (``n_examples=None`` for a bound valid for all n), or Theorem
+    4.4's ``||w||_1^2 / s`` at ``w* = w^0``, where a valid bound is needed.
+
+    Parameters
+    ----------
+    weights : float array (d,)
+    samples : int >= 1
+
+    Returns
+    -------
+    float
+
+    >>> sketch_error_bound([3.0, 4.0], 5)
+    5.0
+    >>> sketch_error_bound([1.0, 1.0, 1.0], 1) < sketch_error_gaussian([1.0, 1.0, 1.0], 1, n_examples=2)
+    True
+    """
+    w = _weights_vector("weights", weights)
+    s = _count("samples", samples, 1)
+    return float(_finite(float(w @ w) / s, weights=weights, samples=samples))
+
+
+def sketch_expected_density(probabilities, samples):
+    """Expected fraction of entries Algorithm 1 keeps: ``(1/d) sum_i (1 - (1 - p_i)^s)``.
+
+    003_3a02d48777e82c5c.txt, Algorithm 1 draws s indices with replacement, so entry i is kept
+    unless all s draws miss it. Used to compare sketching with thresholding at equal density.
+
+    Parameters
+    ----------
+    probabilities : float array, >= 0, summing to 1
+    samples : int or int array >= 1
+
+    Returns
+    -------
+    float, or float64 array of the shape of ``samples``.
+
+    >>> sketch_expected_density([0.5, 0.5], 1), sketch_expected_density([0.5, 0.5], 2)
+    (0.5, 0.75)
+    """
+    p = _array("probabilities", probabilities, 0.0, 1.0, lo_open=False, hi_open=False).ravel()
+    if p.size == 0 or abs(float(p.sum()) - 1.0) > 1e-6:
+        raise ValueError("probabilities: expected a non-empty array summing to 1")
+    s = _array("samples", samples, 1.0, np.inf, lo_open=False, hi_open=True)
+    if (s != np.round(s)).any():
+        raise ValueError(f"samples: expected integers >= 1, got {samples!r}")
+    log_miss = np.log1p(-np.minimum(p, 1.0))  # log(1 - p_i), -inf where p_i = 1
+    with np.errstate(invalid="ignore"):
+        kept = -np.expm1(np.multiply.outer(s, log_miss))
+    kept = np.where(np.isnan(kept), 1.0, kept)  # p_i = 1: 0 * -inf
+    return _out(kept.mean(axis=-1))
+
+
+def sketch_samples_for_density(probabilities, density: float) -> int:
+    """Smallest s whose expected kept fraction (:func:`sketch_expected_density`) reaches density.
+
+    Parameters
+    ----------
+    probabilities : float array, >= 0, summing to 1
+    density : float in (0, 1]
+        Must not exceed the fraction of entries with p_i > 0 (others are never kept).
+
+    Returns
+    -------
+    int
+
+    >>> sketch_samples_for_density([0.5, 0.5], 0.75), sketch_samples_for_density([0.25] * 4, 0.25)
+    (2, 1)
+    """
+    p = _array("probabilities", probabilities, 0.0, 1.0, lo_open=False, hi_open=False).ravel()
+    target = _number("density", density)
+    if not 0.0 < target <= 1.0:
+        raise ValueError(f"density: expected a number in (0, 1], got {target}")
+    reachable = float(np.count_nonzero(p > 0)) / max(p.size, 1)
+    if target > reachable + 1e-12:
+        raise ValueError(f"density: at most {reachable:g} is reachable (entries with p_i = 0 are never kept), "
+                         f"got {target}")
+
+    def density_at(s: int) -> float:
+        return float(sketch_expected_density(p, s))
+
+    target = min(target, reachable) - 1e-12
+    lo, hi = 1, 1
+    while density_at(hi) < target:
+        lo, hi = hi, hi * 2
+        if hi > 2**62:
+            raise ValueError(f"density: {density} needs more than 2**62 samples (tiny probabilities)")
+    if density_at(lo) >= target:
+        return lo
+    while hi - lo > 1:  # density fails at lo, holds at hi
+        mid = (lo + hi) // 2
+        if density_at(mid) >= target:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+# --------------------------------------------------------------------------------------------
+# random pruning and deep random substitutions (004)
+
+_PRUNING_CASES = ("simple", "multivariate")
+
+
+def _pruning_bins(depth, case: str) -> int:
+    """Layers 004's random pruning draws from: d - 1 (simple regression, section 3.1) or d - 2
+    (multivariate regression, section 3.2: the first and last layers are never pruned)."""
+    if case not in _PRUNING_CASES:
+        raise ValueError(f"case: expected one of {_PRUNING_CASES}, got {case!r}")
+    d = _count("depth", depth, 2 if case == "simple" else 3)
+    return d - 1 if case == "simple" else d - 2
+
+
+def pruning_budget(width: int, depth: int, *, c: float = math.e, case: str = "simple") -> float:
+    """004's pruning budget: prune fewer than this many edges and a layer is disconnected w.p. <= 1/c.
+
+    004_50c3a4ac78252c91.txt, section 3.1 (simple linear regression, last display):
+
+    ``k < (d - 1) w^2 / exp(1 + ln(d - 1) / w^2 + ln(c) / w^2)``
+
+    and section 3.2 (multivariate regression): the same with ``d - 2`` for ``d - 1``. The random
+    pruning of section 3.1 picks one of the b prunable layers uniformly (b = d - 1 or d - 2) and
+    deletes one of its remaining edges; a layer of a w-wide network holds ``w^2`` edges, so it is
+    disconnected once it has been picked ``w^2`` times -- a balls-and-bins question with b bins
+    of capacity ``w^2``. The paper bounds ``P(some bin gets w^2 balls)`` by
+    ``exp(w^2 + w^2 ln k - w^2 ln w^2 - (w^2 - 1) ln b)`` (:func:`pruning_disconnection_bound`)
+    and solves for k. The largest admissible integer is ``ceil(value) - 1``.
+
+    Two readings to keep in mind (``subsetsum prune`` measures both): the budget bounds the
+    chance that a layer is emptied *by the picks*; deleting dead nodes (step d of the algorithm)
+    can disconnect the network earlier. And the union bound uses d for b bins and the exact
+    count ``w^2``; :func:`layer_emptied_probability` is the exact probability of the event.
+
+    Parameters
+    ----------
+    width : int >= 1
+        w.
+    depth : int
+        d >= 2 (``case="simple"``) or >= 3 (``case="multivariate"``).
+    c : float >= 1
+        The allowed disconnection probability is 1/c (default e, the paper's 1/e).
+    case : {"simple", "multivariate"}
+
+    Returns
+    -------
+    float
+
+    >>> round(pruning_budget(4, 5), 3)              # 4 * 16 / exp(1 + ln(4)/16 + 1/16)
+    20.282
+    >>> round(pruning_budget(4, 5, case="multivariate", c=20.0), 3)   # 3 * 16 / exp(1 + ln(3)/16 + ln(20)/16)
+    13.671
+    """
+    b = _pruning_bins(depth, case)
+    w = _count("width", width, 1)
+    cc = _number("c", c)
+    if cc < 1.0:
+        raise ValueError(f"c: expected c >= 1 (a probability 1/c <= 1), got {cc}")
+    w2 = float(w) * w
+    log_k = math.log(b) + math.log(w2) - 1.0 - (math.log(b) + math.log(cc)) / w2
+    return float(_finite(math.exp(log_k), width=width, depth=depth, c=c))
+
+
+def pruning_disconnection_bound(prunes, width: int, depth: int, *, case: str = "simple"):
+    """004's bound on the probability that k random prunes disconnect a layer.
+
+    004_50c3a4ac78252c91.txt, section 3.1: ``exp(w^2 + w^2 ln k - w^2 ln(w^2) - (w^2 - 1) ln b)``
+    with b = d - 1 prunable layers (section 3.2: b = d - 2), derived for ``k > w^2``; for
+    ``k < w^2`` no layer can be emptied and the probability is 0 (returned as 0). Not clipped
+    to 1 (inf where it exceeds float64). :func:`pruning_budget` is the k where it equals 1/c.
+
+    Parameters
+    ----------
+    prunes : int or int array >= 0
+        k.
+    width, depth, case :
+        As in :func:`pruning_budget`.
+
+    Returns
+    -------
+    float or float64 array.
+
+    >>> pruning_disconnection_bound(3, 2, 3)              # k < w^2 cannot empty a layer: 0
+    0.0
+    >>> round(pruning_disconnection_bound(20, 2, 3), 3)   # exp(4 + 4 ln 20 - 4 ln 4 - 3 ln 2)
+    4265.48
+    """
+    b = _pruning_bins(depth, case)
+    w = _count("width", width, 1)
+    k = _array("prunes", prunes, 0.0, np.inf, lo_open=False, hi_open=True)
+    w2 = float(w) * w
+    with np.errstate(divide="ignore", over="ignore"):
+        log_bound = w2 + w2 * np.log(np.maximum(k, 1.0)) - w2 * math.log(w2) - (w2 - 1.0) * math.log(b)
+        bound = np.where(k < w2, 0.0, np.exp(log_bound))
+    return _out(bound)
+
+
+def max_load_probability(balls, bins: int, capacity: int):
+    """P(some bin receives at least ``capacity`` of ``balls`` thrown uniformly into ``bins``), exactly.
+
+    The balls-and-bins event of 004_50c3a4ac78252c91.txt, section 3.1. Computed by splitting
+    the balls bin by bin: with ``f_j(r)`` the probability that r balls in j bins leave every bin
+    below capacity, ``f_j(r) = sum_{i < capacity} Binomial(r, 1/j)(i) f_{j-1}(r - i)``
+    (O(bins x capacity x balls) work, in logarithms, so no term underflows).
+
+    Parameters
+    ----------
+    balls : int or int array >= 0
+    bins : int >= 1
+    capacity : int >= 1
+
+    Returns
+    -------
+    float or float64 array.
+
+    >>> round(max_load_probability(2, 2, 2), 12)      # both balls in one bin: 1/2
+    0.5
+    >>> round(max_load_probability(3, 3, 2), 6)   # 1 - 3!/27
+    0.777778
+    """
+    return _max_load(balls, _count("bins", bins, 1), _count("capacity", capacity, 1), "balls")
+
+
+def _max_load(balls, nb: int, cap: int, name: str):
+    k_arr = _array(name, balls, 0.0, np.inf, lo_open=False, hi_open=True)
+    if (k_arr != np.round(k_arr)).any():
+        raise ValueError(f"{name}: expected integers >= 0, got {balls!r}")
+    top = int(min(k_arr.max(initial=0), nb * (cap - 1) + 1))  # beyond it every bin count overflows
+    if nb * min(cap, top + 1) * (top + 1) > 5 * 10**9:
+        raise ValueError(f"{name}: the exact computation for {top} balls in {nb} bins of capacity {cap} is "
+                         "too much work (over 5e9 terms)")
+    k_arr = np.minimum(k_arr, top)
+    r = np.arange(top + 1)
+    f = (r < cap).astype(np.float64)  # one bin
+    lg = np.array([math.lgamma(v + 1.0) for v in range(top + 1)])
+    for j in range(2, nb + 1):
+        q = 1.0 / j
+        new = np.zeros(top + 1)
+        for i in range(min(cap, top + 1)):
+            rr = r[i:]
+            log_pmf = lg[rr] - lg[i] - lg[rr - i] + i * math.log(q) + (rr - i) * math.log1p(-q)
+            new[i:] += np.exp(log_pmf) * f[: top + 1 - i]
+        f = new
+    below = f[k_arr.astype(np.int64)]
+    # exact ends: fewer balls than the capacity never fill a bin; more than bins (capacity - 1)
+    # always do (pigeonhole)
+    out = np.where(k_arr < cap, 0.0, np.where(k_arr > nb * (cap - 1), 1.0, np.clip(1.0 - below, 0.0, 1.0)))
+    return _out(out)
+
+
+def layer_emptied_probability(prunes, width: int, depth: int, *, case: str = "simple"):
+    """Exact probability of the event 004's pruning budget bounds: after k random prunes some
+    prunable layer has been picked ``w^2`` times (all its edges deleted).
+
+    004_50c3a4ac78252c91.txt, section 3.1 (b = d - 1 layers) and 3.2 (b = d - 2): the
+    :func:`max_load_probability` of k balls in b bins of capacity ``w^2``.
+
+    Parameters
+    ----------
+    prunes : int or int array >= 0
+    width, depth, case :
+        As in :func:`pruning_budget`.
+
+    Returns
+    -------
+    float or float64 array.
+
+    >>> layer_emptied_probability(4, 2, 2)     # one prunable layer of 4 edges: 4 prunes empty it
+    1.0
+    >>> round(layer_emptied_probability(6, 2, 3), 12)   # two layers of 4: all but a 3-3 split, 1 - 20/64
+    0.6875
+    """
+    b = _pruning_bins(depth, case)
+    w = _count("width", width, 1)
+    return _max_load(prunes, b, w * w, "prunes")
+
+
+def path_product_probability(target, eps, depth: int):
+    """P(|U_1 ... U_d - target| <= eps) for i.i.d. Uniform[-1, 1] factors, exactly.
+
+    The per-path success probability of 004_50c3a4ac78252c91.txt, section 7.3, for plain
+    uniform weights: 004 assumes its PT(U, d) weights make path products uniform, so that
+    ``p >= eps / (2x)``; uniform weights instead give the product density
+    ``log^(d-1)(1/|z|) / (2 (d-1)!)`` on [-1, 1], concentrated near 0. With
+    ``G(t) = P(|prod| <= t) = t sum_{j<d} log^j(1/t) / j!``, the probability is
+    ``F(target + eps) - F(target - eps)``, ``F(x) = (1 + sign(x) G(min(|x|, 1))) / 2``.
+
+    Parameters
+    ----------
+    target : float or array in [-1, 1]
+        beta.
+    eps : float > 0
+    depth : int >= 1
+        d, the factors per path.
+
+    Returns
+    -------
+    float or float64 array.
+
+    >>> round(path_product_probability(0.5, 0.1, 1), 12)   # one uniform: 0.2 / 2
+    0.1
+    >>> round(path_product_probability(0.0, 0.1, 2), 6)  # 0.1 (1 + ln 10)
+    0.330259
+    """
+    z = _array("target", target, -1.0, 1.0, lo_open=False, hi_open=False)
+    e = _positive("eps", eps)
+    d = _count("depth", depth, 1)
+
+    def cdf(x):
+        t = np.minimum(np.abs(x), 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_inv = np.where(t > 0, -np.log(np.where(t > 0, t, 1.0)), 0.0)
+        term = np.ones_like(t)
+        total = np.ones_like(t)
+        for j in range(1, d):
+            term = term * log_inv / j
+            total = total + term
+        g = t * total
+        return 0.5 + 0.5 * np.sign(x) * g
+
+    return _out(np.clip(cdf(z + e) - cdf(z - e), 0.0, 1.0))
+
+
+def path_ticket_probability(target, eps, depth: int, width: int):
+    """004's estimate that some path of a deep random graph approximates a weight within eps.
+
+    004_50c3a4ac78252c91.txt, section 7.3: with ``w^(d-1)`` paths from s to t (d weights per
+    path, d - 1 hidden layers of width w) and the conjecture of section 4 that the paths behave
+    as independent, ``P = 1 - (1 - p)^(w^(d-1))``; here p is :func:`path_product_probability`,
+    exact for uniform weights (``subsetsum.stats.simulate_path_products`` measures the truth).
+
+    Parameters
+    ----------
+    target : float or array in [-1, 1]
+    eps : float > 0
+    depth : int >= 1
+    width : int >= 1
+
+    Returns
+    -------
+    float or float64 array.
+
+    >>> round(path_ticket_probability(0.5, 0.1, 1, 7), 6)   # a single edge: width is irrelevant
+    0.1
+    >>> round(path_ticket_probability(0.5, 0.1, 2, 3), 4)   # 3 paths, p = 0.0700 each
+    0.1956
+    """
+    d = _count("depth", depth, 1)
+    w = _count("width", width, 1)
+    p = np.asarray(path_product_probability(target, eps, d))
+    paths = float(w) ** (d - 1)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        miss = np.where(p >= 1.0, -np.inf, paths * np.log1p(-np.minimum(p, 1.0)))
+    return _out(-np.expm1(miss))
+
+
+_SUBSTITUTION_CASES = ("slr", "mlr", "layer", "network")
+
+
+def substitution_width(eps: float, delta: float, depth: int, *, case: str = "slr", n_inputs: int = 1,
+                       n_outputs: int = 1, target_depth: int = 1, weight_range: float = 1.0) -> float:
+    """Width of 004's deep random substitution graph (depth d per target layer).
+
+    004_50c3a4ac78252c91.txt, section 7, with ``p = eps / (2x)`` the chance that one path's
+    weight product (weights from PT(U, d), products uniform on [-x, x]) lands within eps:
+
+    * ``"slr"`` (7.3, one weight): ``w >= (log(2/delta) / p)^(1/(d-1))``. The paper's last line
+      writes the exponent ``1/d``, but its derivation ``w^(d-1) >= log(2/delta)/p`` (``w^(d-1)``
+      paths) gives ``1/(d-1)``, which 7.4-7.6 use; so does this function.
+    * ``"mlr"`` (7.4, |S| inputs, one output):
+      ``w >= |S| (2 |S| log(2|S|/delta) / p)^(1/(d-1))``.
+    * ``"layer"`` (7.5, |S| inputs, |T| outputs):
+      ``w >= |T||S| (2 |S| |T|^(1/d) log(2|S||T|/delta) / p)^(1/(d-1))``.
+    * ``"network"`` (7.6, F_depth target layers of |S| inputs and |T| outputs):
+      ``w >= |T||S| (4 |S| |T|^(1/d) F_depth log(2|S||T|F_depth/delta) / p)^(1/(d-1))``.
+
+    The paper keeps ``delta'`` inside the logarithms of 7.5-7.6 after substituting it; this
+    function takes the reading where each union bound divides delta once (``delta' = delta/|T|``
+    in 7.5, ``delta/F_depth`` in 7.6), which is what the displayed constants ``2|S||T|`` and
+    ``2|S||T|F_depth`` correspond to. The whole argument rests on 004's conjecture that paths
+    behave as independent (section 4).
+
+    Parameters
+    ----------
+    eps, delta : float in (0, 1)
+    depth : int >= 2
+        d, the depth of the substitution graph.
+    case : {"slr", "mlr", "layer", "network"}
+    n_inputs, n_outputs : int >= 1
+        |S| and |T| (``"mlr"`` uses |S|; ``"slr"`` neither).
+    target_depth : int >= 1
+        F_depth (``"network"`` only).
+    weight_range : float > 0
+        x: target weights lie in [-x, x].
+
+    Returns
+    -------
+    float: the right-hand side.
+
+    >>> round(substitution_width(0.01, 0.1, 3), 3)        # sqrt(log(20) / 0.005)
+    24.477
+    >>> round(substitution_width(0.01, 0.1, 3, case="mlr", n_inputs=2), 3)   # 2 sqrt(4 log(40) / 0.005)
+    108.648
+    """
+    e = _open_unit("eps", eps)
+    dlt = _open_unit("delta", delta)
+    d = _count("depth", depth, 2)
+    if case not in _SUBSTITUTION_CASES:
+        raise ValueError(f"case: expected one of {_SUBSTITUTION_CASES}, got {case!r}")
+    s_in = _count("n_inputs", n_inputs, 1)
+    t_out = _count("n_outputs", n_outputs, 1)
+    f_depth = _count("target_depth", target_depth, 1)
+    x = _positive("weight_range", weight_range)
+    log_p = math.log(e) - math.log(2.0 * x)
+    if case == "slr":
+        log_inner, log_front = math.log(math.log(2.0 / dlt)), 0.0
+    elif case == "mlr":
+        log_inner = math.log(2.0 * s_in) + math.log(math.log(2.0 * s_in / dlt))
+        log_front = math.log(s_in)
+    elif case == "layer":
+        log_inner = (math.log(2.0 * s_in) + math.log(t_out) / d
+                     + math.log(math.log(2.0 * s_in * t_out / dlt)))
+        log_front = math.log(s_in) + math.log(t_out)
+    else:
+        log_inner = (math.log(4.0 * s_in * f_depth) + math.log(t_out) / d
+                     + math.log(math.log(2.0 * s_in * t_out * f_depth / dlt)))
+        log_front = math.log(s_in) + math.log(t_out)
+    log_width = log_front + (log_inner - log_p) / (d - 1)
+    if log_width > _LOG_FLOAT_MAX:
+        raise ValueError(f"eps={eps!r}, delta={delta!r}, depth={depth!r}, weight_range={weight_range!r}: "
+                         "the width overflows float64 for these arguments")
+    return math.exp(log_width)
