@@ -24,12 +24,13 @@ def reference_solve(targets, bases, mask=None, *, eps, mode, max_size=None, k=No
         "errors": np.zeros(batch, dtype=np.float64),
         "sizes": np.zeros(batch, dtype=np.int32),
         "found": np.zeros(batch, dtype=bool),
+        "status": np.zeros(batch, dtype=np.uint8),
     }
     max_size = min(n, max_size) if mode == "min_size" and max_size is not None else n
     _reference.solve_into(
         targets, bases, mask, mode, max_size, k if mode == "fixed_size" else 0, eps,
         "reference", out["subsets"], out["indices"], out["sums"], out["errors"], out["sizes"],
-        out["found"], num_threads,
+        out["found"], out["status"], num_threads,
     )
     return out
 
@@ -69,7 +70,7 @@ def test_reference_matches_brute_force(mode, dtype, masked):
             options["k"] = int(rng.integers(0, n + 1))
         out = reference_solve(targets, bases, mask, eps=eps, mode=mode, **options)
         expected = brute_solve(targets, bases, mask, eps=eps, mode=mode, **options)
-        assert_matches_brute(out, expected, exact=dtype == np.float32)
+        assert_matches_brute(out, expected, exact=True)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -80,7 +81,7 @@ def test_reference_fixed_size_wide_matches_brute_force(dtype):
         targets, bases, mask = random_problems(rng, 12, n, dtype, masked=True, mask_density=0.9)
         out = reference_solve(targets, bases, mask, eps=0.01, mode="fixed_size", k=k)
         expected = brute_solve(targets, bases, mask, eps=0.01, mode="fixed_size", k=k)
-        assert_matches_brute(out, expected, exact=dtype == np.float32)
+        assert_matches_brute(out, expected, exact=True)
 
 
 def test_reference_infeasible_fixed_size():

@@ -73,7 +73,7 @@ def test_cpu_matches_brute_force(mode, dtype, masked):
         result = subsetsum.solve(targets, bases, mask=mask, eps=eps, mode=mode, backend="cpu",
                                  **options)
         expected = brute_solve(targets, bases, mask, eps=eps, mode=mode, **options)
-        assert_results_equal(result, expected, exact=dtype == np.float32,
+        assert_results_equal(result, expected, exact=True,
                              problems=(targets, bases, mask),
                              context=f"mode={mode} n={n} eps={eps} {options}")
 
@@ -96,7 +96,7 @@ def test_cpu_algorithms_match_reference(mode, algorithm, dtype, masked):
             assert result.algorithm == algorithm
         expected = subsetsum.solve(targets, bases, mask=mask, eps=eps, mode=mode,
                                    backend="numba", **options)
-        assert_results_equal(result, expected, exact=dtype == np.float32,
+        assert_results_equal(result, expected, exact=True,
                              problems=(targets, bases, mask),
                              context=f"mode={mode} algorithm={algorithm} n={n} eps={eps} {options}")
 
@@ -116,7 +116,7 @@ def test_meet_in_the_middle_matches_gray_code(n, batch, dtype):
         name: name for name in results
     }
     assert_results_equal(results["meet_in_the_middle"], results["gray_code"],
-                         exact=dtype == np.float32, problems=(targets, bases, mask),
+                         exact=True, problems=(targets, bases, mask),
                          context=f"n={n}")
 
 
@@ -164,7 +164,7 @@ def test_min_size_larger_n_matches_reference(dtype):
         kwargs = dict(mask=mask, eps=0.002, mode="min_size", max_size=max_size)
         result = subsetsum.solve(targets, bases, backend="cpu", **kwargs)
         expected = subsetsum.solve(targets, bases, backend="numba", **kwargs)
-        assert_results_equal(result, expected, exact=dtype == np.float32,
+        assert_results_equal(result, expected, exact=True,
                              problems=(targets, bases, mask), context=f"n={n}")
 
 
@@ -186,7 +186,7 @@ def test_fixed_size_wide_matches_reference(n, k, dtype, masked):
                                backend="numba")
     np.testing.assert_array_equal(as_numpy(result.indices) >= 0,
                                   as_numpy(expected.indices) >= 0)
-    assert_results_equal(result, expected, exact=dtype == np.float32,
+    assert_results_equal(result, expected, exact=True,
                          problems=(targets, bases, mask), context=f"n={n} k={k}")
 
 

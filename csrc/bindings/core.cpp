@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <functional>
 #include <string>
 
 #include "../cpu/driver.hpp"
@@ -17,23 +18,40 @@ using namespace subsetsum;
 
 namespace {
 
+// Asked by the driver's watching thread (the caller's) while the workers solve: runs Python's
+// signal handlers; true when one raised (KeyboardInterrupt for Ctrl-C), the error then set.
+bool python_signal_raised() {
+  py::gil_scoped_acquire acquire;
+  return PyErr_CheckSignals() != 0;
+}
+
 void solve_into(py::array targets, py::array bases, py::object mask, const std::string& mode,
                 int max_size, int k, double eps, const std::string& algorithm,
                 py::object out_subsets, py::object out_indices, py::array out_sums,
-                py::array out_errors, py::array out_sizes, py::array out_found, int num_threads) {
+                py::array out_errors, py::array out_sizes, py::array out_found,
+                py::array out_status, int num_threads, long long work_limit) {
+  if (num_threads < 0) throw std::invalid_argument("num_threads: expected an int >= 0");
   bindings::HostInputs in(targets, bases, mask);
-  const SolveParams params = bindings::make_params(mode, max_size, k, eps, algorithm, in.n);
+  const SolveParams params =
+      bindings::make_params(mode, max_size, k, eps, algorithm, in.n, work_limit);
   bindings::HostOutputs out(out_subsets, out_indices, out_sums, out_errors, out_sizes, out_found,
-                            in.batch, k);
-  py::gil_scoped_release release;
-  if (in.dtype_size == 4)
-    solve_batch_cpu<float>(static_cast<const float*>(in.targets_ptr),
-                           static_cast<const float*>(in.bases_ptr), in.mask_ptr, in.batch, in.n,
-                           params, out.view, num_threads);
-  else
-    solve_batch_cpu<double>(static_cast<const double*>(in.targets_ptr),
-                            static_cast<const double*>(in.bases_ptr), in.mask_ptr, in.batch, in.n,
-                            params, out.view, num_threads);
+                            out_status, in.batch, k);
+  const std::function<bool()> interrupted = python_signal_raised;
+  bool complete;
+  {
+    py::gil_scoped_release release;
+    if (in.dtype_size == 4)
+      complete = solve_batch_cpu<float>(static_cast<const float*>(in.targets_ptr),
+                                        static_cast<const float*>(in.bases_ptr), in.mask_ptr,
+                                        in.batch, in.n, params, out.view, num_threads,
+                                        interrupted);
+    else
+      complete = solve_batch_cpu<double>(static_cast<const double*>(in.targets_ptr),
+                                         static_cast<const double*>(in.bases_ptr), in.mask_ptr,
+                                         in.batch, in.n, params, out.view, num_threads,
+                                         interrupted);
+  }
+  if (!complete) throw py::error_already_set();
 }
 
 // rows, cols int64 (C-contiguous) and the output length they call for; the values' ranges were
@@ -95,11 +113,30 @@ PYBIND11_MODULE(_core, m) {
         py::arg("mode"), py::arg("max_size"), py::arg("k"), py::arg("eps"), py::arg("algorithm"),
         py::arg("out_subsets"), py::arg("out_indices"), py::arg("out_sums"),
         py::arg("out_errors"), py::arg("out_sizes"), py::arg("out_found"),
-        py::arg("num_threads") = 0,
-        "Solve a batch in place. targets (B,) and bases (B, n) float32 or float64, C-contiguous;\n"
-        "mask (B, n) bool or None; outputs preallocated: out_subsets uint64 (B,) or out_indices\n"
-        "int64 (B, k) prefilled with -1, out_sums/out_errors float64 (B,), out_sizes int32 (B,),\n"
-        "out_found bool (B,). num_threads 0 uses all cores. Releases the GIL.");
+        py::arg("out_status"), py::arg("num_threads") = 0,
+        py::arg("work_limit") = kDefaultWorkLimit,
+        "Solve a batch in place. targets (B,) and bases (B, n) float32 or float64, C-contiguous\n"
+        "(read only); mask (B, n) bool or None; outputs preallocated: out_subsets uint64 (B,) or\n"
+        "out_indices int64 (B, k) prefilled with -1, out_sums/out_errors float64 (B,), out_sizes\n"
+        "int32 (B,), out_found bool (B,), out_status uint8 (B,) (status_codes()). num_threads 0\n"
+        "uses all cores. work_limit: search steps per problem. Releases the GIL; Ctrl-C stops\n"
+        "every search within milliseconds and raises KeyboardInterrupt (outputs incomplete).");
+  m.def(
+      "status_codes",
+      [] {
+        py::dict codes;
+        codes["done"] = static_cast<int>(STATUS_DONE);
+        codes["exhausted"] = static_cast<int>(STATUS_EXHAUSTED);
+        codes["rejected"] = static_cast<int>(STATUS_REJECTED);
+        codes["stopped"] = static_cast<int>(STATUS_STOPPED);
+        return codes;
+      },
+      "Values of out_status: done, exhausted (work bound reached), rejected (|target| + sum of\n"
+      "|elements| >= sum_limit()), stopped (Ctrl-C).");
+  m.def("sum_limit", [] { return kSumLimit; },
+        "Problems whose |target| plus sum of |elements| reaches this are not solved.");
+  m.def("default_work_limit", [] { return kDefaultWorkLimit; },
+        "Search steps per problem when solve() is not given work_limit.");
   m.def("algorithm_names", &algorithm_names, "Names of the algorithms, in id order.");
   m.def(
       "choose_algorithm",

@@ -22,13 +22,15 @@ void solve_device(intptr_t targets, intptr_t bases, intptr_t mask, int dtype_siz
                   int n, const std::string& mode, int max_size, int k, double eps,
                   const std::string& algorithm, intptr_t out_subsets, intptr_t out_indices,
                   intptr_t out_sums, intptr_t out_errors, intptr_t out_sizes, intptr_t out_found,
-                  intptr_t stream) {
+                  intptr_t out_status, intptr_t stream, long long work_limit) {
   if (dtype_size != 4 && dtype_size != 8)
     throw std::invalid_argument("dtype_size: expected 4 (float32) or 8 (float64)");
-  const SolveParams params = bindings::make_params(mode, max_size, k, eps, algorithm, n);
+  const SolveParams params =
+      bindings::make_params(mode, max_size, k, eps, algorithm, n, work_limit);
   BatchOutput out{pointer<uint64_t>(out_subsets), pointer<int64_t>(out_indices),
-                  pointer<double>(out_sums), pointer<double>(out_errors),
-                  pointer<int32_t>(out_sizes), pointer<bool>(out_found), k};
+                  pointer<double>(out_sums),      pointer<double>(out_errors),
+                  pointer<int32_t>(out_sizes),    pointer<bool>(out_found),
+                  pointer<uint8_t>(out_status),   k};
   py::gil_scoped_release release;
   cuda_solve_device(pointer<const void>(targets), pointer<const void>(bases),
                     pointer<const uint8_t>(mask), dtype_size, batch, n, params, out, stream);
@@ -37,11 +39,13 @@ void solve_device(intptr_t targets, intptr_t bases, intptr_t mask, int dtype_siz
 void solve_host(py::array targets, py::array bases, py::object mask, const std::string& mode,
                 int max_size, int k, double eps, const std::string& algorithm,
                 py::object out_subsets, py::object out_indices, py::array out_sums,
-                py::array out_errors, py::array out_sizes, py::array out_found) {
+                py::array out_errors, py::array out_sizes, py::array out_found,
+                py::array out_status, long long work_limit) {
   bindings::HostInputs in(targets, bases, mask);
-  const SolveParams params = bindings::make_params(mode, max_size, k, eps, algorithm, in.n);
+  const SolveParams params =
+      bindings::make_params(mode, max_size, k, eps, algorithm, in.n, work_limit);
   bindings::HostOutputs out(out_subsets, out_indices, out_sums, out_errors, out_sizes, out_found,
-                            in.batch, k);
+                            out_status, in.batch, k);
   py::gil_scoped_release release;
   cuda_solve_host(in.targets_ptr, in.bases_ptr, in.mask_ptr, in.dtype_size, in.batch, in.n,
                   params, out.view);
@@ -66,7 +70,8 @@ PYBIND11_MODULE(_cuda, m) {
         py::arg("dtype_size"), py::arg("batch"), py::arg("n"), py::arg("mode"),
         py::arg("max_size"), py::arg("k"), py::arg("eps"), py::arg("algorithm"),
         py::arg("out_subsets"), py::arg("out_indices"), py::arg("out_sums"),
-        py::arg("out_errors"), py::arg("out_sizes"), py::arg("out_found"), py::arg("stream"),
+        py::arg("out_errors"), py::arg("out_sizes"), py::arg("out_found"),
+        py::arg("out_status"), py::arg("stream"), py::arg("work_limit") = kDefaultWorkLimit,
         "Solve a batch of device arrays (raw pointers, 0 for none) asynchronously on `stream`.\n"
         "Layouts as in _core.solve_into; the caller keeps the arrays alive until the stream\n"
         "has run.");
@@ -74,5 +79,6 @@ PYBIND11_MODULE(_cuda, m) {
         py::arg("mode"), py::arg("max_size"), py::arg("k"), py::arg("eps"), py::arg("algorithm"),
         py::arg("out_subsets"), py::arg("out_indices"), py::arg("out_sums"),
         py::arg("out_errors"), py::arg("out_sizes"), py::arg("out_found"),
+        py::arg("out_status"), py::arg("work_limit") = kDefaultWorkLimit,
         "Solve host (numpy) arrays on the current device: copy in, solve, copy out.");
 }

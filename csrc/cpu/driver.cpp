@@ -1,9 +1,15 @@
 #include "driver.hpp"
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <vector>
 
 #if defined(SUBSETSUM_HAVE_OPENMP)
 #include <omp.h>
+#else
+#include <thread>
 #endif
 
 namespace subsetsum {
@@ -24,44 +30,126 @@ struct MitmBuffers {
   }
 };
 
+// Problems a worker takes at a time.
+constexpr long long kBlock = 64;
+
+// One call's shared state: the next block to take, the stop flag every search reads, and the
+// count of workers still running (the watcher waits on it).
+struct Batch {
+  std::atomic<long long> next{0};
+  int stop = 0;  // read and written with __atomic builtins (stop_requested)
+  std::mutex mutex;
+  std::condition_variable finished;
+  int running = 0;
+};
+
 template <class T, int CAP>
-void solve_range(const T* targets, const T* bases, const uint8_t* mask, long long batch, int n,
-                 const SolveParams& params, const BatchOutput& out, int num_threads) {
+void work(const T* targets, const T* bases, const uint8_t* mask, long long batch, int n,
+          const SolveParams& params, const BatchOutput& out, Batch& shared) {
   const bool mitm = params.algorithm == ALG_MEET_IN_THE_MIDDLE;
+  MitmBuffers buffers(mitm ? n : 0);
+  const MitmScratch* scratch = mitm ? &buffers.view : nullptr;
+  for (;;) {
+    const long long lo = shared.next.fetch_add(kBlock, std::memory_order_relaxed);
+    if (lo >= batch) break;
+    const long long hi = lo + kBlock < batch ? lo + kBlock : batch;
+    for (long long b = lo; b < hi && !stop_requested(&shared.stop); ++b) {
+      solve_problem<T, CAP>(bases + b * n, mask ? mask + b * n : nullptr, n,
+                            static_cast<double>(targets[b]), params, scratch, out, b);
+    }
+    if (stop_requested(&shared.stop)) break;
+  }
+}
+
+void worker_done(Batch& shared) {
+  std::lock_guard<std::mutex> lock(shared.mutex);
+  if (--shared.running == 0) shared.finished.notify_all();
+}
+
+// The calling thread's part: ask `interrupted` every kPollIntervalMs until the workers finish;
+// on a yes, raise the stop flag and wait for them. Returns whether it stopped them.
+bool watch(Batch& shared, const std::function<bool()>& interrupted) {
+  bool stopped = false;
+  std::unique_lock<std::mutex> lock(shared.mutex);
+  while (shared.running > 0) {
+    if (shared.finished.wait_for(lock, std::chrono::milliseconds(kPollIntervalMs),
+                                 [&] { return shared.running == 0; }))
+      break;
+    if (stopped || !interrupted) continue;
+    lock.unlock();
+    if (interrupted()) {
+      __atomic_store_n(&shared.stop, 1, __ATOMIC_RELAXED);
+      stopped = true;
+    }
+    lock.lock();
+  }
+  return stopped;
+}
+
+template <class T, int CAP>
+bool solve_range(const T* targets, const T* bases, const uint8_t* mask, long long batch, int n,
+                 const SolveParams& params, const BatchOutput& out, int num_threads,
+                 const std::function<bool()>& interrupted) {
+  Batch shared;
+  SolveParams p = params;
+  p.stop = &shared.stop;
+  bool stopped = false;
 #if defined(SUBSETSUM_HAVE_OPENMP)
-  const int threads = num_threads > 0 ? num_threads : omp_get_max_threads();
-#pragma omp parallel num_threads(threads)
-#endif
+  const int workers = num_threads > 0 ? num_threads : omp_get_max_threads();
+  shared.running = workers;
+  // One thread more than the workers: thread 0 (the caller) watches and solves nothing, unless
+  // the runtime gave a team of one (then it solves, and Ctrl-C waits for the chunk's end).
+#pragma omp parallel num_threads(workers + 1)
   {
-    MitmBuffers buffers(mitm ? n : 0);
-    const MitmScratch* scratch = mitm ? &buffers.view : nullptr;
-#if defined(SUBSETSUM_HAVE_OPENMP)
-#pragma omp for schedule(dynamic, 64)
-#endif
-    for (long long b = 0; b < batch; ++b) {
-      const T* row = bases + b * n;
-      const uint8_t* mask_row = mask ? mask + b * n : nullptr;
-      solve_problem<T, CAP>(row, mask_row, n, static_cast<double>(targets[b]), params, scratch,
-                            out, b);
+    const int team = omp_get_num_threads();
+    const int id = omp_get_thread_num();
+    if (team == 1) {
+      work<T, CAP>(targets, bases, mask, batch, n, p, out, shared);
+    } else if (id == 0) {
+      {
+        // Fewer threads than asked for: only the ones that came count.
+        std::lock_guard<std::mutex> lock(shared.mutex);
+        shared.running -= workers - (team - 1);
+      }
+      stopped = watch(shared, interrupted);
+    } else {
+      work<T, CAP>(targets, bases, mask, batch, n, p, out, shared);
+      worker_done(shared);
     }
   }
+#else
   (void)num_threads;
+  shared.running = 1;
+  std::thread worker([&] {
+    work<T, CAP>(targets, bases, mask, batch, n, p, out, shared);
+    worker_done(shared);
+  });
+  stopped = watch(shared, interrupted);
+  worker.join();
+#endif
+  return !stopped;
 }
 
 }  // namespace
 
 template <class T>
-void solve_batch_cpu(const T* targets, const T* bases, const uint8_t* mask, long long batch,
-                     int n, const SolveParams& params, const BatchOutput& out, int num_threads) {
+bool solve_batch_cpu(const T* targets, const T* bases, const uint8_t* mask, long long batch,
+                     int n, const SolveParams& params, const BatchOutput& out, int num_threads,
+                     const std::function<bool()>& interrupted) {
+  bool complete = true;
   with_capacity(n, [&](auto cap) {
-    solve_range<T, decltype(cap)::value>(targets, bases, mask, batch, n, params, out, num_threads);
+    complete = solve_range<T, decltype(cap)::value>(targets, bases, mask, batch, n, params, out,
+                                                    num_threads, interrupted);
   });
+  return complete;
 }
 
-template void solve_batch_cpu<float>(const float*, const float*, const uint8_t*, long long, int,
-                                     const SolveParams&, const BatchOutput&, int);
-template void solve_batch_cpu<double>(const double*, const double*, const uint8_t*, long long,
-                                      int, const SolveParams&, const BatchOutput&, int);
+template bool solve_batch_cpu<float>(const float*, const float*, const uint8_t*, long long, int,
+                                     const SolveParams&, const BatchOutput&, int,
+                                     const std::function<bool()>&);
+template bool solve_batch_cpu<double>(const double*, const double*, const uint8_t*, long long,
+                                      int, const SolveParams&, const BatchOutput&, int,
+                                      const std::function<bool()>&);
 
 int cpu_max_threads() {
 #if defined(SUBSETSUM_HAVE_OPENMP)

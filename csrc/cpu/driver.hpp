@@ -1,17 +1,27 @@
-// Batched CPU driver: one OpenMP loop over problems, each solved by the shared per-problem
-// routine. Results are per problem, so they do not depend on the thread count or schedule.
+// Batched CPU driver: worker threads take problems in blocks and solve each with the shared
+// per-problem routine, while the calling thread watches for Ctrl-C. Results are per problem, so
+// they do not depend on the thread count or schedule.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "subsetsum/solve_problem.hpp"
 
 namespace subsetsum {
 
-// targets: (batch,); bases: (batch, n) row-major; mask: (batch, n) bytes or null.
+// targets: (batch,); bases: (batch, n) row-major; mask: (batch, n) bytes or null. Inputs are
+// only read. `interrupted` (may be empty) is called from the calling thread about every
+// kPollInterval while the workers run; when it returns true every search stops within
+// kStopPollSteps steps and solve_batch_cpu returns false: the outputs are then incomplete
+// (problems not solved have status STATUS_STOPPED or were not written at all).
 template <class T>
-void solve_batch_cpu(const T* targets, const T* bases, const uint8_t* mask, long long batch,
-                     int n, const SolveParams& params, const BatchOutput& out, int num_threads);
+bool solve_batch_cpu(const T* targets, const T* bases, const uint8_t* mask, long long batch,
+                     int n, const SolveParams& params, const BatchOutput& out, int num_threads,
+                     const std::function<bool()>& interrupted);
+
+// How often the calling thread asks `interrupted`, in milliseconds.
+constexpr int kPollIntervalMs = 20;
 
 int cpu_max_threads();
 bool cpu_has_openmp();

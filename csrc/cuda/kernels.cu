@@ -159,11 +159,13 @@ void cuda_solve_host(const void* host_targets, const void* host_bases, const uin
   DeviceBuffer<double> sums(batch), errors(batch);
   DeviceBuffer<int32_t> sizes(batch);
   DeviceBuffer<bool> found(batch);
+  DeviceBuffer<uint8_t> status(batch);
   check(cudaMemcpy(targets.ptr, host_targets, batch * dtype_size, cudaMemcpyHostToDevice), "copy in");
   check(cudaMemcpy(bases.ptr, host_bases, batch * n * dtype_size, cudaMemcpyHostToDevice), "copy in");
   if (host_mask) check(cudaMemcpy(mask.ptr, host_mask, batch * n, cudaMemcpyHostToDevice), "copy in");
   if (k) check(cudaMemcpy(indices.ptr, host_out.indices, batch * k * sizeof(int64_t), cudaMemcpyHostToDevice), "copy in");
-  BatchOutput out{subsets.ptr, k ? indices.ptr : nullptr, sums.ptr, errors.ptr, sizes.ptr, found.ptr, host_out.k};
+  BatchOutput out{subsets.ptr, k ? indices.ptr : nullptr, sums.ptr, errors.ptr, sizes.ptr,
+                  found.ptr, status.ptr, host_out.k};
   cuda_solve_device(targets.ptr, bases.ptr, host_mask ? mask.ptr : nullptr, dtype_size, batch, n,
                     params, out, 0);
   check(cudaDeviceSynchronize(), "kernel");
@@ -173,6 +175,7 @@ void cuda_solve_host(const void* host_targets, const void* host_bases, const uin
   check(cudaMemcpy(host_out.errors, errors.ptr, batch * sizeof(double), cudaMemcpyDeviceToHost), "copy out");
   check(cudaMemcpy(host_out.sizes, sizes.ptr, batch * sizeof(int32_t), cudaMemcpyDeviceToHost), "copy out");
   check(cudaMemcpy(host_out.found, found.ptr, batch * sizeof(bool), cudaMemcpyDeviceToHost), "copy out");
+  check(cudaMemcpy(host_out.status, status.ptr, batch * sizeof(uint8_t), cudaMemcpyDeviceToHost), "copy out");
 }
 
 }  // namespace subsetsum

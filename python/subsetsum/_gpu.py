@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from .solve import (
-    SolveResult, _check_problem, _host_arrays, _Outputs, _to_numpy, _wrap, allocate_outputs,
-    float_dtype, progress_reporter,
+    STATUS, SolveResult, _check_problem, _host_arrays, _Outputs, _to_numpy, _wrap,
+    allocate_outputs, float_dtype, progress_reporter, raise_if_rejected,
 )
 
 # Problems per kernel call on device inputs; between slices Ctrl-C and progress are seen.
@@ -97,6 +97,7 @@ class _TorchArrays:
             errors=torch.zeros(batch, dtype=torch.float64, device=dev),
             sizes=torch.zeros(batch, dtype=torch.int32, device=dev),
             found=torch.zeros(batch, dtype=torch.bool, device=dev),
+            status=torch.zeros(batch, dtype=torch.uint8, device=dev),
             algorithm=spec.algorithm,
         )
 
@@ -154,18 +155,31 @@ class _CupyArrays:
             return allocate_outputs(batch, spec, xp=self.cupy)
 
 
-def solve_cuda(targets, bases, *, eps, mode, max_size, k, mask, algorithm, library, progress):
-    """``solve`` on the GPU; arguments as in :func:`subsetsum.solve` (eps already checked)."""
+def solve_cuda(targets, bases, *, eps, mode, max_size, k, mask, algorithm, library, progress,
+               work_limit):
+    """``solve`` on the GPU; arguments as in :func:`subsetsum.solve` (eps and work_limit
+    already checked). Kernels are not interrupted by Ctrl-C: the work bound keeps each problem
+    short, and Python sees Ctrl-C between slices."""
     cuda = cuda_module()
     if library == "numpy" or (library == "torch" and bases.device.type != "cuda"):
         return _solve_host_arrays(cuda, targets, bases, eps, mode, max_size, k, mask, algorithm,
-                                  library, progress)
+                                  library, progress, work_limit)
     xp = _TorchArrays(bases) if library == "torch" else _CupyArrays(bases)
     xp.check_device("targets", targets)
     x = xp.float_array("bases", bases)
     if x.ndim != 2:
         raise ValueError(f"bases: expected shape (B, n), got shape {tuple(x.shape)}")
+    if targets.ndim == 0:
+        raise ValueError(
+            f"targets: expected shape ({x.shape[0]},), one per row of bases, got a scalar "
+            f"(0-d); pass a 1-d array"
+        )
     t = xp.float_array("targets", targets, dtype=x.dtype)
+    if not xp.all_finite(t) and xp.all_finite(xp.float_array("targets", targets)):
+        raise ValueError(
+            f"targets: a finite value does not fit {x.dtype} (the dtype the problem is solved "
+            f"in, that of bases); pass float64 bases"
+        )
     if t.ndim != 1 or t.shape[0] != x.shape[0]:
         raise ValueError(f"targets: expected shape ({x.shape[0]},) to match bases "
                          f"{tuple(x.shape)}, got shape {tuple(t.shape)}")
@@ -197,38 +211,46 @@ def solve_cuda(targets, bases, *, eps, mode, max_size, k, mask, algorithm, libra
                     0 if out.subsets is None else xp.ptr(out.subsets[lo:hi]),
                     0 if out.indices is None else xp.ptr(out.indices[lo:hi]),
                     xp.ptr(out.sums[lo:hi]), xp.ptr(out.errors[lo:hi]),
-                    xp.ptr(out.sizes[lo:hi]), xp.ptr(out.found[lo:hi]), xp.stream(),
+                    xp.ptr(out.sizes[lo:hi]), xp.ptr(out.found[lo:hi]),
+                    xp.ptr(out.status[lo:hi]), xp.stream(), work_limit,
                 )
                 # Waiting per slice keeps Ctrl-C and the progress report responsive.
                 xp.synchronize()
+                if bool((out.status[lo:hi] == STATUS["rejected"]).any()):
+                    raise_if_rejected(numpy_of(out.status[lo:hi]), lo, numpy_of(t[lo:hi]),
+                                      numpy_of(x[lo:hi]),
+                                      None if m is None else numpy_of(m[lo:hi]))
                 update(hi - lo)
     finally:
         close()
-    return SolveResult(out.subsets, out.indices, out.sums, out.errors, out.sizes,
-                              out.found, algorithm=out.algorithm)
+    return SolveResult(out.subsets, out.indices, out.sums, out.errors, out.sizes, out.found,
+                       out.status == STATUS["exhausted"], algorithm=out.algorithm)
 
 
 def _solve_host_arrays(cuda, targets, bases, eps, mode, max_size, k, mask, algorithm, library,
-                       progress):
+                       progress, work_limit):
     """Host arrays on the GPU: copied over and back in slices that fit in device memory."""
     t, x, m = _host_arrays(targets, bases, mask)
     spec = _check_problem(mode, x.shape[1], max_size, k, algorithm)
     batch, n = x.shape
     out = allocate_outputs(batch, spec)
     free_bytes, _total = cuda.mem_info(0)
-    per_problem = (n + 1) * x.itemsize + (n if m is not None else 0) + 8 * max(spec.k, 1) + 40
+    per_problem = (n + 1) * x.itemsize + (n if m is not None else 0) + 8 * max(spec.k, 1) + 41
     step = int(max(1, min(1 << 24, (free_bytes // 4) // per_problem)))
     update, close = progress_reporter(progress, batch)
     try:
         for lo in range(0, batch, step):
             hi = min(batch, lo + step)
+            chunk_mask = None if m is None else m[lo:hi]
             cuda.solve_host(
-                t[lo:hi], x[lo:hi], None if m is None else m[lo:hi], spec.mode, spec.max_size,
+                t[lo:hi], x[lo:hi], chunk_mask, spec.mode, spec.max_size,
                 spec.k, eps, spec.algorithm,
                 None if out.subsets is None else out.subsets[lo:hi],
                 None if out.indices is None else out.indices[lo:hi],
                 out.sums[lo:hi], out.errors[lo:hi], out.sizes[lo:hi], out.found[lo:hi],
+                out.status[lo:hi], work_limit,
             )
+            raise_if_rejected(out.status[lo:hi], lo, t[lo:hi], x[lo:hi], chunk_mask)
             update(hi - lo)
     finally:
         close()

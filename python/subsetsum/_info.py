@@ -46,4 +46,5 @@ def compile_options() -> dict:
         "cuda_devices": int(mod.device_count()) if mod is not None else 0,
         "cuda_runtime": mod.runtime_version() if mod is not None else None,
         "max_elements": {name: int(_core.max_elements(name)) for name in _core.algorithm_names()},
+        "default_work_limit": int(_core.default_work_limit()),
     }

@@ -8,11 +8,12 @@ Data flows one way: :func:`solve` validates and normalises the inputs, picks a b
 (``cpu``: the compiled OpenMP core; ``numba``: the plain reference in
 :mod:`subsetsum._reference`; ``cuda``: the compiled CUDA kernels), runs it chunk by chunk into
 preallocated output arrays, and wraps them in a :class:`SolveResult` in the caller's array
-library.
+library. Inputs are only read, never written (read-only arrays are fine).
 """
 
 from __future__ import annotations
 
+import numbers
 import os
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -26,8 +27,18 @@ MODES = ("best", "min_size", "fixed_size")
 BACKENDS = ("auto", "cpu", "numba", "cuda")
 ALGORITHMS = ("auto",) + tuple(_core.algorithm_names())
 
-# Work handed to the backend in one call. Between chunks Python sees Ctrl-C, reports progress and
-# keeps output memory for partial results bounded; the size is chosen so a chunk takes ~0.1-0.5 s.
+# Search steps per problem when solve() is not given work_limit (2**26: 0.1-0.5 s of one core).
+DEFAULT_WORK_LIMIT = int(_core.default_work_limit())
+
+# Per-problem outcome codes the backends write (done, exhausted, rejected, stopped).
+STATUS = {name: int(code) for name, code in _core.status_codes().items()}
+
+# |target| + sum of |elements| of a problem must stay below this (2**1021, about 2.2e307).
+SUM_LIMIT = float(_core.sum_limit())
+
+# Work handed to the backend in one call. Between chunks progress is reported and output memory
+# for partial results stays bounded; the size is chosen so a chunk takes ~0.1-0.5 s. Ctrl-C does
+# not wait for the chunk: the backends stop every search within milliseconds.
 _CHUNK_WORK = 2.0e8
 
 
@@ -50,7 +61,16 @@ class SolveResult:
     sizes : int32 array (B,)
         Number of chosen elements.
     found : bool array (B,)
-        ``errors <= eps`` and the subset meets the mode's size rule.
+        ``errors <= eps`` and the subset meets the mode's size rule (decided on the recomputed
+        ``errors``, whatever the algorithm).
+    exhausted : bool array (B,)
+        The per-problem work bound (``solve(work_limit=...)``) stopped the search before it
+        finished. The row is then the best subset the search had seen: ``sums``, ``errors``,
+        ``sizes`` and ``found`` are still exact for that subset, so ``found=True`` is a real hit,
+        but the subset may not be the mode's answer (not the smallest error for ``"best"``, not
+        the smallest size for ``"min_size"``), and ``found=False`` means none was found within
+        the bound, not that none exists. False everywhere else, and always on the ``numba``
+        backend (exhaustive). Inputs whose search cannot run long never set it.
     algorithm : str
         The algorithm that ran (one of :func:`subsetsum.algorithm_names`).
 
@@ -64,6 +84,7 @@ class SolveResult:
     errors: Any
     sizes: Any
     found: Any
+    exhausted: Any
     algorithm: str
 
     def __len__(self) -> int:
@@ -137,11 +158,15 @@ def solve(
     algorithm: str = "auto",
     num_threads: int | None = None,
     progress: bool | Callable[[int, int], None] | None = None,
+    work_limit: int | None = None,
 ) -> SolveResult:
     """Solve B independent real-valued subset-sum problems.
 
     Problem b asks for a subset S of the elements ``bases[b, i]`` (with ``mask[b, i]`` true,
-    when a mask is given) whose sum approximates ``targets[b]``.
+    when a mask is given) whose sum approximates ``targets[b]``. The sum of S is taken in
+    float64, adding its elements in increasing index order starting from 0; every algorithm
+    ranks subsets by that sum's error, so all of them return the same subset (the contract's),
+    ``"first_hit"`` and results marked ``exhausted`` aside.
 
     Parameters
     ----------
@@ -150,7 +175,11 @@ def solve(
         arrays and torch CUDA tensors run on the GPU, and results stay there.
     bases : array (B, n), same dtype as ``targets``
         The elements of each problem, one problem per row. Other real dtypes are converted to
-        float64 (float16 to float32); non-contiguous arrays are copied once.
+        float64 (float16 and bfloat16 to float32; either byte order keeps its width);
+        non-contiguous arrays are copied once. Targets take the dtype of ``bases``. For each
+        problem, ``|target|`` plus the sum of ``|elements|`` (unmasked) must stay below 2**1021
+        (about 2.2e307) so that no subset sum can overflow; larger problems raise ValueError
+        (scale them down by a power of two: that changes no rounding, hence no answer).
     eps : float > 0
         Tolerance: a problem is ``found`` when ``|target - sum(S)| <= eps``.
     mode : {"best", "min_size", "fixed_size"}
@@ -183,16 +212,26 @@ def solve(
         algorithm (for benchmarks and tests). Results do not depend on it, except that
         ``"first_hit"`` may stop at a subset that is within eps but not the best.
     num_threads : int, optional
-        CPU threads (default: all cores). Results are identical for any thread count.
+        CPU threads, 1 to 4 x the CPUs this process may use (default: all cores). Results are
+        identical for any thread count.
     progress : bool or callable(done, total), optional
         ``True`` shows a tqdm bar; a callable is called after each chunk.
+    work_limit : int >= 1, optional
+        Search steps per problem (a node, a candidate sum, a step of a pairing sweep), default
+        ``2**26`` (0.1-0.5 s of one core; typical problems need 10 to 10**3, an exact fixed-size
+        search on its default range at most a few million). ``"increasing_size"``,
+        ``"exact_combinations"``, ``"first_hit"`` and meet in the middle's resolution of
+        near-equal float64 sums stop there and mark the problem ``exhausted``; ``"gray_code"``
+        (2**n subsets, n <= 30) and meet in the middle's half sums (n <= 44) are bounded by n.
+        The bound counts steps, not time, so results stay deterministic.
 
     Returns
     -------
     SolveResult
 
     Results are deterministic: the same inputs give the same subsets on any backend and thread
-    count (for float64 inputs, sums that differ by rounding only may break ties differently).
+    count. Ctrl-C (SIGINT) stops a call on the cpu and numba backends within milliseconds,
+    also inside a long search, and raises KeyboardInterrupt.
 
     Examples
     --------
@@ -213,6 +252,10 @@ def solve(
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm: expected one of {ALGORITHMS}, got {algorithm!r}")
     eps = check_positive_float("eps", eps)
+    if not (progress is None or isinstance(progress, bool) or callable(progress)):
+        raise TypeError(
+            f"progress: expected None, a bool or a callable(done, total), got {progress!r}"
+        )
 
     library, device = _library_of(targets, bases)
     if backend == "auto":
@@ -223,18 +266,19 @@ def solve(
             "use backend='cuda' or 'auto', or move the inputs to the host"
         )
 
+    work_limit = check_work_limit(work_limit)
     if backend == "cuda":
         from . import _gpu
 
         return _gpu.solve_cuda(
             targets, bases, eps=eps, mode=mode, max_size=max_size, k=k, mask=mask,
-            algorithm=algorithm, library=library, progress=progress,
+            algorithm=algorithm, library=library, progress=progress, work_limit=work_limit,
         )
 
     t, x, m = _host_arrays(targets, bases, mask)
     spec = _check_problem(mode, x.shape[1], max_size, k, algorithm)
     num_threads = _check_threads(num_threads)
-    result = _run_host(t, x, m, eps, spec, backend, num_threads, progress)
+    result = _run_host(t, x, m, eps, spec, backend, num_threads, progress, work_limit)
     return _wrap(result, library)
 
 
@@ -254,10 +298,40 @@ class ProblemSpec:
     wide: bool  # results as indices (fixed_size with n > 64)
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def max_threads() -> int:
+    """Largest ``num_threads`` solve() accepts: 4 x the CPUs available (at least 8). More
+    threads would only oversubscribe the cores, and each costs a stack (thousands of them can
+    fail to start and abort the process)."""
+    return max(8, 4 * available_cpus())
+
+
 def _check_threads(num_threads) -> int:
     if num_threads is None:
         return 0
-    return check_int("num_threads", num_threads, 1)
+    limit = max_threads()
+    if isinstance(num_threads, bool) or not isinstance(num_threads, numbers.Integral):
+        raise TypeError(f"num_threads: expected an int, got {type(num_threads).__name__}")
+    if not 1 <= int(num_threads) <= limit:
+        raise ValueError(
+            f"num_threads: expected an int in [1, {limit}] (4 x the {available_cpus()} CPUs "
+            f"available, at least 8), got {num_threads}"
+        )
+    return int(num_threads)
+
+
+def check_work_limit(work_limit) -> int:
+    """``work_limit`` as an int in [1, 2**62] (None: the default)."""
+    if work_limit is None:
+        return DEFAULT_WORK_LIMIT
+    return check_int("work_limit", work_limit, 1, 2**62)
 
 
 def _check_problem(mode: str, n: int, max_size, k, algorithm: str) -> ProblemSpec:
@@ -321,21 +395,35 @@ def _library_of(targets, bases) -> tuple[str, bool]:
 
 def float_dtype(name: str, dtype) -> np.dtype:
     """The dtype a numpy (or cupy) array of ``dtype`` is solved in: float32 and float64 as they
-    are, float16 widened to float32, integers and other floats to float64."""
+    are (in native byte order), float16 widened to float32, integers and other floats to
+    float64."""
     dtype = np.dtype(dtype)
-    if dtype in (np.float32, np.float64):
-        return dtype
-    if dtype == np.float16:
-        return np.dtype(np.float32)
+    if dtype.kind == "f" and dtype.itemsize in (2, 4, 8):
+        return np.dtype(np.float32 if dtype.itemsize <= 4 else np.float64)
     if dtype.kind in "biuf":
         return np.dtype(np.float64)
     raise TypeError(f"{name}: expected a real-valued array, got dtype {dtype}")
 
 
+def _torch_to_numpy(name: str, a) -> np.ndarray:
+    """A torch tensor's values as numpy; bfloat16 (which numpy lacks) widened to float32."""
+    import torch
+
+    if a.dtype == torch.bfloat16:
+        a = a.to(torch.float32)
+    elif a.dtype.is_complex:
+        raise TypeError(f"{name}: expected a real-valued tensor, got dtype {a.dtype}")
+    try:
+        return a.detach().cpu().numpy()
+    except (TypeError, RuntimeError) as exc:
+        raise TypeError(f"{name}: expected a real-valued tensor, got dtype {a.dtype}") from exc
+
+
 def as_float_array(name: str, a, *, dtype=None) -> np.ndarray:
-    """A float32/float64 C-contiguous numpy view or copy of ``a`` (host data only)."""
+    """A float32/float64 C-contiguous numpy view or copy of ``a`` (host data only). Values that
+    are finite in ``a`` but do not fit ``dtype`` raise ValueError naming ``name``."""
     if type(a).__module__.split(".")[0] == "torch":
-        a = a.detach().cpu().numpy()
+        a = _torch_to_numpy(name, a)
     try:
         arr = np.asarray(a)
     except Exception as exc:  # ragged lists and the like
@@ -344,7 +432,20 @@ def as_float_array(name: str, a, *, dtype=None) -> np.ndarray:
         dtype = float_dtype(name, arr.dtype)
     elif arr.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected a real-valued array, got dtype {arr.dtype}")
-    return np.ascontiguousarray(arr, dtype=dtype)
+    if arr.dtype == dtype:
+        return np.ascontiguousarray(arr).view(dtype)  # the canonical dtype object
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.ascontiguousarray(arr, dtype=dtype)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > dtype.itemsize and not _all_finite(out):
+        wide = arr.astype(np.float64) if arr.dtype.itemsize > 8 else arr
+        lost = np.isfinite(wide) & ~np.isfinite(out)
+        if lost.any():
+            value = wide.reshape(-1)[np.flatnonzero(lost.reshape(-1))[0]]
+            raise ValueError(
+                f"{name}: the finite value {float(value):g} does not fit {dtype} "
+                f"(the dtype the problem is solved in, that of bases); pass float64 bases"
+            )
+    return out
 
 
 def _all_finite(a: np.ndarray) -> bool:
@@ -362,8 +463,13 @@ def _all_finite(a: np.ndarray) -> bool:
 
 def _host_arrays(targets, bases, mask):
     x = as_float_array("bases", bases)
-    if x.ndim != 2:
-        raise ValueError(f"bases: expected shape (B, n), got shape {x.shape}")
+    if x.ndim != 2 or np.ndim(bases) != 2:
+        raise ValueError(f"bases: expected shape (B, n), got shape {np.shape(bases)}")
+    if np.ndim(targets) == 0:
+        raise ValueError(
+            f"targets: expected shape ({x.shape[0]},), one per row of bases, got a scalar "
+            f"(0-d); pass a 1-d array, e.g. [target]"
+        )
     t = as_float_array("targets", targets, dtype=x.dtype)
     if t.ndim != 1 or t.shape[0] != x.shape[0]:
         raise ValueError(
@@ -402,6 +508,7 @@ class _Outputs:
     errors: np.ndarray
     sizes: np.ndarray
     found: np.ndarray
+    status: np.ndarray  # uint8 (B,): STATUS codes
     algorithm: str
 
 
@@ -414,14 +521,43 @@ def allocate_outputs(batch: int, spec: ProblemSpec, xp=np) -> _Outputs:
         errors=xp.zeros(batch, dtype=xp.float64),
         sizes=xp.zeros(batch, dtype=xp.int32),
         found=xp.zeros(batch, dtype=xp.bool_),
+        status=xp.zeros(batch, dtype=xp.uint8),
         algorithm=spec.algorithm,
     )
 
 
-def chunk_size(spec: ProblemSpec) -> int:
-    """Problems per backend call, from the algorithm's estimated work per problem."""
-    work = max(1.0, float(_core.estimated_work(spec.algorithm, spec.n, spec.k, spec.max_size)))
-    return int(min(1 << 20, max(1, _CHUNK_WORK // work)))
+def chunk_size(spec: ProblemSpec, backend: str = "cpu") -> int:
+    """Problems per backend call, from the algorithm's estimated work per problem (the numba
+    reference's own enumeration count on that backend)."""
+    if backend == "numba":
+        from . import _reference
+
+        work = _reference.estimated_work(spec.mode, spec.n, spec.max_size, spec.k)
+    else:
+        work = _core.estimated_work(spec.algorithm, spec.n, spec.k, spec.max_size)
+    return int(min(1 << 20, max(1, _CHUNK_WORK // max(1.0, float(work)))))
+
+
+def raise_if_rejected(status, offset: int, targets, bases, mask) -> None:
+    """ValueError naming the first problem of a chunk the backend refused to solve (status
+    ``rejected``: its sums could overflow float64). status: numpy uint8 (chunk,); targets,
+    bases, mask: the chunk's host arrays (bases: any array with ``[b]`` rows)."""
+    bad = np.flatnonzero(status == STATUS["rejected"])
+    if bad.size == 0:
+        return
+    b = int(bad[0])
+    row = np.abs(np.asarray(bases[b], dtype=np.float64))
+    if mask is not None:
+        row = row[np.asarray(mask[b], dtype=bool)]
+    with np.errstate(over="ignore"):
+        total = abs(float(targets[b])) + float(row.sum())
+    size = f"{total:.3g}" if np.isfinite(total) else "beyond float64's range"
+    others = f" and {bad.size - 1} more in this chunk" if bad.size > 1 else ""
+    raise ValueError(
+        f"bases: problem {offset + b}{others}: |target| plus the sum of |elements| is {size}, "
+        f"at or above 2**1021 (about {SUM_LIMIT:.2g}), so its subset sums could overflow "
+        f"float64; scale targets and bases down by a power of two"
+    )
 
 
 def progress_reporter(progress, total: int):
@@ -444,7 +580,8 @@ def progress_reporter(progress, total: int):
     return update, (lambda: None)
 
 
-def _run_host(t, x, m, eps, spec: ProblemSpec, backend: str, num_threads: int, progress):
+def _run_host(t, x, m, eps, spec: ProblemSpec, backend: str, num_threads: int, progress,
+              work_limit: int):
     batch = x.shape[0]
     out = allocate_outputs(batch, spec)
     if batch == 0:
@@ -455,19 +592,21 @@ def _run_host(t, x, m, eps, spec: ProblemSpec, backend: str, num_threads: int, p
         run_chunk = _reference.solve_into
     else:
         run_chunk = _core.solve_into
-    step = chunk_size(spec)
+    step = chunk_size(spec, backend)
     update, close = progress_reporter(progress, batch)
     try:
         for lo in range(0, batch, step):
             hi = min(batch, lo + step)
+            chunk_mask = None if m is None else m[lo:hi]
             run_chunk(
-                t[lo:hi], x[lo:hi], None if m is None else m[lo:hi],
+                t[lo:hi], x[lo:hi], chunk_mask,
                 spec.mode, spec.max_size, spec.k, eps, spec.algorithm,
                 None if out.subsets is None else out.subsets[lo:hi],
                 None if out.indices is None else out.indices[lo:hi],
                 out.sums[lo:hi], out.errors[lo:hi], out.sizes[lo:hi], out.found[lo:hi],
-                num_threads,
+                out.status[lo:hi], num_threads, work_limit,
             )
+            raise_if_rejected(out.status[lo:hi], lo, t[lo:hi], x[lo:hi], chunk_mask)
             update(hi - lo)
     finally:
         close()
@@ -484,7 +623,8 @@ def _to_numpy(a) -> np.ndarray:
 
 
 def _wrap(out: _Outputs, library: str) -> SolveResult:
-    fields = [out.subsets, out.indices, out.sums, out.errors, out.sizes, out.found]
+    exhausted = out.status == STATUS["exhausted"]
+    fields = [out.subsets, out.indices, out.sums, out.errors, out.sizes, out.found, exhausted]
     if library == "torch":
         import torch
 

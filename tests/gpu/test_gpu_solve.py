@@ -35,6 +35,7 @@ def _instances(batch, n, dtype, seed, masked):
 
 def _assert_same(cpu, gpu):
     np.testing.assert_array_equal(_gpu.numpy_of(gpu.found), cpu.found)
+    np.testing.assert_array_equal(_gpu.numpy_of(gpu.exhausted), cpu.exhausted)
     np.testing.assert_array_equal(_gpu.numpy_of(gpu.sizes), cpu.sizes)
     if cpu.subsets is not None:
         np.testing.assert_array_equal(_gpu.numpy_of(gpu.subsets), cpu.subsets)
@@ -127,3 +128,36 @@ def test_bad_device_inputs():
     empty = subsetsum.solve(torch.rand(0, device="cuda"), torch.rand(0, 5, device="cuda"),
                             eps=0.1, mode="best")
     assert len(empty) == 0
+
+
+def test_float64_spread_values_and_work_bound_match_cpu():
+    # Sums that round (index-order sums decide), and problems the work bound stops: the same
+    # subsets and the same exhausted flags as on the CPU.
+    rng = np.random.default_rng(17)
+    x = rng.uniform(-1, 1, (4000, 24)) * 10.0 ** rng.integers(-8, 9, (4000, 24))
+    t = rng.uniform(-1, 1, 4000) * 10.0 ** rng.integers(-8, 9, 4000)
+    ints = rng.integers(-5, 6, (200, 40)).astype(np.float64)
+    dev = torch.device("cuda")
+    for targets, bases, kwargs in [
+        (t, x, dict(mode="best")),
+        (t, x, dict(mode="min_size", max_size=8)),
+        (t, x, dict(mode="fixed_size", k=6)),
+        (np.full(200, 0.5), ints, dict(mode="min_size", work_limit=20_000)),
+        (np.full(200, 0.5), ints, dict(mode="fixed_size", k=12, work_limit=20_000)),
+    ]:
+        cpu = subsetsum.solve(targets, bases, eps=1e-6, **kwargs)
+        gpu = subsetsum.solve(torch.from_numpy(targets).to(dev), torch.from_numpy(bases).to(dev),
+                              eps=1e-6, **kwargs)
+        _assert_same(cpu, gpu)
+
+
+def test_overflowing_sums_and_read_only_host_arrays():
+    with pytest.raises(ValueError, match="bases: problem 1"):
+        subsetsum.solve(torch.zeros(2, device="cuda", dtype=torch.float64),
+                        torch.tensor([[0.5, 0.5], [1e308, 1e308]], device="cuda",
+                                     dtype=torch.float64), eps=0.1,
+                        mode="best")
+    x = np.frombuffer(np.full(6, 0.25).tobytes()).reshape(2, 3)
+    t = np.frombuffer(np.array([0.5, 0.75]).tobytes())
+    gpu = subsetsum.solve(t, x, eps=1e-9, mode="best", backend="cuda")
+    assert gpu.found.tolist() == [True, True]

@@ -54,9 +54,71 @@ void with_capacity(int n, F&& f) {
   else f(std::integral_constant<int, kMaxElementsAll>{});
 }
 
-// first_hit gives up on a problem after this many search nodes (found = false). It bounds the
-// time of adversarial inputs (tiny eps with many elements); typical problems need < 10^3.
-constexpr long long kFirstHitNodeBudget = 1LL << 26;
+// Work bound per problem (solve(work_limit=...)), in search steps: a search node, a candidate
+// sum, a step of a pairing sweep. The searches whose work depends on the data (increasing_size,
+// exact_combinations, first_hit, and meet in the middle's resolution of near-equal sums) stop
+// there and mark the problem exhausted; gray_code (2^n steps, n <= 30) and the sorted half sums
+// of meet in the middle (n <= 44) are bounded by n alone. The default, 2^26, is 0.1-0.5 s of one
+// core; a typical eps = 0.01 problem takes 10^1-10^3 steps, exact_combinations on its default
+// range (C(n, k) <= 10^6) at most a few million.
+constexpr long long kDefaultWorkLimit = 1LL << 26;
+
+// The stop flag (host only; null on the device) is read every this many steps.
+constexpr long long kStopPollSteps = 1LL << 14;
+
+// Per-problem outcome written to BatchOutput::status.
+enum Status : uint8_t {
+  STATUS_DONE = 0,       // the mode's answer
+  STATUS_EXHAUSTED = 1,  // the work bound stopped the search: the best subset it had seen
+  STATUS_REJECTED = 2,   // sums could overflow float64 (or a value is not finite): not solved
+  STATUS_STOPPED = 3,    // the stop flag was raised (Ctrl-C): not solved, the call is abandoned
+};
+
+// Problems whose |target| plus the sum of |elements| reaches this are rejected: below it every
+// subset sum, error and pruning bound of every algorithm is finite.
+constexpr double kSumLimit = 0x1p1021;
+
+SUBSETSUM_HD bool stop_requested(const int* flag) {
+#if defined(__CUDA_ARCH__)
+  return flag != nullptr && *static_cast<const volatile int*>(flag) != 0;
+#else
+  return flag != nullptr && __atomic_load_n(flag, __ATOMIC_RELAXED) != 0;
+#endif
+}
+
+// One problem's work account: steps left before the bound, and the stop flag read every
+// kStopPollSteps steps. spend() is the only call the searches make; false means stop now.
+struct Work {
+  long long left;     // steps left in the bound (may go negative on the last spend)
+  long long poll_at;  // read the stop flag when `left` drops below this
+  const int* stop;
+  bool exhausted;
+  bool stopped;
+
+  SUBSETSUM_HD void init(long long limit, const int* stop_flag) {
+    left = limit;
+    poll_at = next_poll(limit);
+    stop = stop_flag;
+    exhausted = false;
+    stopped = false;
+  }
+  SUBSETSUM_HD bool spend(long long steps) {
+    left -= steps;
+    if (SUBSETSUM_UNLIKELY(left < poll_at)) return checkpoint();
+    return true;
+  }
+  SUBSETSUM_HD bool checkpoint() {
+    if (left < 0) exhausted = true;
+    if (stop_requested(stop)) stopped = true;
+    poll_at = next_poll(left);
+    return !(exhausted || stopped);
+  }
+  // The next checkpoint: kStopPollSteps on, or where the bound runs out, whichever comes first.
+  SUBSETSUM_HD static long long next_poll(long long left) {
+    return left > kStopPollSteps ? left - kStopPollSteps : 0;
+  }
+  SUBSETSUM_HD bool over() const { return exhausted || stopped; }
+};
 
 SUBSETSUM_HD bool algorithm_supports(int alg, int mode) {
   switch (alg) {

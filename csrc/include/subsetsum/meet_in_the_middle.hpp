@@ -10,6 +10,12 @@
 // Ties: the sweep counts the pairs it meets at the smallest error; when it met only one and no
 // grid neighbour of it ties, that pair is the answer. Otherwise a second sweep finds the
 // contract's (error, size, bits) minimum among every pair with the smallest error.
+//
+// Rounding (float64 inputs whose sums are not exact, see problem.hpp): a + b can differ from the
+// index-order sum of the same subset by the problem's slack, so the sweep counts the pairs within
+// a margin of the smallest error instead of equal to it, and when there is more than one, every
+// pair whose error floor reaches the best index-order error so far is re-added in index order
+// (resolve_near_pairs). That pass spends the problem's Work; the rest is bounded by n.
 #pragma once
 
 #include <cmath>
@@ -132,11 +138,23 @@ SUBSETSUM_HD uint64_t half_key(const uint32_t* bits, int j) {
   return (static_cast<uint64_t>(popcount32(bits[j])) << 32) | bits[j];
 }
 
-// What the first sweep learns: the smallest error, how many pairs met it, and the last of them.
+// What the first sweep learns: the smallest error, the pair that has it, and how many pairs it
+// met within `near` of it. With exact sums near == err (ties only). Otherwise near adds a margin
+// that covers the rounding of both the pair's sum and its index-order sum; the count may then
+// over-count (a pair counted against an earlier, larger error), never under-count: when the
+// error improves by more than the margin, every earlier pair is out of reach and the count
+// restarts.
 struct SweepBest {
   double err;
+  double near;
   int count;
   int i, j;
+};
+
+// Margin of SweepBest::near: err + pad + rel * err (pad = rel = 0 when sums are exact).
+struct NearMargin {
+  double pad, rel;
+  SUBSETSUM_HD double near(double err) const { return err + pad + rel * err; }
 };
 
 // One chain of the first sweep over rows [i, i_end) of the grid (first-list entry i, second-list
@@ -147,14 +165,20 @@ struct SweepChain {
   int i, j, i_end;
   SweepBest best;
   SUBSETSUM_HD bool active() const { return i < i_end && j >= 0; }
-  SUBSETSUM_HD void step(const MitmScratch& s, double target) {
+  SUBSETSUM_HD void step(const MitmScratch& s, double target, const NearMargin& margin) {
     const double sum = s.sums_a[i] + s.sums_b[j];
     const double err = fabs(target - sum);
-    if (SUBSETSUM_UNLIKELY(err <= best.err)) {
-      best.count = err < best.err ? 1 : best.count + 1;
-      best.i = i;
-      best.j = j;
-      best.err = err;
+    if (SUBSETSUM_UNLIKELY(err <= best.near)) {
+      if (err < best.err) {
+        const double near = margin.near(err);
+        best.count = best.err > near ? 1 : best.count + 1;
+        best.i = i;
+        best.j = j;
+        best.err = err;
+        best.near = near;
+      } else {
+        ++best.count;
+      }
     }
     const bool up = sum <= target;
     i += up;
@@ -181,8 +205,74 @@ SUBSETSUM_HD double pair_error(const MitmScratch& s, int na, int nb, int i, int 
   return fabs(target - (s.sums_a[i] + s.sums_b[j]));
 }
 
-// Best subset of the (unsorted, compacted) elements; returns its compact bit pattern (first
-// half in the low bits) and error.
+// The index-order sum of pair (i, j): the first list's entry is already the index-order sum of
+// its subset (half_sums adds element k to sums of elements below k), continued here with the
+// second half's elements in index order.
+template <int CAP>
+SUBSETSUM_HD double pair_index_order_sum(const Elements<CAP>& e, const MitmScratch& s, int h1,
+                                         int i, int j) {
+  double sum = s.sums_a[i];
+  uint32_t bits = s.bits_b[j];
+  while (bits) {
+    sum += e.value[h1 + lowest_bit(bits)];
+    bits &= bits - 1;
+  }
+  return sum;
+}
+
+// Sums that round (e.slack > 0) and more than one pair near the smallest error: the contract's
+// minimum of (index-order error, size, bits) over every pair whose error floor reaches the best
+// index-order error found so far, starting from the sweep's pair (bi, bj). For each a those
+// pairs form a window of the second list that only moves down as a grows. Each pair met costs a
+// step of `work`, each re-added pair its size more; the pass stops where the work runs out.
+template <int CAP>
+SUBSETSUM_HD uint64_t resolve_near_pairs(const Elements<CAP>& e, double target,
+                                         const MitmScratch& s, int h1, int na, int nb, int bi,
+                                         int bj, Work& work) {
+  const double slack = e.slack;
+  double best_err = fabs(target - pair_index_order_sum(e, s, h1, bi, bj));
+  int best_size = popcount32(s.bits_a[bi]) + popcount32(s.bits_b[bj]);
+  uint64_t best_bits = static_cast<uint64_t>(s.bits_a[bi]) |
+                       (static_cast<uint64_t>(s.bits_b[bj]) << h1);
+  int hi = nb - 1;  // pairs above it are above the target and out of reach, for every later a
+  for (int i = 0; i < na; ++i) {
+    const double a = s.sums_a[i];
+    for (; hi >= 0; --hi) {
+      const double low = a + s.sums_b[hi] - slack;
+      if (!(low > target && fabs(target - low) > best_err)) break;
+    }
+    if (hi < 0) break;
+    const int size_a = popcount32(s.bits_a[i]);
+    long long steps = 0;
+    for (int j = hi; j >= 0; --j) {
+      ++steps;
+      const double sum = a + s.sums_b[j];
+      const double floor = error_floor(target, sum - slack, sum + slack);
+      if (floor > best_err) {
+        if (sum + slack < target) break;  // below the target: smaller j are farther still
+        continue;
+      }
+      const int size = size_a + popcount32(s.bits_b[j]);
+      const uint64_t bits = static_cast<uint64_t>(s.bits_a[i]) |
+                            (static_cast<uint64_t>(s.bits_b[j]) << h1);
+      if (floor == best_err && (size > best_size || (size == best_size && bits >= best_bits)))
+        continue;  // can at best tie, and would lose the tie
+      steps += size;
+      const double err = fabs(target - pair_index_order_sum(e, s, h1, i, j));
+      if (err < best_err ||
+          (err == best_err && (size < best_size || (size == best_size && bits < best_bits)))) {
+        best_err = err;
+        best_size = size;
+        best_bits = bits;
+      }
+    }
+    if (!work.spend(steps)) break;
+  }
+  return best_bits;
+}
+
+// Best subset of the (unsorted, compacted, analyzed) elements; returns its compact bit pattern
+// (first half in the low bits).
 //
 // Errors are compared as computed, err = |target - fl(a + b)|, and fl(a + b) is monotone in each
 // of a and b, so along a row the error is unimodal. The first sweep (SweepChains over bands of
@@ -194,11 +284,12 @@ SUBSETSUM_HD double pair_error(const MitmScratch& s, int na, int nb, int i, int 
 // second-half key gives each a's best partner in amortized O(1), however many sums are equal.
 template <int CAP>
 SUBSETSUM_HD uint64_t meet_in_the_middle_best(const Elements<CAP>& e, double target,
-                                              const MitmScratch& s, double* best_err_out) {
+                                              const MitmScratch& s, Work& work) {
   const int m = e.count;
   const int h1 = m / 2, h2 = m - h1;
   const int na = half_sums(e.value, h1, s.sums_a, s.bits_a, s.tmp_sums, s.tmp_bits);
   const int nb = half_sums(e.value + h1, h2, s.sums_b, s.bits_b, s.tmp_sums, s.tmp_bits);
+  const NearMargin margin = e.exact ? NearMargin{0.0, 0.0} : NearMargin{3.0 * e.slack, 0x1p-50};
 
   // Rows split into kSweepChains bands; each chain starts next to its first row's nearest pairs.
   SweepChain chain[kSweepChains];
@@ -206,31 +297,38 @@ SUBSETSUM_HD uint64_t meet_in_the_middle_best(const Elements<CAP>& e, double tar
     const int first = static_cast<int>((static_cast<long long>(na) * c) / kSweepChains);
     const int end = static_cast<int>((static_cast<long long>(na) * (c + 1)) / kSweepChains);
     const int below = last_at_or_below(s.sums_b, nb, s.sums_a[first], target);
-    chain[c] = {first, below + 1 < nb ? below + 1 : nb - 1, end, {INFINITY, 0, 0, 0}};
+    chain[c] = {first, below + 1 < nb ? below + 1 : nb - 1, end, {INFINITY, INFINITY, 0, 0, 0}};
   }
   for (bool any = true; any;) {
     any = false;
     for (int c = 0; c < kSweepChains; ++c) {
       if (chain[c].active()) {
-        chain[c].step(s, target);
+        chain[c].step(s, target, margin);
         any = true;
       }
     }
   }
   SweepBest best = chain[0].best;
   for (int c = 1; c < kSweepChains; ++c) {
-    if (chain[c].best.err < best.err) best = chain[c].best;
-    else if (chain[c].best.err == best.err) best.count += chain[c].best.count;
+    const SweepBest& other = chain[c].best;
+    if (other.err < best.err) {
+      const int count = other.count + (best.err <= other.near ? best.count : 0);
+      best = other;
+      best.count = count;
+    } else if (other.err <= best.near) {
+      best.count += other.count;
+    }
   }
   const double best_err = best.err;
-  *best_err_out = best_err;
+  const double near = best.near;
 
-  if (best.count == 1 && pair_error(s, na, nb, best.i - 1, best.j, target) != best_err &&
-      pair_error(s, na, nb, best.i + 1, best.j, target) != best_err &&
-      pair_error(s, na, nb, best.i, best.j - 1, target) != best_err &&
-      pair_error(s, na, nb, best.i, best.j + 1, target) != best_err) {
+  if (best.count == 1 && pair_error(s, na, nb, best.i - 1, best.j, target) > near &&
+      pair_error(s, na, nb, best.i + 1, best.j, target) > near &&
+      pair_error(s, na, nb, best.i, best.j - 1, target) > near &&
+      pair_error(s, na, nb, best.i, best.j + 1, target) > near) {
     return static_cast<uint64_t>(s.bits_a[best.i]) | (static_cast<uint64_t>(s.bits_b[best.j]) << h1);
   }
+  if (!e.exact) return resolve_near_pairs(e, target, s, h1, na, nb, best.i, best.j, work);
 
   uint32_t* window = s.tmp_bits;  // indices into the second list; free once the lists are built
   int head = 0, tail = 0;         // keys increase and indices decrease from head to tail

@@ -3,99 +3,220 @@
 //
 // Order on candidate subsets (the contract): smaller error first, then fewer elements, then the
 // smaller bit pattern read as an unsigned integer (for n > 64: the set whose largest differing
-// index is smaller). Compaction keeps the original order, so comparing compact bit patterns is
-// the same as comparing original ones.
+// index is smaller). The error of a subset is |target - s| with s its elements summed in float64
+// in index order, starting from 0 (exactly what write_solution reports). Compaction keeps the
+// original order, so comparing compact bit patterns is the same as comparing original ones, and
+// summing in compact order is summing in index order.
+//
+// Searches that add elements in another order (sorted, or two halves) see sums that can differ
+// from those index-order sums by rounding. analyze() bounds that difference by `slack` (zero
+// when every subset sum is exact in float64, as for typical float32 inputs); the searches prune
+// and pick with error_floor() over [sum - slack, sum + slack] and recompute the index-order sum
+// of every candidate that could still win, so each returns the contract's subset.
 #pragma once
 
 #include <cmath>
+#include <cstring>
 
 #include "config.hpp"
 
 namespace subsetsum {
 
+SUBSETSUM_HD int lowest_bit(uint64_t x) {
+#if defined(__CUDA_ARCH__)
+  return __ffsll(static_cast<long long>(x)) - 1;
+#else
+  return __builtin_ctzll(x);
+#endif
+}
+
+SUBSETSUM_HD int popcount64(uint64_t x) {
+#if defined(__CUDA_ARCH__)
+  return __popcll(x);
+#else
+  return __builtin_popcountll(x);
+#endif
+}
+
+// Exponent of the lowest set bit of a nonzero finite double (-1074 for the smallest subnormal).
+SUBSETSUM_HD int lowest_bit_exponent(double v) {
+#if defined(__CUDA_ARCH__)
+  const uint64_t u = static_cast<uint64_t>(__double_as_longlong(v));
+#else
+  uint64_t u;
+  memcpy(&u, &v, sizeof u);
+#endif
+  const int biased = static_cast<int>((u >> 52) & 0x7ff);
+  const uint64_t mantissa = u & ((1ull << 52) - 1);
+  if (biased == 0) return -1074 + lowest_bit(mantissa);
+  return biased - 1075 + lowest_bit(mantissa | (1ull << 52));
+}
+
+// The smallest error |target - x| over x in [lo, hi], as computed in float64: fl(target - x) is
+// monotone in x, so the end nearest the target gives it.
+SUBSETSUM_HD double error_floor(double target, double lo, double hi) {
+  if (target < lo) return fabs(target - lo);
+  if (target > hi) return fabs(target - hi);
+  return 0.0;
+}
+
+constexpr int kNoBits = 4096;  // lowest_exponent of a problem whose values are all zero
+
 template <int CAP>
 struct Elements {
   double value[CAP];    // compacted values (original order, or ascending after sort_by_value)
   int16_t index[CAP];   // original index of each value
+  int16_t pos[CAP];     // compact position of each value (its place before sort_by_value)
+  double cvalue[CAP];   // the values in compact order (kept by sort_by_value)
   int count;            // m: number of unmasked elements
+  double abs_sum;       // sum of |value| (load)
+  int lowest_exponent;  // load: smallest exponent of a set bit over all values (kNoBits: none)
+  double low, high;     // load: the sums of the negative and of the positive values;
+                        // analyze() widens them by slack: every subset sum lies in [low, high]
+  // analyze():
+  bool exact;           // every subset sum is exact in float64, in any order of addition
+  double slack;         // bound on |index-order sum - sum in any other order, or bound from
+                        // prefix sums| for every subset (0 when exact)
 
   template <class T>
   SUBSETSUM_HD void load(const T* row, const uint8_t* mask_row, int n, int limit) {
     int m = 0;
+    double total = 0.0, signed_total = 0.0;
+    int q = kNoBits;
     for (int i = 0; i < n && m < limit; ++i) {
       if (mask_row == nullptr || mask_row[i]) {
-        value[m] = static_cast<double>(row[i]);
+        const double v = static_cast<double>(row[i]);
+        value[m] = v;
         index[m] = static_cast<int16_t>(i);
+        // independent chains: the integer work and the second sum run in the shadow of the
+        // first sum's latency, so they cost next to nothing
+        total += fabs(v);
+        signed_total += v;
+        const int b = v != 0.0 ? lowest_bit_exponent(v) : kNoBits;
+        q = b < q ? b : q;
         ++m;
       }
     }
     count = m;
+    abs_sum = total;
+    lowest_exponent = q;
+    // The sums of the negative and of the positive values; exact when subset sums are (both
+    // are then multiples of 2^(q+1) below 2^(q+54)), otherwise within 2 m u abs_sum, which the
+    // slack analyze() adds covers.
+    low = 0.5 * (signed_total - total);
+    high = 0.5 * (signed_total + total);
+  }
+
+  // Exactness, slack and the range of all subset sums, from what load() gathered; O(1).
+  //
+  // Sums are exact when every value is a multiple of 2^q (q: the lowest set bit over all
+  // values) and the sum of |values| is below 2^(q + 53): every partial sum of every subset is
+  // then a multiple of 2^q below 2^(q + 53). Otherwise a sum of up to m terms in any order, a
+  // difference of two prefix sums plus a partial sum, each lies within (3m + 3) u sum|v| of the
+  // exact sum (u = 2^-53); twice that, and a few terms more, is the slack.
+  SUBSETSUM_HD void analyze() {
+    const int q = lowest_exponent;
+    exact = q == kNoBits || abs_sum < ldexp(1.0, q + 53);
+    slack = exact ? 0.0 : (4.0 * count + 8.0) * 0x1p-52 * abs_sum;
+    low -= slack;
+    high += slack;
+  }
+
+  // Every subset's error is the same value (the target is so far from all sums that they round
+  // alike): every subset then ties on error, and the contract's answer depends on sizes only.
+  SUBSETSUM_HD bool all_errors_equal(double target) const {
+    if (target >= low && target <= high) return false;
+    return fabs(target - low) == fabs(target - high);
   }
 
   // Sorts by (value, original index): equal values keep index order. Problems are small
   // (typically 10-20 elements) and this runs per GPU thread too, so up to 16 elements each
   // element's rank is counted branch-free (no mispredictions, no divergence) and the elements
-  // scattered to their ranks; larger problems use insertion sort.
+  // scattered to their ranks; larger problems use insertion sort. When sums can round (analyze()
+  // ran first and found them not exact), the compact order stays in cvalue and pos for
+  // index_order_sum; exact problems never need it and skip that bookkeeping.
   SUBSETSUM_HD void sort_by_value() {
     if (count <= 16) {
       double v[16];
       int16_t ix[16];
       for (int i = 0; i < count; ++i) { v[i] = value[i]; ix[i] = index[i]; }
+      if (!exact)
+        for (int i = 0; i < count; ++i) cvalue[i] = v[i];
       for (int i = 0; i < count; ++i) {
         int rank = 0;
         for (int j = 0; j < count; ++j)
           rank += (v[j] < v[i]) | ((v[j] == v[i]) & (j < i));
         value[rank] = v[i];
         index[rank] = ix[i];
+        pos[rank] = static_cast<int16_t>(i);
       }
       return;
     }
+    if (exact) {
+      insertion_sort<false>();
+      return;
+    }
+    for (int i = 0; i < count; ++i) {
+      cvalue[i] = value[i];
+      pos[i] = static_cast<int16_t>(i);
+    }
+    insertion_sort<true>();
+  }
+
+  template <bool kTrackPositions>
+  SUBSETSUM_HD void insertion_sort() {
     for (int i = 1; i < count; ++i) {
       const double v = value[i];
-      const int16_t ix = index[i];
+      const int16_t ix = index[i], ps = kTrackPositions ? pos[i] : int16_t(0);
       int j = i - 1;
       while (j >= 0 && value[j] > v) {
         value[j + 1] = value[j];
         index[j + 1] = index[j];
+        if (kTrackPositions) pos[j + 1] = pos[j];
         --j;
       }
       value[j + 1] = v;
       index[j + 1] = ix;
+      if (kTrackPositions) pos[j + 1] = ps;
     }
+  }
+
+  // The index-order sum of the elements at sorted positions p[0..size) (after sort_by_value).
+  SUBSETSUM_HD double index_order_sum(const int* p, int size) const {
+    constexpr int kWords = (CAP + 63) / 64;
+    uint64_t words[kWords];
+    for (int w = 0; w < kWords; ++w) words[w] = 0;
+    for (int i = 0; i < size; ++i) words[pos[p[i]] >> 6] |= 1ull << (pos[p[i]] & 63);
+    double sum = 0.0;
+    for (int w = 0; w < kWords; ++w) {
+      uint64_t x = words[w];
+      while (x) {
+        sum += cvalue[(w << 6) + lowest_bit(x)];
+        x &= x - 1;
+      }
+    }
+    return sum;
   }
 };
 
 // Is the set {index[pos_a[i]]} smaller than {index[pos_b[i]]} in the contract's order?
-// Both have `size` elements (equal sizes: the caller compared sizes already).
+// Both have `size` elements (equal sizes: the caller compared sizes already). Compared as big
+// integers (bit i for original index i): the set holding the largest index in which they differ
+// is the larger one. O(size).
 template <int CAP>
 SUBSETSUM_HD bool set_less(const Elements<CAP>& e, const int* pos_a, const int* pos_b, int size) {
-  // Compare as big integers: the set holding the largest index in which they differ is larger.
-  // Sort copies of both index lists descending (sizes here are tiny: ties are rare).
-  int a[CAP], b[CAP];
+  constexpr int kWords = (CAP + 63) / 64;  // original indices are below n <= CAP
+  uint64_t a[kWords], b[kWords];
+  for (int w = 0; w < kWords; ++w) a[w] = b[w] = 0;
   for (int i = 0; i < size; ++i) {
-    a[i] = e.index[pos_a[i]];
-    b[i] = e.index[pos_b[i]];
+    const int ia = e.index[pos_a[i]], ib = e.index[pos_b[i]];
+    a[ia >> 6] |= 1ull << (ia & 63);
+    b[ib >> 6] |= 1ull << (ib & 63);
   }
-  for (int i = 1; i < size; ++i) {
-    int va = a[i], vb = b[i], j = i - 1, l = i - 1;
-    while (j >= 0 && a[j] < va) { a[j + 1] = a[j]; --j; }
-    a[j + 1] = va;
-    while (l >= 0 && b[l] < vb) { b[l + 1] = b[l]; --l; }
-    b[l + 1] = vb;
-  }
-  for (int i = 0; i < size; ++i) {
-    if (a[i] != b[i]) return a[i] < b[i];
+  for (int w = kWords - 1; w >= 0; --w) {
+    if (a[w] != b[w]) return a[w] < b[w];
   }
   return false;
-}
-
-// A tolerance for pruning bounds computed from prefix sums, which may round differently from
-// the sums of the candidates themselves (float64 inputs only; float32 sums are exact).
-template <int CAP>
-SUBSETSUM_HD double rounding_slack(const Elements<CAP>& e, double target) {
-  double total = fabs(target);
-  for (int i = 0; i < e.count; ++i) total += fabs(e.value[i]);
-  return 1e-13 * total;
 }
 
 }  // namespace subsetsum

@@ -18,6 +18,8 @@ struct SolveParams {
   int max_size;  // min_size: largest size (<= n)
   int k;         // fixed_size: exact size
   double eps;
+  long long work_limit;  // steps per problem (config.hpp: kDefaultWorkLimit)
+  const int* stop;       // host: nonzero asks every search to stop (Ctrl-C); null on the device
 };
 
 // Output arrays of a batch (structure of arrays, problem b at index b).
@@ -28,6 +30,7 @@ struct BatchOutput {
   double* errors;
   int32_t* sizes;
   bool* found;
+  uint8_t* status;  // Status (config.hpp)
   int k;
 };
 
@@ -40,19 +43,11 @@ struct ChosenSet {
   SUBSETSUM_HD void add(int i) { words[i >> 6] |= 1ull << (i & 63); }
 };
 
-SUBSETSUM_HD int lowest_bit(uint64_t x) {
-#if defined(__CUDA_ARCH__)
-  return __ffsll(static_cast<long long>(x)) - 1;
-#else
-  return __builtin_ctzll(x);
-#endif
-}
-
 // Sums the chosen elements in index order in float64 and writes problem b's results.
 template <class T>
 SUBSETSUM_HD void write_solution(const T* row, double target, const ChosenSet& chosen,
                                  bool feasible, const SolveParams& p, const BatchOutput& out,
-                                 long long b) {
+                                 long long b, uint8_t status) {
   double sum = 0.0;
   int size = 0;
   for (int w = 0; w < kMaxElementsAll / 64; ++w) {
@@ -71,6 +66,14 @@ SUBSETSUM_HD void write_solution(const T* row, double target, const ChosenSet& c
   out.errors[b] = err;
   out.sizes[b] = size;
   out.found[b] = feasible && err <= p.eps;
+  out.status[b] = status;
+}
+
+// The first k elements: the contract's pick among k-subsets that all tie on error.
+template <int CAP>
+SUBSETSUM_HD void first_k(const Elements<CAP>& e, int k, ChosenSet& chosen) {
+  chosen.clear();
+  for (int i = 0; i < k; ++i) chosen.add(e.index[i]);
 }
 
 template <int CAP>
@@ -89,17 +92,19 @@ SUBSETSUM_HD void chosen_from_positions(const Elements<CAP>& e, const int* pos, 
   for (int i = 0; i < size; ++i) c.add(e.index[pos[i]]);
 }
 
+// e must be sorted and analyzed.
 template <int CAP>
 SUBSETSUM_HD void init_search(CardinalitySearch<CAP>& cs, const Elements<CAP>& e,
                               const double* prefix, double target, double eps, bool first_hit,
-                              double accept_below) {
+                              double accept_below, Work& work) {
   cs.e = &e;
   cs.prefix = prefix;
   cs.target = target;
-  cs.slack = rounding_slack(e, target);
+  cs.slack = e.slack;
+  cs.exact = e.exact;
   cs.first_hit = first_hit;
   cs.eps = eps;
-  cs.budget = kFirstHitNodeBudget;
+  cs.work = &work;
   cs.best_err = accept_below;
   cs.have = false;
   cs.stopped = false;
@@ -108,13 +113,17 @@ SUBSETSUM_HD void init_search(CardinalitySearch<CAP>& cs, const Elements<CAP>& e
 // Gray code answers every mode from the best subset of each size.
 template <int CAP>
 SUBSETSUM_HD bool gray_code_solve(const Elements<CAP>& e, double target, const SolveParams& p,
-                                  ChosenSet& chosen) {
+                                  ChosenSet& chosen, Work& work) {
   SizeBests sb;
-  gray_code_size_bests(e, target, sb);
+  gray_code_size_bests(e, target, sb, work);
   const int m = e.count;
   int pick = -1;
   if (p.mode == MODE_FIXED_SIZE) {
     if (p.k > m) { chosen.clear(); return false; }
+    if (sb.err[p.k] == INFINITY) {  // stopped before meeting a k-subset: the first k elements
+      first_k(e, p.k, chosen);
+      return true;
+    }
     pick = p.k;
   } else {
     const int smax = (p.mode == MODE_MIN_SIZE && p.max_size < m) ? p.max_size : m;
@@ -198,11 +207,12 @@ SUBSETSUM_HD double exhaustive_best(const Elements<CAP>& e, double target, int s
 // min_size: sizes 0, 1, 2, ... each searched exactly; the first size with a subset within eps
 // wins. A larger size must beat the best error so far strictly (ties go to the smaller size),
 // which is also what makes the no-solution fallback the best subset within max_size. Small sizes
-// are tried exhaustively while affordable; most eps = 0.01 problems end there without ever
-// sorting. Larger sizes use the pruned search over the sorted elements.
+// are tried exhaustively while affordable (their sums are index-order sums); most eps = 0.01
+// problems end there without ever sorting. Larger sizes use the pruned search over the sorted
+// elements, which stops where the work bound runs out (the best subset so far is returned).
 template <int CAP>
 SUBSETSUM_HD void increasing_size_solve(Elements<CAP>& e, double target, const SolveParams& p,
-                                        ChosenSet& chosen) {
+                                        ChosenSet& chosen, Work& work) {
   const int m = e.count;
   const int smax = p.max_size < m ? p.max_size : m;
   int best_index[CAP];  // original indices of the best subset so far
@@ -218,13 +228,15 @@ SUBSETSUM_HD void increasing_size_solve(Elements<CAP>& e, double target, const S
       best_err = err;
     }
   }
-  if (s <= smax && !(best_err <= p.eps)) {
+  if (s <= smax && !(best_err <= p.eps)) e.analyze();
+  // Every error equal: nothing larger beats the best so far (the empty set at worst).
+  if (s <= smax && !(best_err <= p.eps) && !e.all_errors_equal(target)) {
     e.sort_by_value();
     double prefix[CAP + 1];
     prefix_sums(e, prefix);
     CardinalitySearch<CAP> cs;
-    init_search(cs, e, prefix, target, p.eps, false, best_err);
-    for (; s <= smax && !(best_err <= p.eps); ++s) {
+    init_search(cs, e, prefix, target, p.eps, false, best_err, work);
+    for (; s <= smax && !(best_err <= p.eps) && !work.over(); ++s) {
       cs.best_err = best_err;  // a larger size must beat the best so far
       cs.have = false;
       cs.run(s);
@@ -239,10 +251,10 @@ SUBSETSUM_HD void increasing_size_solve(Elements<CAP>& e, double target, const S
   for (int i = 0; i < best_size; ++i) chosen.add(best_index[i]);
 }
 
-// fixed_size, exact: every k-subset, pruned against the best so far.
+// fixed_size, exact: every k-subset, pruned against the best so far (stopped by the work bound).
 template <int CAP>
 SUBSETSUM_HD bool exact_combinations_solve(Elements<CAP>& e, double target, const SolveParams& p,
-                                           ChosenSet& chosen) {
+                                           ChosenSet& chosen, Work& work) {
   chosen.clear();
   if (p.k > e.count) return false;
   if (p.k == 0) return true;
@@ -252,12 +264,21 @@ SUBSETSUM_HD bool exact_combinations_solve(Elements<CAP>& e, double target, cons
     for (int i = 0; i < p.k; ++i) chosen.add(found[i]);
     return true;
   }
+  e.analyze();
+  if (e.all_errors_equal(target)) {
+    first_k(e, p.k, chosen);
+    return true;
+  }
   e.sort_by_value();
   double prefix[CAP + 1];
   prefix_sums(e, prefix);
   CardinalitySearch<CAP> cs;
-  init_search(cs, e, prefix, target, p.eps, false, INFINITY);
+  init_search(cs, e, prefix, target, p.eps, false, INFINITY, work);
   cs.run(p.k);
+  if (!cs.have) {
+    // The work bound ran out before any k-subset was reached: the k smallest are one.
+    for (int i = 0; i < p.k; ++i) cs.best_pos[i] = i;
+  }
   chosen_from_positions(e, cs.best_pos, p.k, chosen);
   return true;
 }
@@ -266,14 +287,19 @@ SUBSETSUM_HD bool exact_combinations_solve(Elements<CAP>& e, double target, cons
 // (about k + log2(4/eps) of them suffice for uniform bases), so search a prefix of the
 // elements, sorted, stopping at the first hit, and double the prefix when it has none. The last
 // round covers all elements, so a problem is reported not found only when no k-subset is within
-// eps (or the node budget ran out).
+// eps (or the work bound ran out: exhausted). A hit is decided on the index-order sum.
 template <int CAP>
-SUBSETSUM_HD bool first_hit_solve(const Elements<CAP>& all, double target, const SolveParams& p,
-                                  ChosenSet& chosen) {
+SUBSETSUM_HD bool first_hit_solve(Elements<CAP>& all, double target, const SolveParams& p,
+                                  ChosenSet& chosen, Work& work) {
   chosen.clear();
   const int m = all.count, k = p.k;
   if (k > m) return false;
   if (k == 0) return true;
+  all.analyze();
+  if (all.all_errors_equal(target)) {
+    first_k(all, k, chosen);
+    return true;
+  }
   // k + ceil(log2(4 / eps)), by doubling so host and device agree to the bit
   int need = k;
   for (double reach = 1.0; reach * p.eps < 4.0 && need < m; reach *= 2.0) ++need;
@@ -282,22 +308,23 @@ SUBSETSUM_HD bool first_hit_solve(const Elements<CAP>& all, double target, const
   Elements<CAP> e;
   double prefix[CAP + 1];
   CardinalitySearch<CAP> cs;
-  long long budget = kFirstHitNodeBudget;
   double best_err = INFINITY;
   for (;;) {
     for (int i = 0; i < width; ++i) { e.value[i] = all.value[i]; e.index[i] = all.index[i]; }
     e.count = width;
+    // The whole problem's bounds hold for any prefix: its subsets are subsets of the whole.
+    e.abs_sum = all.abs_sum;
+    e.exact = all.exact;
+    e.slack = all.slack;
     e.sort_by_value();
     prefix_sums(e, prefix);
-    init_search(cs, e, prefix, target, p.eps, true, INFINITY);
-    cs.budget = budget;
+    init_search(cs, e, prefix, target, p.eps, true, INFINITY, work);
     cs.run(k);
-    budget = cs.budget;
     if (cs.have && cs.best_err < best_err) {
       best_err = cs.best_err;
       chosen_from_positions(e, cs.best_pos, k, chosen);
     }
-    if (best_err <= p.eps || budget < 0 || width == m) break;
+    if (best_err <= p.eps || work.over() || width == m) break;
     width = 2 * width < m ? 2 * width : m;
   }
   if (best_err == INFINITY) {
@@ -312,6 +339,19 @@ SUBSETSUM_HD bool first_hit_solve(const Elements<CAP>& all, double target, const
   return true;
 }
 
+// Problem b is not solved (status REJECTED or STOPPED): empty subset, found false.
+SUBSETSUM_HD void write_unsolved(double target, const BatchOutput& out, long long b,
+                                 uint8_t status) {
+  if (out.subsets != nullptr) out.subsets[b] = 0;
+  if (out.indices != nullptr)
+    for (int i = 0; i < out.k; ++i) out.indices[b * out.k + i] = -1;
+  out.sums[b] = 0.0;
+  out.errors[b] = fabs(target);
+  out.sizes[b] = 0;
+  out.found[b] = false;
+  out.status[b] = status;
+}
+
 // Solves problem b. `mitm` is scratch for meet_in_the_middle (host only), else unused.
 template <class T, int CAP>
 SUBSETSUM_HD void solve_problem(const T* row, const uint8_t* mask_row, int n, double target,
@@ -319,29 +359,45 @@ SUBSETSUM_HD void solve_problem(const T* row, const uint8_t* mask_row, int n, do
                                 const BatchOutput& out, long long b) {
   Elements<CAP> e;
   e.load(row, mask_row, n, CAP);
+  // Also false for NaN: only finite problems whose sums stay far from overflow are solved.
+  if (!(e.abs_sum + fabs(target) < kSumLimit)) {
+    write_unsolved(target, out, b, STATUS_REJECTED);
+    return;
+  }
+  Work work;
+  work.init(p.work_limit, p.stop);
   ChosenSet chosen;
   bool feasible = true;
   switch (p.algorithm) {
     case ALG_GRAY_CODE:
-      feasible = gray_code_solve(e, target, p, chosen);
+      feasible = gray_code_solve(e, target, p, chosen, work);
       break;
     case ALG_MEET_IN_THE_MIDDLE: {
-      double err;
-      const uint64_t bits = meet_in_the_middle_best(e, target, *mitm, &err);
+      e.analyze();
+      if (e.all_errors_equal(target)) {
+        chosen.clear();  // every subset ties: the empty one is the smallest
+        break;
+      }
+      const uint64_t bits = meet_in_the_middle_best(e, target, *mitm, work);
       chosen_from_compact_bits(e, bits, chosen);
       break;
     }
     case ALG_INCREASING_SIZE:
-      increasing_size_solve(e, target, p, chosen);
+      increasing_size_solve(e, target, p, chosen, work);
       break;
     case ALG_EXACT_COMBINATIONS:
-      feasible = exact_combinations_solve(e, target, p, chosen);
+      feasible = exact_combinations_solve(e, target, p, chosen, work);
       break;
     default:
-      feasible = first_hit_solve(e, target, p, chosen);
+      feasible = first_hit_solve(e, target, p, chosen, work);
       break;
   }
-  write_solution(row, target, chosen, feasible, p, out, b);
+  if (work.stopped) {
+    write_unsolved(target, out, b, STATUS_STOPPED);
+    return;
+  }
+  write_solution(row, target, chosen, feasible, p, out, b,
+                 work.exhausted ? STATUS_EXHAUSTED : STATUS_DONE);
 }
 
 }  // namespace subsetsum
