@@ -58,6 +58,7 @@ def construct_ticket(
     repair: bool = True,
     strict: bool = False,
     progress=None,
+    state_dict=None,
 ) -> Ticket:
     """Prune a random source network so that it approximates ``target``.
 
@@ -67,7 +68,9 @@ def construct_ticket(
         ``nn.Linear`` layers with ReLU, LeakyReLU, Tanh, Sigmoid or Identity between them (one
         activation for all hidden layers, optionally one after the last layer), or weights
         (n_l, n_{l-1}) and biases (n_l,) in PyTorch layout (ReLU between layers). Any depth and
-        magnitude.
+        magnitude. Layers pruned with ``torch.nn.utils.prune`` are read with their masks (zero
+        weights issue no subset-sum problem and are exact); an ``nn.BatchNorm1d`` in eval mode
+        directly after an ``nn.Linear`` is folded into it (:func:`~.graph.parse_target`).
     method : {"L+1", "2L"}
         001_d33223a708772bec.txt: "L+1" (Thm 2.9; copies of each hidden target neuron, one copy
         of each output) or "2L" (Thm 2.5/2.6 for every layer).
@@ -125,6 +128,11 @@ def construct_ticket(
         solve is estimated, from a timed sample, to take 10 s or more). Ctrl-C stops between
         batches. A request estimated to need more than a day of solving is refused with the
         estimate.
+    state_dict : mapping of str to tensors or arrays, optional
+        The target's weights for a Sequential ``target`` used as a skeleton (not modified), named
+        as ``target.state_dict()`` names them; pruned entries (``"0.weight_orig"`` and
+        ``"0.weight_mask"``) are read as their product. Missing, unexpected and misshapen entries
+        raise ValueError naming the key and the expected shape.
 
     Returns
     -------
@@ -149,8 +157,20 @@ def construct_ticket(
     >>> x = rng.uniform(-1, 1, (1000, 3))
     >>> bool(ticket.verify(x) <= ticket.error_bound())
     True
+
+    A pruned target, its weights given as a state dict for a skeleton:
+
+    >>> import torch
+    >>> from torch.nn.utils import prune
+    >>> _ = torch.manual_seed(0)
+    >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    >>> _ = prune.l1_unstructured(net[0], "weight", amount=0.5)
+    >>> skeleton = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    >>> ticket = construct_ticket(skeleton, state_dict=net.state_dict(), seed=0)
+    >>> ticket.target.num_parameters, ticket.target.total_parameters, ticket.failed
+    (20, 26, [])
     """
-    tgt = parse_target(target)
+    tgt = parse_target(target, state_dict=state_dict)
     options = TicketOptions.create(
         method=method, eps=eps, output_eps=output_eps, rho=rho, delta=delta, max_size=max_size,
         input_bound=input_bound, source=source, density=density, density_scheme=density_scheme,
@@ -290,23 +310,24 @@ def _metadata(tgt, plan, options, result) -> dict:
 
 
 def _size_formula(tgt, plan, options, result) -> dict:
-    """The fixed-size ticket's parameter count, term by term: every problem keeps ``k`` edges
-    (``2k`` for looks-linear pairs), every block neuron one edge (a pair two), every constant
-    neuron one edge or bias (a pair two, through a paired constant four)."""
+    """The fixed-size ticket's parameter count, term by term: every problem (one per nonzero
+    weight or bias and copy, and sign of a split block) keeps ``k`` edges (``2k`` for looks-linear
+    pairs), every block neuron one edge (a pair two), every constant neuron one edge or bias (a
+    pair two, through a paired constant four)."""
     k = options.subset_size
     terms = []
     for s, lay in enumerate(plan.layers):
         if lay.role.kind == "combine":
             prev = plan.layers[s - 1]
             t = lay.role.target_layer
-            n_out, n_in = tgt.weights[t].shape
             per = 2 if (prev.role.kind == "block" and prev.split) else 1
             copies = lay.group_size
-            problems = n_out * copies * n_in * per
+            problems = int(np.count_nonzero(tgt.weights[t])) * copies * per  # zero weights issue none
             width = 2 if prev.pairs else 1
             terms.append({"layer": s, "what": "subset edges", "count": k * width * problems})
             if np.any(tgt.biases[t] != 0) and prev.n_consts:
-                terms.append({"layer": s, "what": "bias subset edges", "count": k * width * n_out * copies})
+                terms.append({"layer": s, "what": "bias subset edges",
+                              "count": k * width * int(np.count_nonzero(tgt.biases[t])) * copies})
     return {"k": k, "terms": terms}
 
 

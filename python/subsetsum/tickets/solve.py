@@ -5,6 +5,8 @@ A combine layer's problems are (row, group): the row is a copy of target neuron 
 element set of the layer before (:class:`~.layout.Group`), and the target ``w_ij`` (or ``b_i``).
 Problems of regular rows are solved in large blocks (rows x every group, elements gathered as one
 outer block of the source); the repair pass re-solves single problems with their grown groups.
+A zero target (a pruned or zero weight, a zero bias) issues no problem: the empty subset meets it
+exactly, so it keeps no edge and its error is 0.
 
 Per target layer the build keeps the largest error of every parameter that met its tolerance;
 problems that missed are pending (their error, their term of the certified bound, their edges)
@@ -79,7 +81,7 @@ class BuildResult:
         parameter over all its problems (last column: bias)
     failed : [(target layer, row, col)] parameters with a problem above tolerance
     output_bounds : certified bound on ``sup |f_i - g_i|`` per output neuron
-    problems : subset-sum problems solved (first solve and repair)
+    problems : subset-sum problems solved (first solve and repair; zero targets issue none)
     repair : what the repair pass did (see :mod:`.repair`)
     """
 
@@ -345,14 +347,17 @@ class Builder:
         targets = np.where(cols == n_in, b_t[neuron], w_t[neuron, np.minimum(cols, n_in - 1)])
         if compacted is not None:
             comp, comp_ok, back = compacted
-            p_idx, c_idx, errors, found = _solve_call(targets, comp, comp_ok, lay.tolerance, self.plan, self.device)
+            p_idx, c_idx, errors, found = _solve_nonzero(
+                lambda z, x, m: _solve_call(z, x, m, lay.tolerance, self.plan, self.device), targets, comp, comp_ok)
             e_idx = back[p_idx, c_idx]
         elif er is not None or width > limit:
-            p_idx, e_idx, errors, found = _solve_compacted(targets, elements, ok, limit, self.plan, self.device,
-                                                           lay.tolerance, prefer_last=not regular)
+            p_idx, e_idx, errors, found = _solve_nonzero(
+                lambda z, x, m: _solve_compacted(z, x, m, limit, self.plan, self.device, lay.tolerance,
+                                                 prefer_last=not regular), targets, elements, ok)
         else:
-            p_idx, e_idx, errors, found = _solve_call(targets, elements, ok, lay.tolerance, self.plan, self.device)
-        self.problems += targets.size
+            p_idx, e_idx, errors, found = _solve_nonzero(
+                lambda z, x, m: _solve_call(z, x, m, lay.tolerance, self.plan, self.device), targets, elements, ok)
+        self.problems += int(np.count_nonzero(targets))
         self.progress.update(targets.size)
 
         # certified error terms, from the chosen elements only
@@ -537,6 +542,25 @@ class Builder:
         self.progress.close()
         return BuildResult(edges, bias_rows, shapes, errors, failed, output_bounds, self.problems,
                            subset_counts, self.repair_log, time.perf_counter() - start)
+
+
+def _solve_nonzero(solve_fn, targets, elements, mask):
+    """``solve_fn(targets, elements, mask)`` on the problems whose target is nonzero only: a zero
+    target (a pruned or zero weight, a zero bias) is met exactly by the empty subset, so it issues
+    no problem and counts as exact (error 0, found, nothing kept). Returns what ``solve_fn``
+    returns, (problem, element) indices of the chosen elements, errors float64 (B,) and found
+    bool (B,), over all B problems."""
+    live = np.flatnonzero(targets != 0)
+    if live.size == targets.size:
+        return solve_fn(targets, elements, mask)
+    errors = np.zeros(targets.size)
+    found = np.ones(targets.size, bool)
+    if live.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), errors, found
+    p, e, err, fnd = solve_fn(targets[live], elements[live], None if mask is None else mask[live])
+    errors[live] = err
+    found[live] = fnd
+    return live[p], e, errors, found
 
 
 def _solve_compacted(targets, elements, ok, limit, plan, device, tol, *, prefer_last: bool):

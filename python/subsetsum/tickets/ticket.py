@@ -41,6 +41,10 @@ class TicketReport:
     """What :meth:`Ticket.report` measured and what holds.
 
     layers : LayerStats per source layer
+    target_parameters : the target's nonzero weights and biases (a pruned target's remaining
+        ones; zeros issue no subset-sum problem); target_total_parameters : all of them, zeros
+        included; target_ratio : ticket parameters / target_parameters (001, Table 1)
+    folded : what was folded into the target's weights (e.g. a batch norm), one line each
     tolerances / max_errors : per target layer, the per-parameter tolerance and the largest
         parameter error; failed : parameters (layer, row, col) above their tolerance
     output_eps : the requested end-to-end error (or None)
@@ -67,10 +71,17 @@ class TicketReport:
     input_bound: float
     seconds: float
     repair: dict
+    target_total_parameters: int = 0
+    folded: tuple = ()
 
     @property
     def parameters(self) -> int:
         return sum(layer.parameters for layer in self.layers)
+
+    @property
+    def target_ratio(self) -> float:
+        """Ticket parameters per nonzero target parameter (the ratio of 001, Table 1)."""
+        return self.parameters / max(1, self.target_parameters)
 
     @property
     def density(self) -> float:
@@ -86,10 +97,13 @@ class TicketReport:
 
     def __str__(self) -> str:
         holds = self.holds()
-        lines = [f"{self.method} ticket: {self.parameters} parameters (target {self.target_parameters}, "
-                 f"{self.parameters / max(1, self.target_parameters):.1f}x), density {self.density:.4g}, "
-                 f"built in {self.seconds:.2f} s",
-                 "layer  parameters  neurons  density"]
+        total = max(self.target_total_parameters, self.target_parameters)
+        lines = [(f"{self.method} ticket: {self.parameters} parameters, {self.target_ratio:.1f}x the target's "
+                  f"{self.target_parameters} nonzero parameters (of {total}, target density "
+                  f"{self.target_parameters / max(1, total):.3g}), density {self.density:.4g}, "
+                  f"built in {self.seconds:.2f} s")]
+        lines += [f"folded: {note}" for note in self.folded]
+        lines.append("layer  parameters  neurons  density")
         for s, layer in enumerate(self.layers):
             lines.append(f"{s:5d}  {layer.parameters:10d}  {layer.neurons:7d}  {layer.density:.4g}")
         for t, (e, b) in enumerate(zip(self.max_errors, self.tolerances)):
@@ -330,9 +344,10 @@ class Ticket:
         return lemma_2_8_bound(self.target, self.metadata["tolerances"], self.metadata["input_bound"])
 
     def report(self, *, samples: int = 10_000, seed: int = 0) -> TicketReport:
-        """Parameters and neurons per source layer, per-layer largest errors against their
-        tolerances, and the end-to-end error: requested, certified, Lemma 2.8, and measured over
-        ``samples`` uniform random inputs of [-M, M]^d.
+        """The ticket's size against the target's nonzero parameters (001, Table 1), what was
+        folded into the target, parameters and neurons per source layer, per-layer largest errors
+        against their tolerances, and the end-to-end error: requested, certified, Lemma 2.8, and
+        measured over ``samples`` uniform random inputs of [-M, M]^d.
 
         >>> import numpy as np
         >>> from subsetsum import construct_ticket
@@ -340,6 +355,8 @@ class Ticket:
         >>> r = t.report(samples=100)
         >>> r.layers[-1].neurons, r.failed, r.holds()["tolerances"]
         (1, [], True)
+        >>> r.target_parameters, r.parameters == round(r.target_ratio * r.target_parameters)
+        (3, True)
         """
         samples = check_int("samples", samples, 1)
         layers = []
@@ -363,6 +380,7 @@ class Ticket:
             output_eps=self.metadata["output_eps"], lemma_bound=self.lemma_bound(),
             certified_bound=self.error_bound(), sup_error=sup, relative_error=sup / scale if scale > 0 else float("nan"),
             samples=samples, input_bound=m, seconds=float(self.metadata["seconds"]), repair=self.metadata["repair"],
+            target_total_parameters=self.target.total_parameters, folded=tuple(self.target.folded),
         )
 
     # ------------------------------------------------------------ export
@@ -557,7 +575,8 @@ class Ticket:
             oa = tj["output_activation"]
             out_act = get_activation(oa["name"], negative_slope=oa["negative_slope"] or 0.01)
         target = TargetNetwork([tensors[f"target.weight.{t}"] for t in range(depth)],
-                               [tensors[f"target.bias.{t}"] for t in range(depth)], act, out_act)
+                               [tensors[f"target.bias.{t}"] for t in range(depth)], act, out_act,
+                               tuple(tj.get("folded", ())))  # files written before folding lack the field
         if shapes[0][1] != target.widths[0] or shapes[-1][0] != target.widths[-1]:
             raise ValueError(f"path: {path}: the source shapes {shapes} do not fit the target's widths {target.widths}")
         sj = header["source"]
