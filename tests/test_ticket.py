@@ -279,7 +279,7 @@ def test_bad_targets_and_arguments():
     pytest.importorskip("torch")
     from torch import nn
 
-    with pytest.raises(ValueError, match=r"module 1 \(GELU\) is not supported; expected nn.Linear, an activation"):
+    with pytest.raises(ValueError, match=r"module 1 \(GELU\) is not supported; expected nn.Linear, nn.Conv2d, an activation"):
         construct_ticket(nn.Sequential(nn.Linear(2, 3), nn.GELU(), nn.Linear(3, 1)))
     with pytest.raises(ValueError, match=r"module 1 \(Conv1d\) is not supported"):
         construct_ticket(nn.Sequential(nn.Linear(2, 3), nn.Conv1d(1, 1, 1)))

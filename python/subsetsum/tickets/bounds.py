@@ -76,6 +76,9 @@ def lemma_2_8_bound(target: TargetNetwork, eps_per_layer, input_bound: float = 1
         act = target.layer_activation(layer)
         lip = act.lipschitz if act is not None else 1.0
         m_prev = float(bounds[layer].sum())
+        # a convolution's output at one position reads fan input positions: the l1 error of its
+        # lowered input (one patch) is fan times that of one position
+        err = target.op(layer).fan * err
         err = lip * (col_norm * err + n_out * eps_per_layer[layer] * (m_prev + err + 1.0))
     return float(err)
 
@@ -169,7 +172,7 @@ def allocate_tolerances(target: TargetNetwork, models, output_eps: float, *, cap
             a = np.abs(target.weights[later])
             if models[later].kind == "copies":
                 a = a + COPY_L1_EXCESS * element_scales[later]
-            u = models[later].lipschitz * (a @ u)
+            u = models[later].lipschitz * (a @ target.op(later).expand(u))  # per channel -> per feature
         sens.append(float(u.max(initial=0.0)))
     # shares grow with the square root of the problem counts: the size-optimal split is linear in
     # them, but a layer with few problems would get tolerances so small that its solves dominate

@@ -18,7 +18,7 @@ from .bounds import lemma_2_8_bound
 from .graph import parse_target
 from .methods import layer_roles
 from .options import TicketOptions, TicketToleranceError, TicketWarning
-from .plan import estimate_seconds, make_plan
+from .plan import estimate_seconds, layer_fans, make_plan
 from .repair import repair_layer
 from .solve import Builder
 from .source import ERMasks, GeneratedSource, UserSource, parse_source, unit_scale
@@ -59,6 +59,8 @@ def construct_ticket(
     strict: bool = False,
     progress=None,
     state_dict=None,
+    executor=None,
+    input_shape=None,
 ) -> Ticket:
     """Prune a random source network so that it approximates ``target``.
 
@@ -71,6 +73,11 @@ def construct_ticket(
         magnitude. Layers pruned with ``torch.nn.utils.prune`` are read with their masks (zero
         weights issue no subset-sum problem and are exact); an ``nn.BatchNorm1d`` in eval mode
         directly after an ``nn.Linear`` is folded into it (:func:`~.graph.parse_target`).
+        Convolutional: ``nn.Conv2d`` layers (any kernel, stride, zero padding, dilation, groups;
+        ``nn.BatchNorm2d`` folded), then ``nn.Flatten`` and ``nn.Linear`` layers; give
+        ``input_shape``. Every kernel entry is one subset-sum problem over the copies (L+1) or
+        the 1x1-convolution block (2L) of its input channel (Burkholz, ICML 2022; :mod:`.maps`),
+        and the ticket's layers are ``nn.Conv2d`` with the target's geometry.
     method : {"L+1", "2L"}
         001_d33223a708772bec.txt: "L+1" (Thm 2.9; copies of each hidden target neuron, one copy
         of each output) or "2L" (Thm 2.5/2.6 for every layer).
@@ -133,6 +140,17 @@ def construct_ticket(
         as ``target.state_dict()`` names them; pruned entries (``"0.weight_orig"`` and
         ``"0.weight_mask"``) are read as their product. Missing, unexpected and misshapen entries
         raise ValueError naming the key and the expected shape.
+    executor : None, "local", "ray" or an executor, optional
+        Where the first solve of every combine layer runs, sharded by blocks of rows (each
+        block: its source weights and ER mask regenerated from the seed, then solved). None or
+        "local": in this process. "ray": as Ray tasks (``pip install "subsetsum[distributed]"``)
+        on the cluster ``ray.init`` connected to; call ``ray.init(address=...)`` first to use
+        one, else a local cluster is started. A :class:`~subsetsum.tickets.executor.RayExecutor`
+        sets the tasks in flight, GPUs per task (needed with ``device``) and retries. The results
+        are consumed in block order and the repair pass runs here, so the ticket is identical,
+        bit for bit, to the local one. A user source is sent to the object store once per layer.
+    input_shape : (C, H, W), optional
+        The shape of one input of a convolutional target (required for one, refused otherwise).
 
     Returns
     -------
@@ -170,17 +188,19 @@ def construct_ticket(
     >>> ticket.target.num_parameters, ticket.target.total_parameters, ticket.failed
     (20, 26, [])
     """
-    tgt = parse_target(target, state_dict=state_dict)
+    tgt = parse_target(target, state_dict=state_dict, input_shape=input_shape)
     options = TicketOptions.create(
         method=method, eps=eps, output_eps=output_eps, rho=rho, delta=delta, max_size=max_size,
         input_bound=input_bound, source=source, density=density, density_scheme=density_scheme,
         subset_size=subset_size, seed=seed, device=device, repair=repair, strict=strict, progress=progress,
-        activation_intercept=tgt.activation.intercept)
+        activation_intercept=tgt.activation.intercept, executor=executor)
     if tgt.activation.intercept != 0 and options.init != "looks_linear":
         raise ValueError(f"source: the {tgt.activation.name} activation has phi(0) = {tgt.activation.intercept}, "
                          "so its univariate blocks need the looks-linear source of 001_d33223a708772bec.txt, "
                          "Assumption 2.2 / Thm 2.6; pass source=None or source='looks_linear'")
     roles = layer_roles(options.method, tgt.depth)
+    if tgt.convolutional:
+        _check_convolutions(tgt, options)
     user = None
     if options.init == "user":
         user = parse_source(source)
@@ -220,6 +240,21 @@ def construct_ticket(
     return ticket
 
 
+def _check_convolutions(tgt, options) -> None:
+    """What the convolutional rules need (:mod:`.maps`): a generated source, and a kernel offset
+    that never reads padding in every convolution whose constants carry a bias onwards."""
+    if options.init == "user":
+        raise ValueError("source: a convolutional target is built on a generated source (source=None or "
+                         "'looks_linear'); user-given sources are read as fully connected layers")
+    for t in range(tgt.depth):
+        op = tgt.op(t)
+        if op.kind == "conv" and op.always_inside_tap() is None and any(np.any(b != 0) for b in tgt.biases[t:]):
+            raise ValueError(f"target: convolution {t} (padding {op.padding}, kernel {op.kernel}, stride "
+                             f"{op.stride}, dilation {op.dilation} on a {op.in_size} map) has no kernel offset that "
+                             "reads inside the map at every output position, so the constant channels that carry "
+                             "the biases (zero-padded like every channel) cannot reach all of them")
+
+
 def _build(tgt, options, user):
     user_units = user_samples = user_widths = None
     if user is not None:
@@ -233,7 +268,7 @@ def _build(tgt, options, user):
     plan_seconds = time.perf_counter() - plan_start
     if user is None:
         src = GeneratedSource(options.seed, [lay.init for lay in plan.layers],
-                              [s == 0 for s in range(len(plan.layers))])
+                              [s == 0 for s in range(len(plan.layers))], tuple(layer_fans(plan, tgt)))
     else:
         _check_user_widths(user, plan, tgt, options.method)
         src = UserSource(user)
@@ -246,7 +281,7 @@ def _build(tgt, options, user):
                          " elements); relax eps or output_eps, or raise max_size")
     progress = options.progress if options.progress is not None else estimate >= SHOW_PROGRESS_SECONDS
     builder = Builder(plan, tgt, src, er, device=options.device, progress=progress,
-                      keep_structure=options.subset_size is not None)
+                      keep_structure=options.subset_size is not None, executor=options.executor)
     start = time.perf_counter()
     repair_seconds = 0.0
     try:

@@ -18,17 +18,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import SUPPORTED_ACTIVATION_MODULES, Activation, activation_from_module, get_activation
+from .maps import LayerOp
 
 __all__ = ["TargetNetwork", "parse_target"]
 
 
 @dataclass(frozen=True)
 class TargetNetwork:
-    """A fully connected target network ``x -> act(W x + b)`` layer by layer.
+    """A target network ``x -> act(W x + b)`` layer by layer, fully connected or convolutional.
 
     Attributes
     ----------
-    weights : list of float64 arrays (n_l, n_{l-1})
+    weights : list of float64 arrays (n_l, features of layer l's input)
+        Lowered (:mod:`.maps`): for a fully connected layer (n_l, n_{l-1}); for a convolution
+        (c_out, c_in * kh * kw), the PyTorch weight reshaped; for a linear layer after a flatten
+        of a (C, H, W) map (n_l, C * H * W).
     biases : list of float64 arrays (n_l,)
     activation : Activation
         Applied after every hidden layer (the source network uses it in every hidden layer).
@@ -37,6 +41,9 @@ class TargetNetwork:
     folded : tuple of str
         What was folded into the weights while parsing, one line per module (e.g.
         "BatchNorm1d at position 1 into Linear at position 0"); empty when nothing was.
+    ops : tuple of LayerOp
+        How each layer reads its input (:class:`~.maps.LayerOp`); empty for a fully connected
+        network (every layer a plain linear one).
     """
 
     weights: list
@@ -44,6 +51,7 @@ class TargetNetwork:
     activation: Activation
     output_activation: Activation | None
     folded: tuple = ()
+    ops: tuple = ()
 
     @property
     def depth(self) -> int:
@@ -51,8 +59,29 @@ class TargetNetwork:
 
     @property
     def widths(self) -> list[int]:
-        """[n_0, n_1, ..., n_L]."""
-        return [self.weights[0].shape[1]] + [w.shape[0] for w in self.weights]
+        """[n_0, n_1, ..., n_L]: neurons, or channels of a feature map."""
+        return [self.op(0).channels] + [w.shape[0] for w in self.weights]
+
+    def op(self, layer: int) -> LayerOp:
+        """How target layer ``layer`` reads its input (a plain linear layer unless convolutional)."""
+        return self.ops[layer] if self.ops else LayerOp.dense(self.weights[layer].shape[1])
+
+    @property
+    def convolutional(self) -> bool:
+        """Some layer reads a feature map."""
+        return any(op.in_size for op in self.ops)
+
+    @property
+    def input_shape(self) -> tuple:
+        """Shape of one input: (n_0,) or (C, H, W)."""
+        op = self.op(0)
+        return (op.channels, *op.in_size) if op.in_size else (op.channels,)
+
+    @property
+    def output_shape(self) -> tuple:
+        """Shape of one output: (n_L,) or (C, H, W) for a convolutional last layer."""
+        op = self.op(self.depth - 1)
+        return (self.widths[-1], *op.out_size)
 
     @property
     def num_parameters(self) -> int:
@@ -77,7 +106,8 @@ class TargetNetwork:
         return self.activation if layer < self.depth - 1 else self.output_activation
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """Outputs (B, n_L) float64 for inputs x (B, n_0).
+        """Outputs (B, n_L) float64 for inputs x (B, n_0); for a convolutional target, inputs
+        (B, C, H, W) (or flattened) and outputs flattened to (B, features).
 
         >>> t = parse_target([(np.eye(2), np.zeros(2))])
         >>> t.forward(np.array([[0.5, -0.5]])).tolist()
@@ -85,15 +115,17 @@ class TargetNetwork:
         """
         h = np.asarray(x, dtype=np.float64)
         for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
-            h = h @ w.T + b
+            h = h @ w.T + b if not self.ops else self.ops[layer].apply(h, w, b)
             act = self.layer_activation(layer)
             if act is not None:
                 h = act(h)
-        return h
+        return h.reshape(h.shape[0], -1)
 
     def activation_bounds(self, input_bound: float = 1.0) -> list[np.ndarray]:
-        """Per-neuron bounds ``sup |x_i^(l)|`` over the domain ``[-M, M]^d`` (M = input_bound),
-        for l = 0..L-1 (l = 0: the inputs).
+        """Per-feature bounds ``sup |x_i^(l)|`` over the domain ``[-M, M]^d`` (M = input_bound)
+        of the input of layer l = 0..L-1 (l = 0: the inputs), lowered like the weights: one per
+        column of ``weights[l]`` (a channel's bound repeated over its kernel offsets or positions,
+        widened to 0 where padding reads zeros).
 
         Interval arithmetic through the network (every supported activation is monotone), so
         the bounds are rigorous; ``M_l`` of 001_d33223a708772bec.txt, Lemma 2.8 is their sum.
@@ -104,10 +136,11 @@ class TargetNetwork:
         """
         lo = -np.full(self.widths[0], float(input_bound))
         hi = -lo
-        bounds = [np.maximum(np.abs(lo), np.abs(hi))]
-        for layer, (w, b) in enumerate(zip(self.weights[:-1], self.biases[:-1])):
+        bounds = []
+        for layer in range(self.depth):
+            f_lo, f_hi = self.op(layer).feature_interval(lo, hi)
+            bounds.append(np.maximum(np.abs(f_lo), np.abs(f_hi)))
             lo, hi = self._interval(layer, lo, hi)
-            bounds.append(np.maximum(np.abs(lo), np.abs(hi)))
         return bounds
 
     def output_range(self, input_bound: float = 1.0) -> np.ndarray:
@@ -120,7 +153,9 @@ class TargetNetwork:
         return np.maximum(np.abs(lo), np.abs(hi))
 
     def _interval(self, layer, lo, hi):
+        """Per-channel output interval of ``layer`` from its per-channel input interval."""
         w, b = self.weights[layer], self.biases[layer]
+        lo, hi = self.op(layer).feature_interval(lo, hi)
         wp, wn = np.maximum(w, 0), np.minimum(w, 0)
         lo, hi = wp @ lo + wn @ hi + b, wp @ hi + wn @ lo + b
         act = self.layer_activation(layer)
@@ -133,6 +168,7 @@ class TargetNetwork:
             "activation": self.activation.to_json(),
             "output_activation": None if self.output_activation is None else self.output_activation.to_json(),
             "folded": list(self.folded),
+            "ops": [op.to_json() for op in self.ops],
         }
 
 
@@ -252,11 +288,13 @@ def _check_batchnorm(position: int, module, modules) -> None:
     from torch import nn
 
     kind = type(module).__name__
-    if position == 0 or not isinstance(modules[position - 1], nn.Linear):
+    layer_type = nn.Conv2d if isinstance(module, nn.BatchNorm2d) else nn.Linear
+    if position == 0 or not isinstance(modules[position - 1], layer_type):
         where = ("is the first module" if position == 0 else
                  f"follows module {position - 1} ({type(modules[position - 1]).__name__})")
-        raise ValueError(f"target: module {position} ({kind}) {where}; a {kind} is folded into the nn.Linear "
-                         "directly before it (before that layer's activation), so it must come right after one")
+        raise ValueError(f"target: module {position} ({kind}) {where}; a {kind} is folded into the "
+                         f"nn.{layer_type.__name__} directly before it (before that layer's activation), so it must "
+                         "come right after one")
     if module.training:
         raise ValueError(f"target: module {position} ({kind}) is in training mode, where it normalises with each "
                          "batch's statistics; call target.eval() first (folding uses its running statistics)")
@@ -265,13 +303,79 @@ def _check_batchnorm(position: int, module, modules) -> None:
                          "(track_running_stats=False), so it normalises with each batch's statistics even after "
                          ".eval(); folding needs running statistics: build it with track_running_stats=True, "
                          "train, then call .eval()")
-    out = modules[position - 1].out_features
+    previous = modules[position - 1]
+    out = previous.out_channels if layer_type is nn.Conv2d else previous.out_features
     if module.num_features != out:
         raise ValueError(f"target: module {position} ({kind}) has {module.num_features} features; expected {out}, "
-                         f"the outputs of the nn.Linear at position {position - 1}")
+                         f"the outputs of the nn.{layer_type.__name__} at position {position - 1}")
 
 
-def parse_target(target, *, activation=None, state_dict=None) -> TargetNetwork:
+def _conv_weight(position: int, module, entries) -> tuple[np.ndarray, dict]:
+    """A Conv2d's weight as a dense (c_out, c_in, kh, kw) float64 (groups expanded with zeros,
+    which issue no subset-sum problem) and its geometry."""
+    if module.padding_mode != "zeros":
+        raise ValueError(f"target: module {position} (Conv2d) pads with {module.padding_mode!r}; only zero padding "
+                         "(padding_mode='zeros') is supported")
+    c_out, c_in, groups = module.out_channels, module.in_channels, module.groups
+    kh, kw = module.kernel_size
+    grouped = entries.get(position, module, "weight", (c_out, c_in // groups, kh, kw))
+    weight = np.zeros((c_out, c_in, kh, kw))
+    per_in, per_out = c_in // groups, c_out // groups
+    for g in range(groups):
+        weight[g * per_out:(g + 1) * per_out, g * per_in:(g + 1) * per_in] = grouped[g * per_out:(g + 1) * per_out]
+    padding = module.padding
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0, 0)
+        elif any(s != 1 for s in module.stride) or any((d * (k - 1)) % 2 for d, k in zip(module.dilation, (kh, kw))):
+            raise ValueError(f"target: module {position} (Conv2d) uses padding='same' with an even total padding "
+                             "split unevenly; give the padding as numbers")
+        else:
+            padding = tuple(d * (k - 1) // 2 for d, k in zip(module.dilation, (kh, kw)))
+    geometry = dict(kernel=(kh, kw), stride=tuple(module.stride), padding=tuple(padding),
+                    dilation=tuple(module.dilation))
+    return weight, geometry
+
+
+def _layer_ops(layers, input_shape) -> tuple:
+    """The LayerOp of every layer, following the map shape from ``input_shape`` (C, H, W)."""
+    if input_shape is None:
+        raise ValueError("input_shape: a convolutional target needs the shape of one input, (C, H, W), e.g. "
+                         "input_shape=(1, 28, 28)")
+    try:
+        shape = tuple(int(v) for v in input_shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"input_shape: expected (C, H, W) ints, got {input_shape!r}") from None
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(f"input_shape: expected (C, H, W) of positive ints, got {input_shape!r}")
+    channels, size = shape[0], shape[1:]
+    ops = []
+    for position, (w, _b, _act, geometry, module_position) in enumerate(layers):
+        if geometry is not None:
+            if size == ():
+                raise ValueError(f"target: module {module_position} (Conv2d) reads a vector (after a flatten or a "
+                                 "Linear); a convolution needs a feature map")
+            c_in = w.shape[1]
+            if c_in != channels:
+                raise ValueError(f"target: module {module_position} (Conv2d) expects {c_in} input channels, got "
+                                 f"{channels} (input_shape {tuple(shape)} and the layers before)")
+            op = LayerOp("conv", channels, size, **geometry)
+            if min(op.out_size) < 1:
+                raise ValueError(f"target: module {module_position} (Conv2d) turns a {size} map into an empty one")
+            ops.append(op)
+            channels, size = w.shape[0], op.out_size
+        else:
+            features = channels * int(np.prod(size)) if size else channels
+            if w.shape[1] != features:
+                what = f"a {(channels, *size)} map flattened" if size else f"{channels} features"
+                raise ValueError(f"target: module {module_position} (Linear) expects {w.shape[1]} input features, got "
+                                 f"{what} (input_shape {tuple(shape)} and the layers before)")
+            ops.append(LayerOp("linear", channels, size))
+            channels, size = w.shape[0], ()
+    return tuple(ops)
+
+
+def parse_target(target, *, activation=None, state_dict=None, input_shape=None) -> TargetNetwork:
     """A :class:`TargetNetwork` from a torch ``nn.Sequential`` or a list of (weight, bias).
 
     Parameters
@@ -297,6 +401,16 @@ def parse_target(target, *, activation=None, state_dict=None) -> TargetNetwork:
         ``"<name>_orig"`` and ``"<name>_mask"`` (read as their product). Missing and unexpected
         entries and wrong shapes raise ValueError naming the key and the expected shape.
 
+    input_shape : (C, H, W), optional
+        The shape of one input; needed (and only read) when the Sequential holds ``nn.Conv2d``
+        layers.
+
+    Convolutions: ``nn.Conv2d`` (any kernel, stride, zero padding, dilation and groups; a
+    grouped convolution is read as a dense one whose cross-group weights are zero), an
+    ``nn.BatchNorm2d`` in eval mode directly after one (folded like BatchNorm1d, per output
+    channel), and ``nn.Flatten`` before the first ``nn.Linear`` after them. Every layer is
+    stored lowered (:mod:`.maps`).
+
     Zero weights (pruned or not) are part of the target; the construction gives them no
     subset-sum problem (the empty subset is exact).
 
@@ -304,7 +418,7 @@ def parse_target(target, *, activation=None, state_dict=None) -> TargetNetwork:
     >>> t.widths, t.activation.name
     ([2, 3, 1], 'tanh')
     """
-    layers = []  # (weight, bias, activation-after or None)
+    layers = []  # (weight, bias, activation-after or None, conv geometry or None, module position)
     folded = []
     if type(target).__module__.split(".")[0] == "torch":
         from torch import nn
@@ -319,8 +433,13 @@ def parse_target(target, *, activation=None, state_dict=None) -> TargetNetwork:
                 weight = entries.get(position, module, "weight", (module.out_features, module.in_features))
                 bias = (entries.get(position, module, "bias", (module.out_features,))
                         if entries.has(module, "bias") else None)
-                layers.append([weight, bias, None])
-            elif isinstance(module, nn.BatchNorm1d):
+                layers.append([weight, bias, None, None, position])
+            elif isinstance(module, nn.Conv2d):
+                weight, geometry = _conv_weight(position, module, entries)
+                bias = (entries.get(position, module, "bias", (module.out_channels,))
+                        if entries.has(module, "bias") else None)
+                layers.append([weight, bias, None, geometry, position])
+            elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
                 _check_batchnorm(position, module, modules)
                 n = module.num_features
                 ones = np.ones(n)
@@ -334,8 +453,10 @@ def parse_target(target, *, activation=None, state_dict=None) -> TargetNetwork:
                                      f"found {float(var.min()):g}")
                 weight, bias = layers[-1][0], layers[-1][1]
                 bias = np.zeros(n) if bias is None else bias
-                layers[-1][0], layers[-1][1] = _fold_batchnorm(weight, bias, gamma, beta, mean, var, float(module.eps))
-                folded.append(f"{kind} at position {position} into Linear at position {position - 1}")
+                flat, b_new = _fold_batchnorm(weight.reshape(n, -1), bias, gamma, beta, mean, var, float(module.eps))
+                layers[-1][0], layers[-1][1] = flat.reshape(weight.shape), b_new
+                folded.append(f"{kind} at position {position} into {type(modules[position - 1]).__name__} at "
+                              f"position {position - 1}")
             elif isinstance(module, nn.Flatten):
                 continue  # the identity on (batch, features) inputs
             elif isinstance(module, nn.Dropout):
@@ -350,9 +471,10 @@ def parse_target(target, *, activation=None, state_dict=None) -> TargetNetwork:
                     raise ValueError(f"target: module {position} ({kind}): two activations in a row are not supported")
                 layers[-1][2] = activation_from_module(module)
             else:
-                raise ValueError(f"target: module {position} ({kind}) is not supported; expected nn.Linear, an "
-                                 f"activation ({', '.join(SUPPORTED_ACTIVATION_MODULES)}), nn.BatchNorm1d (eval mode, "
-                                 "after an nn.Linear), nn.Flatten or nn.Dropout (eval mode)")
+                raise ValueError(f"target: module {position} ({kind}) is not supported; expected nn.Linear, nn.Conv2d, "
+                                 f"an activation ({', '.join(SUPPORTED_ACTIVATION_MODULES)}), nn.BatchNorm1d / "
+                                 "nn.BatchNorm2d (eval mode, after an nn.Linear / nn.Conv2d), nn.Flatten or nn.Dropout "
+                                 "(eval mode); pooling layers are not supported yet")
         entries.check()
     elif isinstance(target, (list, tuple)):
         if state_dict is not None:
@@ -364,7 +486,7 @@ def parse_target(target, *, activation=None, state_dict=None) -> TargetNetwork:
         for position, entry in enumerate(target):
             if not isinstance(entry, (list, tuple)) or len(entry) != 2:
                 raise TypeError(f"target[{position}]: expected a (weight, bias) pair")
-            layers.append([entry[0], entry[1], hidden])
+            layers.append([entry[0], entry[1], hidden, None, position])
         if layers:
             layers[-1][2] = None
     else:
@@ -372,12 +494,18 @@ def parse_target(target, *, activation=None, state_dict=None) -> TargetNetwork:
     if not layers:
         raise ValueError("target: expected at least one linear layer, got none")
 
+    convolutional = any(layer[3] is not None for layer in layers)
+    if input_shape is not None and not convolutional:
+        raise ValueError("input_shape: only a target with nn.Conv2d layers takes an input_shape")
+    ops = _layer_ops(layers, input_shape) if convolutional else ()
     weights, biases = [], []
-    for position, (w, b, _act) in enumerate(layers):
+    for position, (w, b, _act, _geometry, _module) in enumerate(layers):
         w = _as_float64(f"target layer {position} weight", w)
-        if w.ndim != 2 or w.size == 0:
+        if convolutional:
+            w = w.reshape(w.shape[0], -1)  # lowered (maps.py); shapes were checked by _layer_ops
+        elif w.ndim != 2 or w.size == 0:
             raise ValueError(f"target layer {position} weight: expected shape (out, in), got {w.shape}")
-        if weights and w.shape[1] != weights[-1].shape[0]:
+        if weights and not convolutional and w.shape[1] != weights[-1].shape[0]:
             raise ValueError(
                 f"target layer {position} weight: expected {weights[-1].shape[0]} input features "
                 f"(the previous layer's outputs), got shape {w.shape}"
@@ -388,12 +516,12 @@ def parse_target(target, *, activation=None, state_dict=None) -> TargetNetwork:
         weights.append(w)
         biases.append(b)
 
-    hidden_acts = {(a.name, a.negative_slope) for _w, _b, a in layers[:-1] if a is not None}
-    if any(a is None for _w, _b, a in layers[:-1]):
-        missing = [i for i, (_w, _b, a) in enumerate(layers[:-1]) if a is None][0]
+    hidden_acts = {(a.name, a.negative_slope) for _w, _b, a, *_ in layers[:-1] if a is not None}
+    if any(a is None for _w, _b, a, *_ in layers[:-1]):
+        missing = [i for i, (_w, _b, a, *_) in enumerate(layers[:-1]) if a is None][0]
         raise ValueError(f"target: hidden layer {missing} has no activation; expected one after every hidden nn.Linear")
     if len(hidden_acts) > 1:
         raise ValueError(f"target: every hidden layer must use the same activation, got {sorted(hidden_acts)}")
     output_act = layers[-1][2]
     hidden = layers[0][2] if len(layers) > 1 else (output_act or get_activation(activation or "relu"))
-    return TargetNetwork(weights, biases, hidden, output_act, tuple(folded))
+    return TargetNetwork(weights, biases, hidden, output_act, tuple(folded), ops)

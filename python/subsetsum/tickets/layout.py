@@ -37,6 +37,9 @@ class Group:
     multipliers : float64, one per member
     pair : members are looks-linear pairs (partner row ``member ^ 1``)
     planned : the size the plan asked for
+    fan, offset : the next layer reads member row r at column ``r * fan + offset`` (a kernel
+        offset of a convolution, a position after a flatten; :mod:`.maps`), so ``column`` is the
+        lowered feature ``input * fan + offset``
     """
 
     kind: str
@@ -46,6 +49,24 @@ class Group:
     multipliers: np.ndarray
     pair: bool
     planned: int
+    fan: int = 1
+    offset: int = 0
+
+    @property
+    def input(self) -> int:
+        """The input neuron (channel) whose representatives the group holds."""
+        return self.column // self.fan
+
+    def columns(self, members=None) -> np.ndarray:
+        """Columns of the next layer that members (default: all) are read at (int64)."""
+        members = self.members if members is None else np.asarray(members, np.int64)
+        return members * self.fan + self.offset
+
+    def lowered(self, fan: int, offset: int, column: int) -> "Group":
+        """The same members read at one offset of a layer with ``fan`` columns per row (shares
+        the member arrays)."""
+        return Group(self.kind, column, self.sign, self.members, self.multipliers, self.pair, self.planned, fan,
+                     offset)
 
     def extend(self, rows, values) -> None:
         self.members = np.concatenate([self.members, np.asarray(rows, dtype=np.int64)])
@@ -212,16 +233,17 @@ def constant_values(act, source, er, s: int, rows: np.ndarray, scale: float, pre
         return values, np.full(n, -1, np.int64)
     if prev_constants is None or prev_constants.members.size == 0:
         return np.zeros(n), np.full(n, -2, np.int64)
-    k_rows, k_vals = prev_constants.members, prev_constants.multipliers
-    pre = scale * source.weights(s, rows, k_rows).astype(np.float64) * k_vals[None, :]
+    k_cols, k_vals = prev_constants.columns(), prev_constants.multipliers
+    partner = prev_constants.fan  # column step to a looks-linear partner row
+    pre = scale * source.weights(s, rows, k_cols).astype(np.float64) * k_vals[None, :]
     if er is not None and not er.dense(s):
-        ok = er.mask(s, rows, k_rows)
+        ok = er.mask(s, rows, k_cols)
         if prev_constants.pair:
-            ok &= er.mask(s, rows, k_rows + 1)
+            ok &= er.mask(s, rows, k_cols + partner)
         if pairs:
-            ok &= er.mask(s, rows + 1, k_rows)
+            ok &= er.mask(s, rows + 1, k_cols)
             if prev_constants.pair:
-                ok &= er.mask(s, rows + 1, k_rows + 1)
+                ok &= er.mask(s, rows + 1, k_cols + partner)
         pre = np.where(ok, pre, 0.0)
     out = act(pre) - act(-pre) if pairs else act(pre)
     return out, None  # sources chosen by the caller (depends on the aim)
@@ -231,12 +253,14 @@ def take_constants(state: LayerState, act, source, er, s: int, count: int, scale
                    prev_constants, spread: float) -> int:
     """Take ``count`` constant neurons of layer s whose values lie within a factor ``spread`` of
     ``aim`` (a generated layer scans further rows for them; after a while, and in a user layer,
-    any nonzero value is accepted). Records their edges and biases; returns how many were taken."""
+    any nonzero value is accepted). Records their edges and biases; returns how many were taken.
+    ``prev_constants``: the previous layer's constants as this layer reads them (their ``fan``
+    and ``offset``, :class:`Group`)."""
     if state.constants is None:
         state.constants = Group("bias", -1, 0, np.zeros(0, np.int64), np.zeros(0), state.pairs, count)
     taken_rows, taken_vals, taken_src = [], [], []
     scanned = 0
-    prev_members = None if prev_constants is None else prev_constants.members
+    prev_columns = None if prev_constants is None else prev_constants.columns()
     while len(taken_rows) < count:
         need = count - len(taken_rows)
         cand = state.candidates(max(8, _SCAN_FACTOR * need) if state.capacity is None else state.capacity)
@@ -278,10 +302,10 @@ def take_constants(state: LayerState, act, source, er, s: int, count: int, scale
                 state.bias_rows.append(rows[own] + 1)
         via = src >= 0
         if via.any():
-            k = prev_members[src[via]]
+            k = prev_columns[src[via]]
             r = rows[via]
             lead = [r] + ([r + 1] if state.pairs else [])
-            cols = [k] + ([k + 1] if prev_constants.pair else [])
+            cols = [k] + ([k + prev_constants.fan] if prev_constants.pair else [])
             for rr in lead:
                 for cc in cols:
                     state.edges.append((rr, cc))

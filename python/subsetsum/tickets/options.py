@@ -10,6 +10,7 @@ import numbers
 from dataclasses import dataclass, replace
 
 from .._checks import check_int, check_positive_float
+from .executor import RayExecutor, get_executor
 from .methods import METHODS
 from .source import DENSITY_SCHEMES, layer_densities
 
@@ -63,11 +64,13 @@ class TicketOptions:
     strict: bool = False
     progress: object = None
     tolerance_scale: float = 1.0
+    executor: object = None
 
     @classmethod
     def create(cls, *, method="L+1", eps=0.01, output_eps=None, rho="auto", delta=0.01, max_size=10,
                input_bound=1.0, source=None, density=1.0, density_scheme="uniform", subset_size=None, seed=0,
-               device=None, repair=True, strict=False, progress=None, activation_intercept=0.0) -> "TicketOptions":
+               device=None, repair=True, strict=False, progress=None, activation_intercept=0.0,
+               executor=None) -> "TicketOptions":
         if method not in METHODS:
             raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
         eps = check_positive_float("eps", eps)
@@ -104,6 +107,10 @@ class TicketOptions:
         if progress is not None and not isinstance(progress, bool) and not callable(progress):
             raise TypeError(f"progress: expected None, a bool or a callable(done, total), got {progress!r}")
         device = _check_device(device)
+        executor = get_executor(executor)
+        if device is not None and isinstance(executor, RayExecutor) and not executor.num_gpus:
+            raise ValueError(f"executor: device={device!r} solves on GPUs, so every Ray task needs one; pass "
+                             "executor=RayExecutor(num_gpus=1) (or a fraction of a GPU), or device=None")
         if source is None:
             init = "looks_linear" if activation_intercept != 0 else "uniform"
         elif isinstance(source, str):
@@ -114,7 +121,7 @@ class TicketOptions:
         else:
             init = "user"
         return cls(method, eps, output_eps, rho, delta, max_size, input_bound, init, density, density_scheme,
-                   subset_size, seed, device, repair, strict, progress)
+                   subset_size, seed, device, repair, strict, progress, executor=executor)
 
     def tightened(self, factor: float) -> "TicketOptions":
         """The same options with every layer's tolerance multiplied by ``factor``."""

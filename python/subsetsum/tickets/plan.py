@@ -199,6 +199,13 @@ def make_plan(target: TargetNetwork, options, *, user_units=None, user_widths=No
     return plan
 
 
+def layer_fans(plan, target) -> list[int]:
+    """Columns per row of the layer before, per source layer (:mod:`.maps`): a combine layer
+    reads like its target layer (a convolution's kernel offsets, a flattened map's positions),
+    a block reads one column per row (a 1x1 convolution on a map)."""
+    return [1 if lay.role.kind == "block" else target.op(lay.role.target_layer).fan for lay in plan.layers]
+
+
 def _guessed_problem_counts(target, plan) -> list[int]:
     """Subset-sum problems per target layer (weights and biases), with GUESS_COPIES copies per
     hidden neuron of L+1 (the split of output_eps comes before the sizing)."""
@@ -230,8 +237,8 @@ def _planned_shapes(target, plan, user_widths):
                 copies = 1 if lay.role.single_copy else lay.group_size
                 widths.append(target.widths[t + 1] * copies + lay.n_consts)
     shapes, in_f = [], target.widths[0]
-    for w in widths:
-        shapes.append((w, in_f))
+    for w, fan in zip(widths, layer_fans(plan, target)):
+        shapes.append((w, in_f * fan))  # lowered columns
         in_f = w
     return shapes
 
@@ -324,7 +331,7 @@ def _element_costs(target, layers, counts) -> dict:
     for s, (n_w, n_b) in counts.items():
         prev = layers[s - 1]
         t = layers[s].role.target_layer
-        n_in = target.weights[t].shape[1]
+        n_in = target.widths[t]  # input neurons (channels): one more element adds a row for each
         if prev.role.kind == "block":
             cost = n_in * (2 if prev.split else 1)
         else:

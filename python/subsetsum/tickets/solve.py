@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .bounds import BIAS, BLOCK, COPIES, problem_contributions
+from .executor import get_executor
 from .layout import Group, LayerState, take_block_neurons, take_constants, take_copies
+from .plan import layer_fans
 
 __all__ = ["Builder", "BuildResult", "Progress"]
 
@@ -99,15 +101,19 @@ class BuildResult:
 
 class Builder:
     """Runs a plan against a source. ``keep_structure``: keep every block neuron and constant of
-    the plan (fixed-size tickets, whose size is then known in advance)."""
+    the plan (fixed-size tickets, whose size is then known in advance). ``executor``: where the
+    first solve's blocks run (:func:`.executor.get_executor`; default: this process)."""
 
-    def __init__(self, plan, target, source, er, *, device=None, progress=None, keep_structure=False):
+    def __init__(self, plan, target, source, er, *, device=None, progress=None, keep_structure=False,
+                 executor=None):
         self.plan, self.target, self.source, self.er = plan, target, source, er
         self.device = device
+        self.executor = get_executor(executor)
         self.keep_structure = keep_structure
         self.act = plan.activation
         self.states = [LayerState(s, lay.pairs, source.capacity(s)) for s, lay in enumerate(plan.layers)]
         self.scales = [lay.scale for lay in plan.layers]
+        self.fans = layer_fans(plan, target)  # columns per row of the layer before (maps.py)
         self.pending = [dict() for _ in plan.layers]  # per combine layer: {(row, g): (err, contrib, rows, cols)}
         self.param_max = [np.zeros((w.shape[0], w.shape[1] + 1)) for w in target.weights]
         self.subset_edges = [[] for _ in plan.layers]
@@ -146,19 +152,32 @@ class Builder:
         return int(self.states[s - 1].copies[j][0])
 
     def groups(self, s: int) -> list:
-        """Element groups of combine layer s, in problem order: inputs (sign-major), then bias."""
+        """Element groups of combine layer s, in problem order: inputs (sign-major, each input's
+        lowered features in order), then bias. A layer reading ``fan`` columns per row of the
+        layer before (a convolution, a flattened map) has one group per lowered feature: the
+        representatives of its input channel, read at that feature's offset."""
         prev = self.states[s - 1]
         if self.plan.layers[s - 1].role.kind == "block":
             groups = list(prev.groups)
         else:
             groups = [Group("copies", j, 0, np.asarray(rows, np.int64), np.ones(len(rows)), False, 0)
                       for j, rows in enumerate(prev.copies)]
+        fan = self.fans[s]
+        if fan > 1:
+            groups = [g.lowered(fan, offset, g.column * fan + offset) for g in groups for offset in range(fan)]
         t = self.plan.layers[s].role.target_layer
         if prev.constants is not None and np.any(self.target.biases[t] != 0):
-            c = prev.constants
-            groups.append(Group("bias", self.target.weights[t].shape[1], 0, c.members, c.multipliers, c.pair,
-                                c.planned))
+            groups.append(self._constants_as_read(s, "bias", self.target.weights[t].shape[1]))
         return groups
+
+    def _constants_as_read(self, s: int, kind: str, column: int) -> Group:
+        """The constants of layer s - 1 as layer s reads them: at a kernel offset that never reads
+        a padded zero (:meth:`~.maps.LayerOp.always_inside_tap`)."""
+        c = self.states[s - 1].constants
+        offset = 0
+        if self.fans[s] > 1:
+            offset = self.target.op(self.plan.layers[s].role.target_layer).always_inside_tap()
+        return Group(kind, column, 0, c.members, c.multipliers, c.pair, c.planned, self.fans[s], offset)
 
     # ---------------------------------------------------------------- layers
 
@@ -184,7 +203,9 @@ class Builder:
         if count <= 0:
             return 0
         lay = self.plan.layers[s]
-        prev = self.states[s - 1].constants if s > 0 else None
+        prev = None
+        if s > 0 and self.states[s - 1].constants is not None:
+            prev = self._constants_as_read(s, "bias", -1)
         from .plan import CONSTANT_RANGE
 
         return take_constants(self.states[s], self.act, self.source, self.er, s, count, self.scales[s],
@@ -216,7 +237,7 @@ class Builder:
             return
         t = lay.role.target_layer
         rep_err = self.row_errors(s - 2)[[self.rep_column(s - 1, j) for j in range(self.target.widths[t])]]
-        base = np.abs(self.target.weights[t]) @ rep_err
+        base = np.abs(self.target.weights[t]) @ self.target.op(t).expand(rep_err)  # per channel -> per feature
         state.row_delta[rows] = base[state.row_neuron[rows]]
 
     # ---------------------------------------------------------------- solving
@@ -241,46 +262,77 @@ class Builder:
                 continue
             b = float(bounds[g.column])
             if g.kind == "block" and rep_err is not None:
-                b += float(rep_err[self.rep_column(s - 1, g.column)])
+                b += float(rep_err[self.rep_column(s - 1, g.input)])
             bound[idx] = b
         return kinds, bound, factor
 
     def _group_matrix(self, groups, take_last: int | None = None):
-        """(members int64 (G, W), multipliers float64 (G, W), valid bool (G, W)), padded with
-        invalid entries; ``take_last``: only each group's last members (solver's limit)."""
+        """(columns int64 (G, W), multipliers float64 (G, W), valid bool (G, W)), padded with
+        invalid entries; ``take_last``: only each group's last members (solver's limit). The
+        columns are where the combine layer reads each member (:meth:`Group.columns`; the member
+        row itself unless the layer reads several columns per row)."""
         sizes = [g.members.size if take_last is None else min(take_last, g.members.size) for g in groups]
         width = max(sizes + [1])
         members = np.zeros((len(groups), width), np.int64)
         mult = np.zeros((len(groups), width))
         for idx, (g, n) in enumerate(zip(groups, sizes)):
             if n:
-                members[idx, :n] = g.members[-n:]
+                members[idx, :n] = g.columns(g.members[-n:])
                 mult[idx, :n] = g.multipliers[-n:]
         return members, mult, mult != 0
 
     def solve_rows(self, s: int, rows: np.ndarray) -> None:
         """Solve every problem of the given rows of combine layer s: rows x groups in blocks, one
-        block per group width (the weight groups share one, the bias group has its own)."""
+        block per group width (the weight groups share one, the bias group has its own).
+
+        Each block is a job of ``self.executor`` (:func:`solve_block`: regenerate the block's
+        source weights and ER mask, solve); the bookkeeping (:meth:`_record`) stays here and
+        consumes the results in block order, so every executor builds the same ticket."""
         if rows.size == 0:
             return
+        from collections import deque
+
         groups = self.groups(s)
         sizes = np.array([g.members.size for g in groups])
+        ex = self.executor
+        settings = self._block_settings(s)
+        source, er = ex.share(self.source), ex.share(self.er)
+        blocks = []  # (gids, columns, mult, shared matrix, rows), in solve order
         for size in np.unique(sizes):
             gids = np.flatnonzero(sizes == size)
             members, mult, valid = self._group_matrix([groups[g] for g in gids])
             n_groups, width = members.shape
             step = max(1, ELEMENTS_PER_CALL // max(1, n_groups * width))
-            flat = members.ravel()
             pair_cols = np.repeat([groups[g].pair for g in gids], width)
-            for lo in range(0, rows.size, step):
-                r = rows[lo:lo + step]
-                w = self.source.weights(s, r, flat)
-                er = None
-                if self.er is not None and not self.er.dense(s):
-                    er = self.er.mask(s, r, flat)
-                    if pair_cols.any():
-                        er[:, pair_cols] &= self.er.mask(s, r, flat[pair_cols] + 1)
-                self._solve(s, groups, gids, r, None, w, er, members, mult, valid)
+            matrix = ex.share((members.ravel(), pair_cols, self.scales[s] * mult, valid))
+            blocks += [(gids, members, mult, matrix, rows[lo:lo + step]) for lo in range(0, rows.size, step)]
+        submitted = deque()  # blocks whose results are still to be recorded, with their problems
+
+        def jobs():
+            for gids, members, mult, matrix, r in blocks:
+                prob_rows = np.repeat(r, gids.size)
+                positions = np.tile(np.arange(gids.size), r.size)
+                targets = self._targets(s, groups, prob_rows, gids[positions])
+                submitted.append((prob_rows, gids[positions], positions, members, mult, targets, r))
+                yield source, er, s, matrix, settings, self.device, r, targets
+
+        for result in ex.map(solve_block, jobs()):
+            prob_rows, prob_groups, positions, members, mult, targets, r = submitted.popleft()
+            self._record(s, groups, prob_rows, prob_groups, positions, members, mult, targets, result, block_rows=r)
+
+    def _block_settings(self, s: int) -> "BlockSettings":
+        return BlockSettings(self.plan.mode, self.plan.max_size, self.plan.subset_size, self.plan.element_limit(),
+                             float(self.plan.layers[s].tolerance), self.fans[s])
+
+    def _targets(self, s: int, groups, prob_rows, prob_groups) -> np.ndarray:
+        """Targets float64 (P,) of problems (row, group): the weight ``w_ij`` of the row's neuron i
+        and the group's lowered input feature j, or the bias ``b_i`` for the bias group."""
+        t = self.plan.layers[s].role.target_layer
+        w_t, b_t = self.target.weights[t], self.target.biases[t]
+        n_in = w_t.shape[1]
+        cols = np.array([g.column for g in groups], np.int64)[prob_groups]
+        neuron = self.states[s].row_neuron[prob_rows]
+        return np.where(cols == n_in, b_t[neuron], w_t[neuron, np.minimum(cols, n_in - 1)])
 
     def solve_problems(self, s: int, keys) -> None:
         """Re-solve single problems (row, group) of combine layer s with their groups as they are
@@ -288,75 +340,51 @@ class Builder:
         if not keys:
             return
         groups = self.groups(s)
-        limit = self.plan.element_limit()
+        settings = self._block_settings(s)
         rows = np.array([k[0] for k in keys], np.int64)
         gidx = np.array([k[1] for k in keys], np.int64)
-        members, mult, valid = self._group_matrix(groups, take_last=MEMBERS_CAP_FACTOR * limit)
+        members, mult, valid = self._group_matrix(groups, take_last=MEMBERS_CAP_FACTOR * settings.limit)
         used = np.unique(gidx)
         width = max(1, int(valid[used].sum(axis=1).max()))
         members, mult, valid = members[:, :width], mult[:, :width], valid[:, :width]
         cols = members[gidx]
         rr = np.repeat(rows, width)
         w = self.source.weights(s, rr, cols.ravel(), outer=False).reshape(rows.size, width)
-        er = None
+        ok = valid[gidx]
         if self.er is not None and not self.er.dense(s):
-            er = self.er.mask(s, rr, cols.ravel(), outer=False).reshape(rows.size, width)
+            ok = ok & self.er.mask(s, rr, cols.ravel(), outer=False).reshape(rows.size, width)
             pairs = np.array([groups[g].pair for g in gidx])
             if pairs.any():
-                er[pairs] &= self.er.mask(s, np.repeat(rows[pairs], width), cols[pairs].ravel() + 1,
+                ok[pairs] &= self.er.mask(s, np.repeat(rows[pairs], width), cols[pairs].ravel() + settings.pair_step,
                                           outer=False).reshape(-1, width)
         self.progress.add_total(rows.size)
-        self._solve(s, groups, np.arange(len(groups)), rows, gidx, w, er, members, mult, valid)
+        targets = self._targets(s, groups, rows, gidx)
+        elements = w * (self.scales[s] * mult[gidx])
+        masked = self.er is not None and not self.er.dense(s)
+        if masked or width > settings.limit:
+            solve_fn = lambda z, x, m: _solve_compacted(z, x, m, settings.limit, settings, self.device,  # noqa: E731
+                                                        settings.tolerance, prefer_last=True)
+        else:
+            solve_fn = lambda z, x, m: _solve_call(z, x, m, settings.tolerance, settings, self.device)  # noqa: E731
+        p_idx, e_idx, errors, found = _solve_nonzero(solve_fn, targets, elements, None if valid.all() else ok)
+        self._record(s, groups, rows, gidx, gidx, members, mult, targets, (p_idx, e_idx, errors, found, w[p_idx, e_idx]))
 
-    def _solve(self, s, groups, gids, rows, positions, w, er, members, mult, valid) -> None:
-        """Solve problems and record them. The group matrix ``members``, ``mult``, ``valid``
-        (G', W) holds the groups ``gids`` (indices into ``groups``). ``positions`` None: every
-        row with every one of them (w, er: (R, G' * W)); else one problem per (rows[p],
-        gids[positions[p]]) (w, er: (P, W))."""
-        lay = self.plan.layers[s]
-        t = lay.role.target_layer
+    def _record(self, s, groups, prob_rows, prob_groups, positions, members, mult, targets, result, *,
+                block_rows=None) -> None:
+        """Record solved problems of combine layer s: certified error terms of their rows, kept
+        edges, largest errors per parameter and the problems that missed (pending for the repair
+        pass).
+
+        Problem p is row ``prob_rows[p]`` with group ``prob_groups[p]``, whose members are row
+        ``positions[p]`` of the group matrix ``members`` (columns), ``mult`` (G', W) (multipliers
+        without the layer's scale). ``result``: (problem, element) indices of the chosen elements,
+        errors and found per problem, and the chosen elements' source weights (:func:`solve_block`).
+        ``block_rows``: the rows of a regular block (problem ``r * G' + g``: row r with matrix row
+        g; rows distinct), summed and maximised by runs; None for single problems."""
+        p_idx, e_idx, errors, found, w_chosen = result
+        t = self.plan.layers[s].role.target_layer
         state = self.states[s]
-        scale = self.scales[s]
-        n_groups, width = members.shape
-        regular = positions is None
-        limit = self.plan.element_limit()
-        compacted = None  # (elements, ok, back) when problems were compacted while gathering
-        if regular:
-            n_rows = rows.size
-            prob_rows = np.repeat(rows, n_groups)
-            positions = np.tile(np.arange(n_groups), n_rows)
-            if er is not None:  # ER: gather only the existing elements (one pass, compiled)
-                from ._kernels import gather_compact
-
-                compacted = gather_compact(w, er, scale * mult, valid, limit)
-                elements = ok = None
-            else:
-                elements = (w.reshape(n_rows, n_groups, width) * (scale * mult)[None]).reshape(-1, width)
-                ok = None if valid.all() else np.repeat(valid[None], n_rows, axis=0).reshape(-1, width)
-            w = w.reshape(-1, width)
-        else:
-            prob_rows = rows
-            elements = w * (scale * mult[positions])
-            ok = valid[positions] if er is None else (valid[positions] & er)
-        prob_groups = np.asarray(gids, np.int64)[positions]
-        w_t, b_t = self.target.weights[t], self.target.biases[t]
-        n_in = w_t.shape[1]
-        col_of = np.array([g.column for g in groups], np.int64)
-        cols = col_of[prob_groups]
-        neuron = state.row_neuron[prob_rows]
-        targets = np.where(cols == n_in, b_t[neuron], w_t[neuron, np.minimum(cols, n_in - 1)])
-        if compacted is not None:
-            comp, comp_ok, back = compacted
-            p_idx, c_idx, errors, found = _solve_nonzero(
-                lambda z, x, m: _solve_call(z, x, m, lay.tolerance, self.plan, self.device), targets, comp, comp_ok)
-            e_idx = back[p_idx, c_idx]
-        elif er is not None or width > limit:
-            p_idx, e_idx, errors, found = _solve_nonzero(
-                lambda z, x, m: _solve_compacted(z, x, m, limit, self.plan, self.device, lay.tolerance,
-                                                 prefer_last=not regular), targets, elements, ok)
-        else:
-            p_idx, e_idx, errors, found = _solve_nonzero(
-                lambda z, x, m: _solve_call(z, x, m, lay.tolerance, self.plan, self.device), targets, elements, ok)
+        fan = self.fans[s]
         self.problems += int(np.count_nonzero(targets))
         self.progress.update(targets.size)
 
@@ -368,37 +396,40 @@ class Builder:
         if prev.role.kind == "block":
             first = np.abs(mult[pg, e_idx]) / self.plan.kappa(s - 1)
         else:
-            copy_err = self.row_errors(s - 1)[members[pg, e_idx]]
+            copy_err = self.row_errors(s - 1)[members[pg, e_idx] // fan]
         contrib = problem_contributions(
             kinds[prob_groups], errors, bound[prob_groups], factor[prob_groups], p_idx,
-            np.abs(scale * w[p_idx, e_idx].astype(np.float64)), chosen_first=first, chosen_copy_error=copy_err,
-            cubic=self.act.cubic * (2.0 if prev.pairs else 1.0))
-        if regular:  # rows are distinct: sum each row's problems
-            state.row_delta[rows] += contrib.reshape(rows.size, n_groups).sum(axis=1)
+            np.abs(self.scales[s] * np.asarray(w_chosen, np.float64)), chosen_first=first,
+            chosen_copy_error=copy_err, cubic=self.act.cubic * (2.0 if prev.pairs else 1.0))
+        if block_rows is not None:
+            state.row_delta[block_rows] += contrib.reshape(block_rows.size, -1).sum(axis=1)
         else:
             np.add.at(state.row_delta, prob_rows, contrib)
 
-        # kept edges: chosen members (and their looks-linear partners)
+        # kept edges: chosen members (and their looks-linear partners, a row further: fan columns)
         kept_rows = prob_rows[p_idx].astype(np.int32)
         kept_cols = members[pg, e_idx].astype(np.int32)
         pair = np.array([g.pair for g in groups], bool)[prob_groups[p_idx]]
         if pair.any():
             kept_rows = np.concatenate([kept_rows, kept_rows[pair]])
-            kept_cols = np.concatenate([kept_cols, kept_cols[pair] + 1])
+            kept_cols = np.concatenate([kept_cols, kept_cols[pair] + fan])
             p_all = np.concatenate([p_idx, p_idx[pair]])
         else:
             p_all = p_idx
         hit_edge = found[p_all]
         self.subset_edges[s].append((kept_rows[hit_edge], kept_cols[hit_edge]))
-        if regular:  # largest error over the copies in each run of rows of one neuron, then per column
-            err = np.where(found, errors, 0.0).reshape(rows.size, n_groups)
-            row_neurons = state.row_neuron[rows]
+        col_of = np.array([g.column for g in groups], np.int64)
+        if block_rows is not None:  # largest error over the copies in each run of rows of one neuron
+            err = np.where(found, errors, 0.0).reshape(block_rows.size, -1)
+            row_neurons = state.row_neuron[block_rows]
             starts = np.flatnonzero(np.concatenate([[True], row_neurons[1:] != row_neurons[:-1]]))
             runs = np.maximum.reduceat(err, starts, axis=0)
-            np.maximum.at(self.param_max[t], (row_neurons[starts][:, None], col_of[np.asarray(gids)][None, :]), runs)
+            block_cols = col_of[prob_groups[: err.shape[1]]]
+            np.maximum.at(self.param_max[t], (row_neurons[starts][:, None], block_cols[None, :]), runs)
         else:
             hit = np.flatnonzero(found)
-            np.maximum.at(self.param_max[t], (neuron[hit], cols[hit]), errors[hit])
+            np.maximum.at(self.param_max[t], (state.row_neuron[prob_rows[hit]], col_of[prob_groups[hit]]),
+                          errors[hit])
         # problems that missed wait for the repair pass, with their (best) subsets
         missed = np.flatnonzero(~found)
         if missed.size:
@@ -428,18 +459,18 @@ class Builder:
         prev_s = s - 1
         prev_state = self.states[prev_s]
         before = group.members.size
-        if group.kind == "block":
-            col = self.rep_column(prev_s, group.column)
+        if group.kind == "block":  # a new block neuron of the input channel serves all its features
+            col = self.rep_column(prev_s, group.input)
             taken = take_block_neurons(prev_state, self.source, self.er, prev_s, col, {group.sign: count},
                                        self.scales[prev_s], self.plan.kappa(prev_s))
             rows, vals = taken[group.sign]
-            target = next(x for x in prev_state.groups if x.column == group.column and x.sign == group.sign)
+            target = next(x for x in prev_state.groups if x.column == group.input and x.sign == group.sign)
             target.extend(rows, vals)
             added = rows.size
         elif group.kind == "bias":
             added = self._take_constants(prev_s, count)
         else:  # copies of input neuron j in the layer before: new rows, solved and repaired first
-            j = group.column
+            j = group.input
             rows = take_copies(prev_state, j, count)
             if rows.size == 0:
                 return 0
@@ -475,7 +506,7 @@ class Builder:
             rows = state.capacity if state.capacity is not None else state.rows
             if s == n_layers - 1:
                 rows = self.target.widths[-1] if state.capacity is None else state.capacity
-            shapes.append((int(rows), int(in_f)))
+            shapes.append((int(rows), int(in_f) * self.fans[s]))  # lowered columns (maps.py)
             in_f = int(rows)
         alive = np.zeros(shapes[-1][0], bool)
         alive[: self.target.widths[-1]] = True
@@ -518,8 +549,8 @@ class Builder:
             if self.source.bias(s, np.zeros(1, np.int64)) is not None:
                 b = np.concatenate(state.bias_rows) if state.bias_rows else np.zeros(0, np.int64)
                 bias_rows[s] = np.unique(b[keep_alive[b]])
-            alive = np.zeros(shapes[s][1], bool)
-            alive[c_all] = True
+            alive = np.zeros(shapes[s][1] // self.fans[s], bool)
+            alive[c_all // self.fans[s]] = True
         errors = []
         failed = []
         for t, pm in enumerate(self.param_max):
@@ -602,3 +633,96 @@ def _solve_call(targets, elements, mask, tol, plan, device):
     res = solve(targets, elements, **kwargs)
     p, e = res.chosen_elements(ordered=False)
     return p, e, np.asarray(res.errors), np.asarray(res.found)
+
+
+# ---------------------------------------------------------------- first solve as jobs (see Builder.solve_rows)
+
+
+@dataclass(frozen=True)
+class BlockSettings:
+    """What a block of the first solve needs of the plan: the solver's ``mode``, ``max_size``
+    and ``subset_size`` (read by :func:`_solve_call` as a plan's), its element ``limit`` per
+    problem, the combine layer's ``tolerance``, and ``pair_step``: how many columns further a
+    looks-linear partner row is read (the layer's fan, :mod:`.maps`)."""
+
+    mode: str
+    max_size: int | None
+    subset_size: int | None
+    limit: int
+    tolerance: float
+    pair_step: int = 1
+
+
+def solve_block(source, er, s, matrix, settings, device, rows, targets):
+    """Solve one block of the first solve of combine layer ``s``: every row of ``rows`` with
+    every group of a group matrix (G groups of width W). Pure: its result depends on its
+    arguments alone (the source weights and ER mask are regenerated from ``source`` and ``er``),
+    so it may run in another process; it writes to none of them.
+
+    Parameters
+    ----------
+    source : GeneratedSource or UserSource
+    er : ERMasks or None
+    s : int
+        The combine layer.
+    matrix : tuple (members int64 (G * W,), pairs bool (G * W,), multipliers float64 (G, W),
+        valid bool (G, W))
+        The groups' members (row-major, padded), which of them are looks-linear pairs (their
+        partner's ER edge must exist too), their multipliers times the layer's scale, and which
+        entries are members.
+    settings : BlockSettings
+    device : str or None
+        "cuda[:N]" solves on that GPU.
+    rows : int64 (R,)
+    targets : float64 (R * G,)
+        Target of problem ``r * G + g`` (row ``rows[r]``, group g).
+
+    Returns
+    -------
+    tuple (problems int64 (K,), elements int64 (K,), errors float64 (R * G,), found bool (R * G,),
+    weights float32 (K,))
+        The K chosen elements as (problem, position in its group) pairs, every problem's error
+        and found flag, and the source weight of each chosen element.
+
+    Examples
+    --------
+    >>> from subsetsum.tickets.source import GeneratedSource
+    >>> src = GeneratedSource(0, ["uniform", "uniform"], [True, False])
+    >>> members = np.arange(8, dtype=np.int64)
+    >>> w = src.weights(1, [3], members)[0]
+    >>> target = float(w[1] + w[4])
+    >>> matrix = (members, np.zeros(8, bool), np.ones((1, 8)), np.ones((1, 8), bool))
+    >>> p, e, err, found = solve_block(src, None, 1, matrix, BlockSettings("min_size", 4, None, 64, 1e-9),
+    ...                                None, np.array([3]), np.array([target]))[:4]
+    >>> bool(found[0]), bool(abs(w[e].astype(np.float64).sum() - target) <= 1e-9)
+    (True, True)
+    """
+    # arguments from Ray's object store are read-only, which the generator's index arrays and the
+    # compiled gather may not be: writable copies of the small ones (no copy when already writable)
+    members, pairs, elem_mult, valid = (np.require(a, requirements="W") for a in matrix)
+    rows = np.require(rows, np.int64, "W")
+    n_groups, width = elem_mult.shape
+    limit, tol = settings.limit, settings.tolerance
+    w = source.weights(s, rows, members)
+    mask = None
+    if er is not None and not er.dense(s):
+        mask = er.mask(s, rows, members)
+        if pairs.any():
+            mask[:, pairs] &= er.mask(s, rows, members[pairs] + settings.pair_step)
+    if mask is not None:  # ER: gather only the existing elements (one pass, compiled)
+        from ._kernels import gather_compact
+
+        comp, comp_ok, back = gather_compact(w, mask, elem_mult, valid, limit)
+        p_idx, c_idx, errors, found = _solve_nonzero(
+            lambda z, x, m: _solve_call(z, x, m, tol, settings, device), targets, comp, comp_ok)
+        e_idx = back[p_idx, c_idx]
+    else:
+        n_rows = rows.size
+        elements = (w.reshape(n_rows, n_groups, width) * elem_mult[None]).reshape(-1, width)
+        ok = None if valid.all() else np.repeat(valid[None], n_rows, axis=0).reshape(-1, width)
+        if width > limit:
+            solve_fn = lambda z, x, m: _solve_compacted(z, x, m, limit, settings, device, tol, prefer_last=False)
+        else:
+            solve_fn = lambda z, x, m: _solve_call(z, x, m, tol, settings, device)
+        p_idx, e_idx, errors, found = _solve_nonzero(solve_fn, targets, elements, ok)
+    return p_idx, e_idx, errors, found, w.reshape(-1, width)[p_idx, e_idx]

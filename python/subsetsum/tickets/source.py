@@ -13,7 +13,10 @@ Generated sources are virtual. With ``u(stream, s, r, c)`` the Philox4x32-10 val
 * ``"looks_linear"`` (Assumption 2.2, ``W = [[M, -M], [-M, M]]``): rows and columns pair up as
   (2q, 2q + 1), ``W_s[2q + a, 2p + b] = (-1)^(a + b) u(0, s, q, p)``; the first layer (inputs
   not paired) has ``W_0[2q + a, c] = (-1)^a u(0, 0, q, c)``. Interleaved pairs (partner
-  ``r ^ 1``) let a layer grow by whole pairs;
+  ``r ^ 1``) let a layer grow by whole pairs. A layer that reads ``fan`` columns per row of the
+  layer before (a convolution's kernel offsets, a flattened map's positions; :mod:`.maps`)
+  pairs column ``(2p + b) * fan + o`` with its partner row's column at the same offset o:
+  ``W_s[2q + a, (2p + b) fan + o] = (-1)^(a + b) u(0, s, q, p fan + o)``;
 * first-layer bias ``b[r] = u(2, 0, r, 0)``;
 * ER mask ``E_s[r, c] = [v(1, s, r, c) < p_s]`` with the Bernoulli draw of the same generator.
 
@@ -64,6 +67,9 @@ class GeneratedSource:
     seed : int >= 0
     inits : list of str, one of ``INITS`` per layer
     biases : list of bool, one per layer: layer s has a bias (only the first, Assumption 2.1)
+    fans : tuple of int, one per layer (empty: all 1)
+        Columns per row of the layer before (:mod:`.maps`); looks-linear columns pair across rows
+        at the same offset.
 
     >>> src = GeneratedSource(7, ["uniform", "looks_linear"], [True, False])
     >>> w = src.weights(1, np.arange(4), np.arange(4))
@@ -76,6 +82,7 @@ class GeneratedSource:
     seed: int
     inits: list
     biases: list
+    fans: tuple = ()
 
     def __post_init__(self):
         check_int("seed", self.seed, 0, 2**64)
@@ -104,8 +111,10 @@ class GeneratedSource:
             vals = _philox.uniform(self.seed, WEIGHT_STREAM, s, rows >> 1, cols, outer=outer)
             sign = (rows & 1)[:, None] if outer else (rows & 1)
         else:
-            vals = _philox.uniform(self.seed, WEIGHT_STREAM, s, rows >> 1, cols >> 1, outer=outer)
-            sign = ((rows & 1)[:, None] + (cols & 1)[None, :]) if outer else (rows & 1) + (cols & 1)
+            fan = self.fans[s] if self.fans else 1
+            row_in, offset = np.divmod(cols, fan)
+            vals = _philox.uniform(self.seed, WEIGHT_STREAM, s, rows >> 1, (row_in >> 1) * fan + offset, outer=outer)
+            sign = ((rows & 1)[:, None] + (row_in & 1)[None, :]) if outer else (rows & 1) + (row_in & 1)
         return np.where(sign & 1, -vals, vals).astype(np.float32, copy=False)
 
     def bias(self, s: int, rows) -> np.ndarray | None:
@@ -121,8 +130,11 @@ class GeneratedSource:
         return self.weights(s, np.arange(rows), np.arange(cols)), self.bias(s, np.arange(rows))
 
     def to_json(self) -> dict:
-        return {"kind": "generated", "generator": "philox4x32-10", "seed": self.seed,
-                "inits": list(self.inits), "biases": list(self.biases)}
+        out = {"kind": "generated", "generator": "philox4x32-10", "seed": self.seed,
+               "inits": list(self.inits), "biases": list(self.biases)}
+        if any(f != 1 for f in self.fans):
+            out["fans"] = [int(f) for f in self.fans]
+        return out
 
 
 @dataclass(frozen=True)

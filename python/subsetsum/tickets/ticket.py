@@ -19,6 +19,7 @@ from .._checks import check_int
 from .activations import get_activation
 from .bounds import lemma_2_8_bound
 from .graph import TargetNetwork
+from .maps import LayerOp
 from .source import ERMasks, GeneratedSource, UserSource
 
 __all__ = ["Ticket", "TicketReport", "LayerStats"]
@@ -298,21 +299,51 @@ class Ticket:
         >>> bool(abs(t.forward(np.array([[1.0]]))[0, 0] - 0.75) <= t.error_bound())
         True
         """
-        x = _check_inputs(x, self.target.widths[0])
-        out = np.empty((x.shape[0], self.target.widths[-1]))
-        for lo in range(0, x.shape[0], 4096):
-            out[lo:lo + 4096] = self._forward(x[lo:lo + 4096])
+        x = _check_inputs(x, self.target.input_shape)
+        out = np.empty((x.shape[0], int(np.prod(self.target.output_shape))))
+        step = self._batch_step()
+        for lo in range(0, x.shape[0], step):
+            out[lo:lo + step] = self._forward(x[lo:lo + step])
         return out
+
+    def _batch_step(self) -> int:
+        """Inputs per forward chunk: convolutions unfold every output position (memory)."""
+        return 4096 if not self.target.convolutional else 64
+
+    def layer_ops(self) -> list:
+        """How each source layer reads its input (:class:`~.maps.LayerOp`): a block is a 1x1
+        convolution on a map (a linear layer on a vector), a combine layer reads like its target
+        layer, over the previous source layer's channels."""
+        if "ops" not in self._cache:
+            ops = []
+            for (kind, t), shape in zip(self.metadata["roles"], self.shapes):
+                op = self.target.op(t)
+                if kind == "block":
+                    op = op.pointwise()
+                ops.append(op.with_channels(shape[1] // op.fan))
+            self._cache["ops"] = ops
+        return self._cache["ops"]
 
     def _forward(self, x):
         from ._kernels import csr_matmul
 
-        h = np.ascontiguousarray(x.T)  # (features, batch): rows of the next layer read columns
-        for (indptr, cols, vals, bias), act in zip(self._sparse_layers(), self._activations()):
-            h = csr_matmul(indptr, cols, vals, h) + bias[:, None]
+        if not self.target.convolutional:
+            h = np.ascontiguousarray(x.T)  # (features, batch): rows of the next layer read columns
+            for (indptr, cols, vals, bias), act in zip(self._sparse_layers(), self._activations()):
+                h = csr_matmul(indptr, cols, vals, h) + bias[:, None]
+                if act is not None:
+                    h = act(h)
+            return h.T
+        h = x
+        for (indptr, cols, vals, bias), act, op in zip(self._sparse_layers(), self._activations(), self.layer_ops()):
+            patches = op.patches(h)  # (B, features, positions)
+            batch, features, positions = patches.shape
+            flat = np.ascontiguousarray(patches.transpose(1, 0, 2)).reshape(features, batch * positions)
+            flat = csr_matmul(indptr, cols, vals, flat) + bias[:, None]
             if act is not None:
-                h = act(h)
-        return h.T
+                flat = act(flat)
+            h = op.output(flat.reshape(-1, batch, positions).transpose(1, 0, 2))
+        return h.reshape(h.shape[0], -1)
 
     def verify(self, x) -> float:
         """Largest ``|f_target(x) - f_ticket(x)|`` over the inputs x (B, n_0) and the outputs.
@@ -323,10 +354,11 @@ class Ticket:
         >>> bool(t.verify(np.random.default_rng(0).uniform(-1, 1, (100, 2))) <= t.error_bound())
         True
         """
-        x = _check_inputs(x, self.target.widths[0])
+        x = _check_inputs(x, self.target.input_shape)
         worst = 0.0
-        for lo in range(0, x.shape[0], 4096):
-            xb = x[lo:lo + 4096]
+        step = self._batch_step()
+        for lo in range(0, x.shape[0], step):
+            xb = x[lo:lo + step]
             worst = max(worst, float(np.abs(self._forward(xb) - self.target.forward(xb)).max(initial=0.0)))
         return worst
 
@@ -365,12 +397,12 @@ class Ticket:
             params = int(rows.size + (0 if b is None else b.size))
             size = shape[0] * shape[1] + (0 if b is None else shape[0])
             if s + 1 < self.depth:
-                neurons = int(np.unique(self.edges[s + 1][1]).size)
+                neurons = int(np.unique(self.edges[s + 1][1] // self.layer_ops()[s + 1].fan).size)
             else:
                 neurons = self.target.widths[-1]
             layers.append(LayerStats(params, neurons, size, params / size))
         m = float(self.metadata["input_bound"])
-        x = np.random.default_rng(seed).uniform(-m, m, size=(samples, self.target.widths[0]))
+        x = np.random.default_rng(seed).uniform(-m, m, size=(samples, *self.target.input_shape))
         sup = self.verify(x)
         scale = float(self.target.output_range(m).max(initial=0.0))
         return TicketReport(
@@ -391,7 +423,7 @@ class Ticket:
         out = []
         for s in range(self.depth):
             if s + 1 < self.depth:
-                out.append(np.unique(self.edges[s + 1][1]))
+                out.append(np.unique(self.edges[s + 1][1] // self.layer_ops()[s + 1].fan))
             else:
                 out.append(np.arange(self.shapes[s][0]))
         return out
@@ -423,17 +455,20 @@ class Ticket:
         keep_in = np.arange(self.target.widths[0])
         alive = self.alive_neurons()
         modules = []
-        for s, act in enumerate(self._activations()):
+        for s, (act, op) in enumerate(zip(self._activations(), self.layer_ops())):
             rows, cols = self.edges[s]
             has_bias = self.bias_rows[s] is not None
             if compact:
+                fan = op.fan
                 keep_out = alive[s]
                 row_pos = np.full(self.shapes[s][0], -1, np.int64)
                 row_pos[keep_out] = np.arange(keep_out.size)
-                col_pos = np.full(self.shapes[s][1], -1, np.int64)
-                col_pos[keep_in] = np.arange(keep_in.size)
+                channel_pos = np.full(self.shapes[s][1] // fan, -1, np.int64)
+                channel_pos[keep_in] = np.arange(keep_in.size)
+                col_pos = (channel_pos[:, None] * fan + np.arange(fan)[None, :]).ravel()
+                col_pos[np.repeat(channel_pos < 0, fan)] = -1
                 sel = (row_pos[rows] >= 0) & (col_pos[cols] >= 0)
-                shape = (keep_out.size, keep_in.size)
+                shape = (keep_out.size, keep_in.size * fan)
                 weight = np.zeros(shape, np.float32)
                 weight[row_pos[rows[sel]], col_pos[cols[sel]]] = self.kept_values(s)[sel]
                 mask = np.zeros(shape, bool)
@@ -451,7 +486,15 @@ class Ticket:
                 if has_bias:
                     bmask = np.zeros(self.shapes[s][0], bool)
                     bmask[self.bias_rows[s]] = True
-            lin = nn.Linear(weight.shape[1], weight.shape[0], bias=has_bias)
+            if op.kind == "conv":
+                lin = nn.Conv2d(weight.shape[1] // op.fan, weight.shape[0], op.kernel, stride=op.stride,
+                                padding=op.padding, dilation=op.dilation, bias=has_bias)
+                weight = weight.reshape(lin.weight.shape)
+                mask = mask.reshape(lin.weight.shape)
+            else:
+                lin = nn.Linear(weight.shape[1], weight.shape[0], bias=has_bias)
+                if op.in_size:
+                    modules.append(nn.Flatten())
             with torch.no_grad():
                 t_mask = torch.from_numpy(mask)
                 t_w = torch.from_numpy(np.ascontiguousarray(weight))
@@ -576,7 +619,12 @@ class Ticket:
             out_act = get_activation(oa["name"], negative_slope=oa["negative_slope"] or 0.01)
         target = TargetNetwork([tensors[f"target.weight.{t}"] for t in range(depth)],
                                [tensors[f"target.bias.{t}"] for t in range(depth)], act, out_act,
-                               tuple(tj.get("folded", ())))  # files written before folding lack the field
+                               tuple(tj.get("folded", ())),  # files written before folding lack the field
+                               tuple(LayerOp.from_json(op) for op in tj.get("ops", ())))
+        for t, w in enumerate(target.weights):
+            if w.shape[1] != target.op(t).features:
+                raise ValueError(f"path: {path}: target layer {t} has {w.shape[1]} input features, its op "
+                                 f"{target.op(t)} reads {target.op(t).features}")
         if shapes[0][1] != target.widths[0] or shapes[-1][0] != target.widths[-1]:
             raise ValueError(f"path: {path}: the source shapes {shapes} do not fit the target's widths {target.widths}")
         sj = header["source"]
@@ -584,7 +632,7 @@ class Ticket:
             source = UserSource([(tensors[f"source.weight.{s}"], tensors.get(f"source.bias.{s}"))
                                  for s in range(len(shapes))])
         else:
-            source = GeneratedSource(sj["seed"], list(sj["inits"]), list(sj["biases"]))
+            source = GeneratedSource(sj["seed"], list(sj["inits"]), list(sj["biases"]), tuple(sj.get("fans", ())))
         er = None if header["er"] is None else ERMasks(header["er"]["seed"], list(header["er"]["densities"]))
         errors = [tensors[f"errors.{t}"] for t in range(depth)]
         return cls(target, shapes, edges, bias_rows, header["scales"], source, er, header["metadata"], errors,
@@ -608,12 +656,16 @@ def _checksums(header: dict, tensors: dict) -> dict:
     return out
 
 
-def _check_inputs(x, n_in) -> np.ndarray:
+def _check_inputs(x, shape) -> np.ndarray:
+    """x as float64 (B, *shape) (or flattened (B, prod(shape)) for a map), checked."""
     if type(x).__module__.split(".")[0] == "torch":
         x = x.detach().cpu().numpy()
     x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or x.shape[1] != n_in:
-        raise ValueError(f"x: expected shape (B, {n_in}), got {x.shape}")
+    shape = tuple(shape)
+    size = int(np.prod(shape))
+    if x.ndim < 2 or (tuple(x.shape[1:]) != shape and tuple(x.shape[1:]) != (size,)):
+        expected = f"(B, {', '.join(map(str, shape))})" + (f" or (B, {size})" if len(shape) > 1 else "")
+        raise ValueError(f"x: expected shape {expected}, got {x.shape}")
     if not np.isfinite(x).all():
         raise ValueError("x: expected finite values, found NaN or inf")
     return x

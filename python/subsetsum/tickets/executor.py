@@ -1,0 +1,197 @@
+"""Where the first solve of a ticket runs: in this process, or sharded over a Ray cluster.
+
+An executor runs *jobs*: calls ``fn(*args)`` of one module-level function on argument tuples,
+and yields their results **in submission order**, so the driver that consumes them does exactly
+the same bookkeeping in the same order whichever executor ran them. Inputs every job reads (the
+source, the ER masks, a layer's group matrix) are handed over once with :meth:`Executor.share`
+and the handle passed as a job argument; a job function must be pure (its result a function of
+its arguments alone) and must not write to its arguments, which may be read-only.
+
+* :class:`LocalExecutor` (``executor=None`` or ``"local"``): the jobs run one after the other in
+  this process when their results are asked for; sharing is the identity. No overhead.
+* :class:`RayExecutor` (``executor="ray"``): the jobs run as Ray tasks on the cluster
+  ``ray.init`` connected to (a local one is started when Ray is not initialized), a bounded
+  number in flight; shared inputs go to the object store once (``ray.put``). A task whose worker
+  died is run again (``max_retries``); since results are consumed by position, the merge stays
+  exact.
+
+:func:`get_executor` turns the ``executor`` argument of :func:`~subsetsum.construct_ticket` into
+an executor.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import numbers
+from collections import deque
+
+from .._checks import check_int
+
+__all__ = ["Executor", "LocalExecutor", "RayExecutor", "get_executor", "EXECUTORS"]
+
+EXECUTORS = ("local", "ray")
+# Tasks in flight per CPU of the cluster (RayExecutor without max_in_flight): enough to keep
+# every CPU busy while the driver consumes results in order, few enough to bound memory.
+IN_FLIGHT_PER_CPU = 2
+
+
+class Executor(abc.ABC):
+    """Runs jobs ``fn(*args)`` and yields their results in submission order.
+
+    Subclasses implement :meth:`share` and :meth:`map`.
+
+    >>> ex = get_executor(None)
+    >>> isinstance(ex, Executor), list(ex.map(pow, [(2, 3), (3, 2)]))
+    (True, [8, 9])
+    """
+
+    @abc.abstractmethod
+    def share(self, value):
+        """A handle to ``value`` (read-only from now on) to pass as a job argument in its place."""
+
+    @abc.abstractmethod
+    def map(self, fn, jobs):
+        """Run ``fn(*args)`` for every argument tuple of the iterable ``jobs``; yield the results
+        in the order of ``jobs``. ``fn`` must be a module-level (picklable) function; the
+        arguments may be handles returned by :meth:`share`."""
+
+
+class LocalExecutor(Executor):
+    """Runs every job in this process, lazily and in order (the default).
+
+    Examples
+    --------
+    >>> ex = LocalExecutor()
+    >>> data = ex.share([1, 2, 3])
+    >>> list(ex.map(max, [(data,), ([4, 0],)]))
+    [3, 4]
+    """
+
+    def share(self, value):
+        return value
+
+    def map(self, fn, jobs):
+        for args in jobs:
+            yield fn(*args)
+
+    def __repr__(self) -> str:
+        return "LocalExecutor()"
+
+
+class RayExecutor(Executor):
+    """Runs every job as a Ray task.
+
+    Parameters
+    ----------
+    max_in_flight : int >= 1, optional
+        Tasks submitted and not yet consumed at any time (default: 2 x the cluster's CPUs, read
+        when a batch of jobs starts). Bounds the driver's and the object store's memory.
+    num_gpus : float >= 0
+        GPUs each task asks Ray for (``construct_ticket(device="cuda")`` needs some: a task
+        sees only the GPUs Ray gave it, the first as ``"cuda"``).
+    max_retries : int >= 0
+        Times Ray runs a task again whose worker died (default 3). Errors raised by a job are
+        not retried: they reach the driver.
+
+    Notes
+    -----
+    The tasks run on the cluster that ``ray.init`` connected to; to use a remote cluster, call
+    ``ray.init(address=...)`` before building. When Ray is not initialized, the first use
+    starts a local cluster (quiet: no dashboard, errors only) and leaves it running for later
+    builds; ``ray.shutdown()`` stops it. Each job takes one CPU of the cluster.
+
+    Examples
+    --------
+    >>> import ray  # doctest: +SKIP
+    >>> _ = ray.init(num_cpus=2, include_dashboard=False)  # doctest: +SKIP
+    >>> ex = RayExecutor(max_in_flight=4)  # doctest: +SKIP
+    >>> list(ex.map(pow, [(2, k) for k in range(5)]))  # doctest: +SKIP
+    [1, 2, 4, 8, 16]
+    """
+
+    def __init__(self, *, max_in_flight: int | None = None, num_gpus: float = 0, max_retries: int = 3):
+        _import_ray()
+        if max_in_flight is not None:
+            max_in_flight = check_int("max_in_flight", max_in_flight, 1)
+        if isinstance(num_gpus, bool) or not isinstance(num_gpus, numbers.Real):
+            raise TypeError(f"num_gpus: expected a number >= 0, got {type(num_gpus).__name__}")
+        if not num_gpus >= 0:
+            raise ValueError(f"num_gpus: expected a number >= 0, got {num_gpus}")
+        self.max_in_flight = max_in_flight
+        self.num_gpus = num_gpus
+        self.max_retries = check_int("max_retries", max_retries, 0)
+
+    def _ray(self):
+        ray = _import_ray()
+        if not ray.is_initialized():
+            ray.init(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
+        return ray
+
+    def share(self, value):
+        return self._ray().put(value)
+
+    def map(self, fn, jobs):
+        ray = self._ray()
+        remote = ray.remote(num_cpus=1, num_gpus=self.num_gpus, max_retries=self.max_retries)(fn)
+        limit = self.max_in_flight
+        if limit is None:
+            limit = max(1, IN_FLIGHT_PER_CPU * int(ray.cluster_resources().get("CPU", 1)))
+        jobs = iter(jobs)
+        in_flight = deque()
+        more = True
+        try:
+            while True:
+                while more and len(in_flight) < limit:
+                    args = next(jobs, None)
+                    if args is None:
+                        more = False
+                    else:
+                        in_flight.append(remote.remote(*args))
+                if not in_flight:
+                    return
+                yield ray.get(in_flight.popleft())
+        finally:  # an error, Ctrl-C or a consumer that stopped early: drop what is still running
+            for ref in in_flight:
+                ray.cancel(ref)
+
+    def __repr__(self) -> str:
+        return (f"RayExecutor(max_in_flight={self.max_in_flight}, num_gpus={self.num_gpus}, "
+                f"max_retries={self.max_retries})")
+
+
+def get_executor(value) -> Executor:
+    """The executor for ``construct_ticket(..., executor=value)``.
+
+    Parameters
+    ----------
+    value : None, "local", "ray" or an Executor
+        None and "local": :class:`LocalExecutor`; "ray": a :class:`RayExecutor` with its
+        defaults (needs ``pip install "subsetsum[distributed]"``); an executor is returned as is.
+
+    Examples
+    --------
+    >>> get_executor(None)
+    LocalExecutor()
+    >>> get_executor("dask")
+    Traceback (most recent call last):
+    ...
+    ValueError: executor: expected None, 'local', 'ray' or an Executor (LocalExecutor, RayExecutor), got 'dask'
+    """
+    if isinstance(value, Executor):
+        return value
+    if value is None or (isinstance(value, str) and value == "local"):
+        return LocalExecutor()
+    if isinstance(value, str) and value == "ray":
+        return RayExecutor()
+    raise ValueError("executor: expected None, 'local', 'ray' or an Executor (LocalExecutor, RayExecutor), "
+                     f"got {value!r}")
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError as err:
+        raise ImportError('executor: "ray" needs Ray, which is not installed; '
+                          'pip install "subsetsum[distributed]"') from err
+    return ray

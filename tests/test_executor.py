@@ -1,0 +1,196 @@
+"""Executors: the first solve sharded on Ray builds the local ticket bit for bit (L+1 and 2L,
+dense and ER, a user source), a task whose worker dies is run again and changes nothing, results
+come back in submission order, and bad executors are refused with clear errors."""
+
+import os
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from subsetsum import construct_ticket
+from subsetsum.tickets import solve as solve_module
+from subsetsum.tickets.executor import Executor, LocalExecutor, RayExecutor, get_executor
+
+# Deprecations that Ray's own modules raise on some of its versions (none on 2.60); only those.
+ray_marks = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.*")
+
+
+@pytest.fixture(scope="module")
+def ray():
+    ray = pytest.importorskip("ray")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    if started:
+        ray.shutdown()
+
+
+# Elements per block: several jobs per layer for these small targets, few enough to stay fast.
+ELEMENTS = {"L+1": 20_000, "2L": 1_000}
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    monkeypatch.setattr(solve_module, "ELEMENTS_PER_CALL", ELEMENTS["L+1"])
+
+
+def _target(seed=0):
+    rng = np.random.default_rng(seed)
+    return [(rng.uniform(-1, 1, (9, 6)), rng.uniform(-1, 1, 9)), (rng.uniform(-1, 1, (4, 9)), rng.uniform(-1, 1, 4))]
+
+
+def _user_source(seed=5):
+    rng = np.random.default_rng(seed)
+    return [(rng.uniform(-0.4, 0.4, (900, 6)).astype(np.float32), rng.uniform(-0.4, 0.4, 900).astype(np.float32)),
+            rng.uniform(-0.03, 0.03, (900, 900)).astype(np.float32), rng.uniform(-0.03, 0.03, (4, 900)).astype(np.float32)]
+
+
+def _assert_identical(a, b):
+    assert a.shapes == b.shapes
+    for (ra, ca), (rb, cb) in zip(a.edges, b.edges):
+        assert ra.dtype == rb.dtype and ca.dtype == cb.dtype
+        assert np.array_equal(ra, rb) and np.array_equal(ca, cb)
+    for x, y in zip(a.bias_rows, b.bias_rows):
+        assert (x is None and y is None) or np.array_equal(x, y)
+    for x, y in zip(a.errors, b.errors):
+        assert np.array_equal(x, y)
+    assert np.array_equal(a.output_bounds, b.output_bounds)
+
+    def timeless(meta):
+        meta = {k: v for k, v in meta.items() if not k.endswith("seconds")}
+        meta["repair"] = {k: v for k, v in meta["repair"].items() if k != "seconds"}
+        return meta
+
+    assert timeless(a.metadata) == timeless(b.metadata)
+    ra, rb = a.report(samples=2000), b.report(samples=2000)
+    for r in (ra, rb):
+        r.seconds, r.repair = 0.0, {k: v for k, v in r.repair.items() if k != "seconds"}
+    assert ra == rb
+
+
+class _Counting(RayExecutor):
+    """Counts the jobs of every batch (one batch per solve_rows call)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.batches = []
+
+    def map(self, fn, jobs):
+        self.batches.append(0)
+        for result in super().map(fn, jobs):
+            self.batches[-1] += 1
+            yield result
+
+
+class _CrashOnce(RayExecutor):
+    """The first job to start anywhere kills its worker (``os._exit``); the marker file says it did."""
+
+    def __init__(self, marker, **kwargs):
+        super().__init__(**kwargs)
+        self.marker = str(marker)
+
+    def map(self, fn, jobs):
+        marker = self.marker
+
+        def crash_once(*args):  # a closure: sent to the workers by value
+            try:
+                fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                return fn(*args)
+            os.close(fd)
+            os._exit(1)
+
+        return super().map(crash_once, jobs)
+
+
+@ray_marks
+@pytest.mark.parametrize("density", [1.0, 0.5])
+@pytest.mark.parametrize("method", ["L+1", "2L"])
+def test_ray_ticket_is_the_local_ticket(ray, monkeypatch, method, density):
+    monkeypatch.setattr(solve_module, "ELEMENTS_PER_CALL", ELEMENTS[method])
+    local = construct_ticket(_target(), method=method, density=density, seed=3)
+    ex = _Counting(max_in_flight=3)
+    sharded = construct_ticket(_target(), method=method, density=density, seed=3, executor=ex)
+    assert max(ex.batches) >= 3  # the first solve of a layer ran as several jobs
+    _assert_identical(local, sharded)
+
+
+@ray_marks
+def test_ray_ticket_with_a_user_source(ray, small_blocks):
+    local = construct_ticket(_target(), source=_user_source(), seed=3)
+    sharded = construct_ticket(_target(), source=_user_source(), seed=3, executor="ray")
+    _assert_identical(local, sharded)
+
+
+@ray_marks
+def test_a_dead_worker_is_retried_and_changes_nothing(ray, small_blocks, tmp_path):
+    marker = tmp_path / "crashed"
+    local = construct_ticket(_target(), density=0.5, seed=4)
+    sharded = construct_ticket(_target(), density=0.5, seed=4, executor=_CrashOnce(marker, max_retries=2))
+    assert marker.exists()  # a worker died, and its task ran again
+    _assert_identical(local, sharded)
+
+
+@ray_marks
+def test_ray_results_come_in_submission_order(ray):
+    def slow_square(i):  # later jobs finish first
+        time.sleep(0.05 * (5 - i))
+        return i * i
+
+    ex = RayExecutor(max_in_flight=3)
+    data = ex.share(np.arange(3))
+    assert list(ex.map(slow_square, [(i,) for i in range(6)])) == [i * i for i in range(6)]
+    def total(a):
+        return int(a.sum())
+
+    assert list(ex.map(total, [(data,)])) == [3]
+
+
+def test_local_executor_runs_jobs_lazily_in_order():
+    log = []
+
+    def jobs():
+        for i in range(4):
+            log.append(("job", i))
+            yield (i,)
+
+    def square(i):
+        log.append(("run", i))
+        return i * i
+
+    ex = LocalExecutor()
+    assert isinstance(ex, Executor) and ex.share(log) is log
+    assert list(ex.map(square, jobs())) == [0, 1, 4, 9]
+    assert log == [(kind, i) for i in range(4) for kind in ("job", "run")]
+
+
+def test_get_executor_validates(monkeypatch):
+    assert isinstance(get_executor(None), LocalExecutor) and isinstance(get_executor("local"), LocalExecutor)
+    ex = LocalExecutor()
+    assert get_executor(ex) is ex
+    for bad in ("dask", "Ray", 3, object(), LocalExecutor):
+        with pytest.raises(ValueError, match=r"executor: expected None, 'local', 'ray' or an Executor"):
+            get_executor(bad)
+    with pytest.raises(ValueError, match="executor"):
+        construct_ticket(_target(), executor="threads")
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    with pytest.raises(ImportError, match=r'pip install "subsetsum\[distributed\]"'):
+        get_executor("ray")
+    with pytest.raises(ImportError, match="distributed"):
+        construct_ticket(_target(), executor="ray")
+
+
+def test_ray_executor_validates_its_settings():
+    pytest.importorskip("ray")
+    with pytest.raises(ValueError, match="max_in_flight"):
+        RayExecutor(max_in_flight=0)
+    with pytest.raises(TypeError, match="num_gpus"):
+        RayExecutor(num_gpus="1")
+    with pytest.raises(ValueError, match="num_gpus"):
+        RayExecutor(num_gpus=-1)
+    with pytest.raises(ValueError, match="max_retries"):
+        RayExecutor(max_retries=-1)
+    assert "max_in_flight=4" in repr(RayExecutor(max_in_flight=4))
