@@ -25,6 +25,14 @@ GEOMETRIES = {
     "dilation2 groups2": ((2, 6, 6), lambda a: [nn.Conv2d(2, 4, 3, dilation=2, padding=2, groups=2), a(),
                                                 nn.Conv2d(4, 2, 2, bias=False)]),
     "k5 no padding": ((1, 6, 6), lambda a: [nn.Conv2d(1, 2, 5), a(), nn.Flatten(), nn.Linear(2 * 2 * 2, 3)]),
+    "max pool": ((1, 6, 6), lambda a: [nn.Conv2d(1, 3, 3, padding=1), a(), nn.MaxPool2d(2),
+                                       nn.Conv2d(3, 2, 3, padding=1)]),
+    "max pool before the activation": ((1, 6, 6), lambda a: [nn.Conv2d(1, 3, 3, padding=1), nn.MaxPool2d(2), a(),
+                                                             nn.Conv2d(3, 2, 1)]),
+    "avg pool, flatten": ((2, 6, 6), lambda a: [nn.Conv2d(2, 3, 3), a(), nn.AvgPool2d(2), nn.Flatten(),
+                                                nn.Linear(3 * 2 * 2, 3)]),
+    "global average": ((2, 5, 5), lambda a: [nn.Conv2d(2, 4, 3, padding=1), a(), nn.AdaptiveAvgPool2d(1),
+                                             nn.Flatten(), nn.Linear(4, 3)]),
 }
 
 
@@ -147,9 +155,21 @@ def test_conv_target_errors_name_the_problem():
         parse_target(net)
     with pytest.raises(ValueError, match="module 0 .Conv2d. expects 2 input channels, got 3"):
         parse_target(net, input_shape=(3, 5, 5))
-    pooled = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2, 1))
-    with pytest.raises(ValueError, match="module 2 .MaxPool2d. is not supported"):
-        parse_target(pooled, input_shape=(1, 6, 6))
+    averaged = nn.Sequential(nn.Conv2d(1, 2, 3), nn.AvgPool2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(8, 1))
+    with pytest.raises(ValueError, match="module 1 .AvgPool2d. averages before the activation"):
+        parse_target(averaged, input_shape=(1, 6, 6))
+    last = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Conv2d(2, 2, 1), nn.MaxPool2d(2))
+    with pytest.raises(ValueError, match="module 3 .MaxPool2d. pools the last layer's output"):
+        parse_target(last, input_shape=(1, 6, 6))
+    after_linear = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.MaxPool2d(2), nn.Linear(4, 1))
+    with pytest.raises(ValueError, match="module 2 .MaxPool2d. does not follow an nn.Conv2d"):
+        parse_target(after_linear)
+    uneven = nn.Sequential(nn.Conv2d(1, 2, 2), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(8, 1))
+    with pytest.raises(ValueError, match="module 2 .AdaptiveAvgPool2d. maps"):
+        parse_target(uneven, input_shape=(1, 6, 6))
+    attention = nn.Sequential(nn.Conv2d(1, 2, 3), nn.LayerNorm([2, 4, 4]))
+    with pytest.raises(ValueError, match="module 1 .LayerNorm. is not supported"):
+        parse_target(attention, input_shape=(1, 6, 6))
     reflect = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1, padding_mode="reflect"))
     with pytest.raises(ValueError, match="padding_mode='zeros'"):
         parse_target(reflect, input_shape=(1, 4, 4))
@@ -161,3 +181,16 @@ def test_conv_target_errors_name_the_problem():
     ticket = construct_ticket(net, method="2L", input_shape=shape, seed=0, rho=8)
     with pytest.raises(ValueError, match=r"x: expected shape \(B, 2, 5, 5\) or \(B, 50\)"):
         ticket.forward(np.zeros((3, 2, 4, 4)))
+
+
+def test_pooling_travels_with_the_ticket():
+    net, shape = make_target("avg pool, flatten")
+    for method in ("L+1", "2L"):
+        ticket = construct_ticket(net, method=method, output_eps=0.05, input_shape=shape, seed=0)
+        module = ticket.to_module(compact=True)
+        assert sum(isinstance(m, nn.AvgPool2d) for m in module) == 1
+        x = np.random.default_rng(5).uniform(-1, 1, (6, *shape))
+        with torch.no_grad():
+            out = module(torch.from_numpy(x).float()).double().numpy()
+        assert np.allclose(out, ticket.forward(x), atol=1e-4)
+        assert ticket.layer_ops()[-1].in_size == (2, 2)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import SUPPORTED_ACTIVATION_MODULES, Activation, activation_from_module, get_activation
-from .maps import LayerOp
+from .maps import LayerOp, pooled_size
 
 __all__ = ["TargetNetwork", "parse_target"]
 
@@ -337,6 +337,38 @@ def _conv_weight(position: int, module, entries) -> tuple[np.ndarray, dict]:
     return weight, geometry
 
 
+_POOLS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d")
+
+
+def _pool_geometry(module, position: int, size) -> tuple:
+    """(how, kernel, stride, padding) of a pooling module on a ``size`` map, checked."""
+    kind = type(module).__name__
+
+    def refuse(why):
+        raise ValueError(f"target: module {position} ({kind}) {why}")
+
+    if kind == "AdaptiveAvgPool2d":
+        out = module.output_size
+        out = (out, out) if isinstance(out, int) else tuple(size[i] if o is None else o for i, o in enumerate(out))
+        if any(n % o for n, o in zip(size, out)):
+            refuse(f"maps {size} to {out}, windows of unequal sizes; supported where the map size is a multiple "
+                   "of the output size")
+        kernel = tuple(n // o for n, o in zip(size, out))
+        return "avg", kernel, kernel, (0, 0)
+    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)  # noqa: E731
+    kernel, stride, padding = pair(module.kernel_size), pair(module.stride or module.kernel_size), pair(module.padding)
+    if module.ceil_mode:
+        refuse("uses ceil_mode=True; supported: ceil_mode=False")
+    if kind == "MaxPool2d":
+        if pair(module.dilation) != (1, 1) or module.return_indices:
+            refuse("uses dilation or return_indices; supported: a plain max pool")
+        return "max", kernel, stride, padding
+    if module.divisor_override is not None or (not module.count_include_pad and any(padding)):
+        refuse("changes the divisor (divisor_override, count_include_pad=False with padding); supported: the "
+               "plain average")
+    return "avg", kernel, stride, padding
+
+
 def _layer_ops(layers, input_shape) -> tuple:
     """The LayerOp of every layer, following the map shape from ``input_shape`` (C, H, W)."""
     if input_shape is None:
@@ -350,7 +382,18 @@ def _layer_ops(layers, input_shape) -> tuple:
         raise ValueError(f"input_shape: expected (C, H, W) of positive ints, got {input_shape!r}")
     channels, size = shape[0], shape[1:]
     ops = []
-    for position, (w, _b, _act, geometry, module_position) in enumerate(layers):
+    for position, (w, _b, _act, geometry, module_position, pool_module) in enumerate(layers):
+        pool = ()
+        if pool_module is not None:
+            if size == ():
+                raise ValueError(f"target: module {pool_module[1]} ({type(pool_module[0]).__name__}) pools a vector; "
+                                 "pooling needs a feature map")
+            how, kernel, stride, padding = _pool_geometry(pool_module[0], pool_module[1], size)
+            pool = (how, kernel, stride, padding, size)
+            size = pooled_size(size, kernel, stride, padding)
+            if min(size) < 1:
+                raise ValueError(f"target: module {pool_module[1]} ({type(pool_module[0]).__name__}) turns a "
+                                 f"{pool[4]} map into an empty one")
         if geometry is not None:
             if size == ():
                 raise ValueError(f"target: module {module_position} (Conv2d) reads a vector (after a flatten or a "
@@ -359,7 +402,7 @@ def _layer_ops(layers, input_shape) -> tuple:
             if c_in != channels:
                 raise ValueError(f"target: module {module_position} (Conv2d) expects {c_in} input channels, got "
                                  f"{channels} (input_shape {tuple(shape)} and the layers before)")
-            op = LayerOp("conv", channels, size, **geometry)
+            op = LayerOp("conv", channels, size, **geometry, pool=pool)
             if min(op.out_size) < 1:
                 raise ValueError(f"target: module {module_position} (Conv2d) turns a {size} map into an empty one")
             ops.append(op)
@@ -370,7 +413,7 @@ def _layer_ops(layers, input_shape) -> tuple:
                 what = f"a {(channels, *size)} map flattened" if size else f"{channels} features"
                 raise ValueError(f"target: module {module_position} (Linear) expects {w.shape[1]} input features, got "
                                  f"{what} (input_shape {tuple(shape)} and the layers before)")
-            ops.append(LayerOp("linear", channels, size))
+            ops.append(LayerOp("linear", channels, size, pool=pool))
             channels, size = w.shape[0], ()
     return tuple(ops)
 
@@ -418,8 +461,9 @@ def parse_target(target, *, activation=None, state_dict=None, input_shape=None) 
     >>> t.widths, t.activation.name
     ([2, 3, 1], 'tanh')
     """
-    layers = []  # (weight, bias, activation-after or None, conv geometry or None, module position)
+    layers = []  # (weight, bias, activation-after or None, conv geometry or None, module position, pool)
     folded = []
+    pool = None  # a pooling module waiting for the layer after it: (module, position)
     if type(target).__module__.split(".")[0] == "torch":
         from torch import nn
 
@@ -433,12 +477,30 @@ def parse_target(target, *, activation=None, state_dict=None, input_shape=None) 
                 weight = entries.get(position, module, "weight", (module.out_features, module.in_features))
                 bias = (entries.get(position, module, "bias", (module.out_features,))
                         if entries.has(module, "bias") else None)
-                layers.append([weight, bias, None, None, position])
+                layers.append([weight, bias, None, None, position, pool])
+                pool = None
             elif isinstance(module, nn.Conv2d):
                 weight, geometry = _conv_weight(position, module, entries)
                 bias = (entries.get(position, module, "bias", (module.out_channels,))
                         if entries.has(module, "bias") else None)
-                layers.append([weight, bias, None, geometry, position])
+                layers.append([weight, bias, None, geometry, position, pool])
+                pool = None
+            elif kind in _POOLS:
+                if not layers or layers[-1][3] is None:
+                    raise ValueError(f"target: module {position} ({kind}) does not follow an nn.Conv2d; pooling is "
+                                     "supported between convolutions and the layer after them")
+                if pool is not None:
+                    raise ValueError(f"target: module {position} ({kind}) follows another pooling (module "
+                                     f"{pool[1]}); merge them into one")
+                if layers[-1][2] is None and kind != "MaxPool2d":
+                    # before the activation: an average of activations is not the activation of an average
+                    nxt = next((m for m in modules[position + 1:] if type(m).__name__ in SUPPORTED_ACTIVATION_MODULES),
+                               None)
+                    if nxt is not None and type(nxt).__name__ != "Identity":
+                        raise ValueError(f"target: module {position} ({kind}) averages before the activation; "
+                                         "phi(average) is not the average of phi, so the construction cannot carry "
+                                         "it: put the pooling after the activation")
+                pool = (module, position)
             elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
                 _check_batchnorm(position, module, modules)
                 n = module.num_features
@@ -474,8 +536,12 @@ def parse_target(target, *, activation=None, state_dict=None, input_shape=None) 
                 raise ValueError(f"target: module {position} ({kind}) is not supported; expected nn.Linear, nn.Conv2d, "
                                  f"an activation ({', '.join(SUPPORTED_ACTIVATION_MODULES)}), nn.BatchNorm1d / "
                                  "nn.BatchNorm2d (eval mode, after an nn.Linear / nn.Conv2d), nn.Flatten or nn.Dropout "
-                                 "(eval mode); pooling layers are not supported yet")
+                                 "(eval mode), nn.MaxPool2d / nn.AvgPool2d / nn.AdaptiveAvgPool2d between convolutions "
+                                 "and the layer after them")
         entries.check()
+        if pool is not None:
+            raise ValueError(f"target: module {pool[1]} ({type(pool[0]).__name__}) pools the last layer's output; "
+                             "pooling is supported only before another layer")
     elif isinstance(target, (list, tuple)):
         if state_dict is not None:
             raise TypeError("state_dict: only a torch nn.Sequential skeleton takes a state_dict; a list of "
@@ -486,7 +552,7 @@ def parse_target(target, *, activation=None, state_dict=None, input_shape=None) 
         for position, entry in enumerate(target):
             if not isinstance(entry, (list, tuple)) or len(entry) != 2:
                 raise TypeError(f"target[{position}]: expected a (weight, bias) pair")
-            layers.append([entry[0], entry[1], hidden, None, position])
+            layers.append([entry[0], entry[1], hidden, None, position, None])
         if layers:
             layers[-1][2] = None
     else:
@@ -499,7 +565,7 @@ def parse_target(target, *, activation=None, state_dict=None, input_shape=None) 
         raise ValueError("input_shape: only a target with nn.Conv2d layers takes an input_shape")
     ops = _layer_ops(layers, input_shape) if convolutional else ()
     weights, biases = [], []
-    for position, (w, b, _act, _geometry, _module) in enumerate(layers):
+    for position, (w, b, _act, _geometry, _module, _pool) in enumerate(layers):
         w = _as_float64(f"target layer {position} weight", w)
         if convolutional:
             w = w.reshape(w.shape[0], -1)  # lowered (maps.py); shapes were checked by _layer_ops

@@ -16,6 +16,12 @@ are source weights at the same feature of copies of input channel j (L+1) or of 
 univariate block (2L). A univariate block before a convolution is a 1x1 convolution
 (:meth:`LayerOp.pointwise`), so it commutes with zero padding whenever the block represents an
 input of 0 by 0; see :func:`block_keeps_zero`.
+
+Pooling is read as part of the layer after it (``LayerOp.pool``): the layer pools its input map,
+then reads the pooled map. Average pooling is linear and max pooling is 1-Lipschitz in the sup
+norm, so both act on every copy of a channel on its own and an error of at most e per copy stays
+at most e after pooling (the bounds need nothing new); a max pool before a monotone activation
+equals one after it, which is how the parser reads ``Conv2d -> MaxPool2d -> ReLU``.
 """
 
 from __future__ import annotations
@@ -42,8 +48,10 @@ class LayerOp:
 
     kind : "linear" or "conv"
     channels : input channels (input neurons of a plain linear layer)
-    in_size : (H, W) of the input map, or () for a vector input
+    in_size : (H, W) of the map the layer reads (after its pooling), or () for a vector input
     kernel, stride, padding, dilation : (int, int) of a convolution (zero padding)
+    pool : () or (how, kernel, stride, padding, map size before pooling), how "avg" or "max":
+        the layer's input is this pooling of a larger map (``count_include_pad`` average)
 
     >>> op = LayerOp("conv", 2, (5, 5), kernel=(3, 3), padding=(1, 1))
     >>> op.fan, op.out_size, op.padded
@@ -59,6 +67,7 @@ class LayerOp:
     stride: tuple = (1, 1)
     padding: tuple = (0, 0)
     dilation: tuple = (1, 1)
+    pool: tuple = ()
 
     @staticmethod
     def dense(n_in: int) -> "LayerOp":
@@ -89,27 +98,37 @@ class LayerOp:
         """Some output reads a padded zero."""
         return self.kind == "conv" and any(self.padding)
 
+    @property
+    def source_size(self) -> tuple:
+        """(H, W) of the map the layer is given: before its pooling."""
+        return tuple(self.pool[4]) if self.pool else self.in_size
+
     def pointwise(self) -> "LayerOp":
-        """The op of a univariate block on this layer's input: a 1x1 convolution on a map input,
-        a linear layer on a vector input."""
+        """The op of a univariate block on this layer's input: a 1x1 convolution on a map input
+        (pooling first, when the layer pools), a linear layer on a vector input."""
         if self.in_size:
-            return LayerOp("conv", self.channels, self.in_size)
+            return LayerOp("conv", self.channels, self.in_size, pool=self.pool)
         return LayerOp.dense(self.channels)
+
+    def unpooled(self) -> "LayerOp":
+        """This op on an input already pooled (the layer after a block that pooled)."""
+        return LayerOp(self.kind, self.channels, self.in_size, self.kernel, self.stride, self.padding,
+                       self.dilation)
 
     def with_channels(self, channels: int) -> "LayerOp":
         """The same op reading ``channels`` input channels (the ticket's wider layers)."""
         return LayerOp(self.kind, int(channels), self.in_size, self.kernel, self.stride, self.padding,
-                       self.dilation)
+                       self.dilation, self.pool)
 
     def expand(self, per_channel) -> np.ndarray:
         """A per-channel vector repeated over the channel's ``fan`` features (float64)."""
         return np.repeat(np.asarray(per_channel, dtype=np.float64), self.fan)
 
     def feature_interval(self, lo, hi) -> tuple[np.ndarray, np.ndarray]:
-        """Per-feature bounds (lowered) from per-channel bounds [lo, hi]: padded zeros widen
-        them to include 0."""
+        """Per-feature bounds (lowered) from per-channel bounds [lo, hi] of the given map: padded
+        zeros (of the convolution, or counted by an average pool) widen them to include 0."""
         lo, hi = self.expand(lo), self.expand(hi)
-        if self.padded:
+        if self.padded or (self.pool and self.pool[0] == "avg" and any(self.pool[3])):
             lo, hi = np.minimum(lo, 0.0), np.maximum(hi, 0.0)
         return lo, hi
 
@@ -131,22 +150,31 @@ class LayerOp:
         return taps[0] * self.kernel[1] + taps[1]
 
     def to_json(self) -> dict:
-        return {"kind": self.kind, "channels": self.channels, "in_size": list(self.in_size),
-                "kernel": list(self.kernel), "stride": list(self.stride), "padding": list(self.padding),
-                "dilation": list(self.dilation)}
+        out = {"kind": self.kind, "channels": self.channels, "in_size": list(self.in_size),
+               "kernel": list(self.kernel), "stride": list(self.stride), "padding": list(self.padding),
+               "dilation": list(self.dilation)}
+        if self.pool:
+            out["pool"] = [self.pool[0]] + [list(v) for v in self.pool[1:]]
+        return out
 
     @staticmethod
     def from_json(d: dict) -> "LayerOp":
+        pool = ()
+        if d.get("pool"):
+            pool = (str(d["pool"][0]), *(tuple(int(v) for v in part) for part in d["pool"][1:]))
         return LayerOp(str(d["kind"]), int(d["channels"]), tuple(int(v) for v in d["in_size"]),
-                       *(tuple(int(v) for v in d[k]) for k in ("kernel", "stride", "padding", "dilation")))
+                       *(tuple(int(v) for v in d[k]) for k in ("kernel", "stride", "padding", "dilation")),
+                       pool=pool)
 
     # ------------------------------------------------------------ arithmetic
 
     def as_input(self, x: np.ndarray) -> np.ndarray:
-        """x as this layer's input: (B, C, H, W) for a map, (B, C) for a vector."""
+        """x as this layer's input, pooled where the layer pools: (B, C, H, W) for a map, (B, C)
+        for a vector."""
         x = np.asarray(x)
-        shape = (self.channels, *self.in_size) if self.in_size else (self.channels,)
-        return x.reshape((x.shape[0], *shape))
+        size = self.source_size
+        x = x.reshape((x.shape[0], self.channels, *size) if size else (x.shape[0], self.channels))
+        return _pool(x, *self.pool[:4]) if self.pool else x
 
     def patches(self, x: np.ndarray) -> np.ndarray:
         """The lowered features of every output position: (B, channels * fan, positions) from x
@@ -186,3 +214,20 @@ def block_keeps_zero(activation, pairs: bool) -> bool:
     ReLU, tanh, identity) and for looks-linear pairs, whose opposite weights cancel phi(0)
     (001_d33223a708772bec.txt, Thm 2.6); not for a sigmoid block without pairs."""
     return pairs or activation.intercept == 0
+
+
+def _pool(x: np.ndarray, how: str, kernel, stride, padding) -> np.ndarray:
+    """Average (zero padding counted, as PyTorch's default) or max pooling of x (B, C, H, W)."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    fill = 0.0 if how == "avg" else -np.inf
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill) if (ph or pw) else x
+    ho = (xp.shape[2] - kh) // sh + 1
+    wo = (xp.shape[3] - kw) // sw + 1
+    taps = [xp[:, :, a: a + sh * (ho - 1) + 1: sh, b: b + sw * (wo - 1) + 1: sw] for a in range(kh) for b in range(kw)]
+    stacked = np.stack(taps, axis=0)
+    return stacked.mean(axis=0) if how == "avg" else stacked.max(axis=0)
+
+
+def pooled_size(size, kernel, stride, padding) -> tuple:
+    """(H, W) after pooling a ``size`` map (floor mode)."""
+    return tuple((n + 2 * p - k) // s + 1 for n, k, s, p in zip(size, kernel, stride, padding))

@@ -313,13 +313,16 @@ class Ticket:
     def layer_ops(self) -> list:
         """How each source layer reads its input (:class:`~.maps.LayerOp`): a block is a 1x1
         convolution on a map (a linear layer on a vector), a combine layer reads like its target
-        layer, over the previous source layer's channels."""
+        layer, over the previous source layer's channels; a pooling goes with the first source
+        layer of its target layer."""
         if "ops" not in self._cache:
             ops = []
-            for (kind, t), shape in zip(self.metadata["roles"], self.shapes):
+            for s, ((kind, t), shape) in enumerate(zip(self.metadata["roles"], self.shapes)):
                 op = self.target.op(t)
                 if kind == "block":
                     op = op.pointwise()
+                elif s > 0 and self.metadata["roles"][s - 1][0] == "block":
+                    op = op.unpooled()  # its block pooled already
                 ops.append(op.with_channels(shape[1] // op.fan))
             self._cache["ops"] = ops
         return self._cache["ops"]
@@ -486,6 +489,10 @@ class Ticket:
                 if has_bias:
                     bmask = np.zeros(self.shapes[s][0], bool)
                     bmask[self.bias_rows[s]] = True
+            if op.pool:
+                how, kernel, stride, padding, _size = op.pool
+                modules.append(nn.AvgPool2d(kernel, stride, padding) if how == "avg" else
+                               nn.MaxPool2d(kernel, stride, padding))
             if op.kind == "conv":
                 lin = nn.Conv2d(weight.shape[1] // op.fan, weight.shape[0], op.kernel, stride=op.stride,
                                 padding=op.padding, dilation=op.dilation, bias=has_bias)
