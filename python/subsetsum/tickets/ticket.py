@@ -307,8 +307,14 @@ class Ticket:
         return out
 
     def _batch_step(self) -> int:
-        """Inputs per forward chunk: convolutions unfold every output position (memory)."""
-        return 4096 if not self.target.convolutional else 64
+        """Inputs per forward chunk: a convolution unfolds every output position, so chunks of
+        a convolutional ticket keep its largest unfolded input near 16 M values (128 MB)."""
+        if not self.target.convolutional:
+            return 4096
+        if "batch_step" not in self._cache:
+            widest = max(op.features * max(1, int(np.prod(op.out_size or (1,)))) for op in self.layer_ops())
+            self._cache["batch_step"] = int(max(1, min(4096, (1 << 24) // max(1, widest))))
+        return self._cache["batch_step"]
 
     def layer_ops(self) -> list:
         """How each source layer reads its input (:class:`~.maps.LayerOp`): a block is a 1x1
@@ -378,11 +384,12 @@ class Ticket:
             return None
         return lemma_2_8_bound(self.target, self.metadata["tolerances"], self.metadata["input_bound"])
 
-    def report(self, *, samples: int = 10_000, seed: int = 0) -> TicketReport:
+    def report(self, *, samples: int | None = None, seed: int = 0) -> TicketReport:
         """The ticket's size against the target's nonzero parameters (001, Table 1), what was
         folded into the target, parameters and neurons per source layer, per-layer largest errors
         against their tolerances, and the end-to-end error: requested, certified, Lemma 2.8, and
-        measured over ``samples`` uniform random inputs of [-M, M]^d.
+        measured over ``samples`` uniform random inputs of [-M, M]^d (default 10,000; 1,000 for
+        a convolutional target, whose every sample runs the convolutions at every position).
 
         >>> import numpy as np
         >>> from subsetsum import construct_ticket
@@ -393,6 +400,8 @@ class Ticket:
         >>> r.target_parameters, r.parameters == round(r.target_ratio * r.target_parameters)
         (3, True)
         """
+        if samples is None:
+            samples = 1_000 if self.target.convolutional else 10_000
         samples = check_int("samples", samples, 1)
         layers = []
         for s, ((rows, _cols), shape) in enumerate(zip(self.edges, self.shapes)):
