@@ -60,7 +60,7 @@ SUBSETSUM_HD double error_floor(double target, double lo, double hi) {
   return 0.0;
 }
 
-constexpr int kNoBits = 4096;  // lowest_exponent of a problem whose values are all zero
+constexpr int kNoBits = 4096;  // lowest set bit of a problem whose values are all zero
 
 template <int CAP>
 struct Elements {
@@ -70,7 +70,8 @@ struct Elements {
   double cvalue[CAP];   // the values in compact order (kept by sort_by_value)
   int count;            // m: number of unmasked elements
   double abs_sum;       // sum of |value| (load)
-  int lowest_exponent;  // load: smallest exponent of a set bit over all values (kNoBits: none)
+  double min_abs;       // load: smallest |value| (infinity: no value)
+  int mantissa_bits;    // load: fraction bits of the input type (23 float, 52 double)
   double low, high;     // load: the sums of the negative and of the positive values;
                         // analyze() widens them by slack: every subset sum lies in [low, high]
   // analyze():
@@ -81,25 +82,26 @@ struct Elements {
   template <class T>
   SUBSETSUM_HD void load(const T* row, const uint8_t* mask_row, int n, int limit) {
     int m = 0;
-    double total = 0.0, signed_total = 0.0;
-    int q = kNoBits;
+    double total = 0.0, signed_total = 0.0, smallest = INFINITY;
     for (int i = 0; i < n && m < limit; ++i) {
       if (mask_row == nullptr || mask_row[i]) {
         const double v = static_cast<double>(row[i]);
         value[m] = v;
         index[m] = static_cast<int16_t>(i);
-        // independent chains: the integer work and the second sum run in the shadow of the
-        // first sum's latency, so they cost next to nothing
-        total += fabs(v);
+        // independent chains: the second sum runs in the shadow of the first; the minimum is a
+        // branch (rarely taken after the first few values: predicted), where a select would go
+        // through integer registers and lengthen the loop's critical path
+        const double a = fabs(v);
+        total += a;
         signed_total += v;
-        const int b = v != 0.0 ? lowest_bit_exponent(v) : kNoBits;
-        q = b < q ? b : q;
+        if (a < smallest) smallest = a;
         ++m;
       }
     }
     count = m;
     abs_sum = total;
-    lowest_exponent = q;
+    min_abs = smallest;
+    mantissa_bits = sizeof(T) == 4 ? 23 : 52;
     // The sums of the negative and of the positive values; exact when subset sums are (both
     // are then multiples of 2^(q+1) below 2^(q+54)), otherwise within 2 m u abs_sum, which the
     // slack analyze() adds covers.
@@ -107,15 +109,33 @@ struct Elements {
     high = 0.5 * (signed_total + total);
   }
 
-  // Exactness, slack and the range of all subset sums, from what load() gathered; O(1).
+  // Exactness, slack and the range of all subset sums: O(1) when the cheap test below settles
+  // exactness (typical float32 inputs), else one pass over the values.
   //
   // Sums are exact when every value is a multiple of 2^q (q: the lowest set bit over all
   // values) and the sum of |values| is below 2^(q + 53): every partial sum of every subset is
-  // then a multiple of 2^q below 2^(q + 53). Otherwise a sum of up to m terms in any order, a
-  // difference of two prefix sums plus a partial sum, each lies within (3m + 3) u sum|v| of the
-  // exact sum (u = 2^-53); twice that, and a few terms more, is the slack.
+  // then a multiple of 2^q below 2^(q + 53). Every value of the input type has its lowest set
+  // bit at or above its exponent minus the type's fraction bits, hence at or above that of the
+  // smallest nonzero |value|: a lower bound on q that settles most float32 problems without
+  // looking at their bits. Otherwise a sum of up to m terms in any order, a difference of two
+  // prefix sums plus a partial sum, each lies within (3m + 3) u sum|v| of the exact sum
+  // (u = 2^-53); twice that, and a few terms more, is the slack.
   SUBSETSUM_HD void analyze() {
-    const int q = lowest_exponent;
+    int q = kNoBits;
+    if (abs_sum > 0.0) {
+      int e = -2000;  // a zero value leaves no bound: the exact pass below decides
+      if (min_abs > 0.0) frexp(min_abs, &e);  // min_abs in [2^(e-1), 2^e)
+      q = e - 1 - mantissa_bits;
+      if (!(abs_sum < ldexp(1.0, q + 53))) {
+        q = kNoBits;  // the bound did not settle it: the exact lowest bit
+        for (int i = 0; i < count; ++i) {
+          if (value[i] != 0.0) {
+            const int b = lowest_bit_exponent(value[i]);
+            q = b < q ? b : q;
+          }
+        }
+      }
+    }
     exact = q == kNoBits || abs_sum < ldexp(1.0, q + 53);
     slack = exact ? 0.0 : (4.0 * count + 8.0) * 0x1p-52 * abs_sum;
     low -= slack;
