@@ -32,6 +32,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results", "ticket.md")
+sys.path.insert(0, HERE)
+from machine import cpu_model  # noqa: E402
 
 # (method, construct_ticket options) run on the LeNet-shape target; defaults first
 SCENARIOS = [
@@ -130,16 +132,7 @@ def baseline(widths, fraction, seed=0):
 
 
 def machine():
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
             "date": datetime.date.today().isoformat(), "load": os.getloadavg()[0]}
 
 

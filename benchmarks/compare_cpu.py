@@ -62,6 +62,7 @@ import numba  # noqa: E402
 
 import subsetsum  # noqa: E402
 from instances import Setting, disagreements, make_problems, recomputed_errors  # noqa: E402
+from machine import cpu_model, proc_field  # noqa: E402
 from subsetsum import _reference  # noqa: E402
 from subsetsum.solve import default_threads  # noqa: E402
 
@@ -633,16 +634,7 @@ def targets_table(results: dict[str, list[Row]]) -> list[str]:
 
 
 def machine_description() -> list[str]:
-    def first(path, key):
-        try:
-            for line in Path(path).read_text().splitlines():
-                if line.startswith(key):
-                    return line.split(":", 1)[1].strip()
-        except OSError:
-            pass
-        return "unknown"
-
-    memory = first("/proc/meminfo", "MemTotal")
+    memory = proc_field("/proc/meminfo", "MemTotal")
     memory_gib = f"{int(memory.split()[0]) / 2**20:.1f} GiB" if memory != "unknown" else memory
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     versions = [f"numpy {np.__version__}", f"numba {numba.__version__}",
@@ -656,7 +648,7 @@ def machine_description() -> list[str]:
             versions.append(f"{label} not installed")
     options = subsetsum.compile_options()
     return [
-        f"- CPU: {first('/proc/cpuinfo', 'model name')}, {cores} cores usable "
+        f"- CPU: {cpu_model()}, {cores} cores usable "
         f"(os.cpu_count() = {os.cpu_count()}); subsetsum OpenMP: {options['openmp']}, "
         f"{options['cpu_threads']} threads",
         f"- RAM: {memory_gib}",

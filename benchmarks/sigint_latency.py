@@ -26,6 +26,10 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import cpu_model  # noqa: E402
 
 # (name, inputs: python expression of (targets, bases) from rng, solve keyword arguments, what
 # makes it long)
@@ -112,15 +116,7 @@ def machine() -> list[str]:
 
     import subsetsum
 
-    model = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    model = cpu_model()
     options = subsetsum.compile_options()
     return [
         f"- CPU: {model}, {os.cpu_count()} cores usable; subsetsum OpenMP: {options['openmp']}, "

@@ -214,3 +214,21 @@ def assert_results_equal(actual, expected, *, exact: bool, problems=None, contex
             f"size {f['sizes'][b]} found {f['found'][b]}"
         )
     raise AssertionError("\n".join(lines))
+
+
+def assert_algorithms_match_brute(targets, bases, mask, *, eps, mode, options, algorithms, context=""):
+    """Every cpu algorithm of ``algorithms`` and the numba reference return the brute force's
+    subsets exactly (none exhausted); for fixed_size, ``first_hit`` agrees on ``found``."""
+    import subsetsum
+
+    expected = brute_solve(targets, bases, mask, eps=eps, mode=mode, **options)
+    runs = [("cpu", a) for a in algorithms] + [("numba", "auto")]
+    for backend, algorithm in runs:
+        result = subsetsum.solve(targets, bases, mask=mask, eps=eps, mode=mode, backend=backend,
+                                 algorithm=algorithm, **options)
+        assert not result.exhausted.any()
+        assert_results_equal(result, expected, exact=True, problems=(targets, bases, mask),
+                             context=f"{backend} {algorithm} {mode} eps={eps} {options} {context}")
+    if mode == "fixed_size":
+        hit = subsetsum.solve(targets, bases, mask=mask, eps=eps, mode=mode, algorithm="first_hit", **options)
+        np.testing.assert_array_equal(hit.found, [e.found for e in expected])

@@ -12,8 +12,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import subsetsum
-from _brute import assert_results_equal, brute_solve
+from _brute import assert_algorithms_match_brute
 from fuzz import run as fuzz_run
 
 FUZZ_SETTINGS = settings(
@@ -77,18 +76,8 @@ def test_every_algorithm_returns_the_brute_force_subset(problem):
                                                   0)).sum(axis=1)
     if not (magnitude < 2.0**1021).all():
         return  # covered by the overflow tests: a clear ValueError
-    expected = brute_solve(targets, bases, mask, eps=eps, mode=mode, **options)
-    runs = [("cpu", a) for a in ALGORITHMS[mode]] + [("numba", "auto")]
-    for backend, algorithm in runs:
-        result = subsetsum.solve(targets, bases, mask=mask, eps=eps, mode=mode, backend=backend,
-                                 algorithm=algorithm, **options)
-        assert not result.exhausted.any()
-        assert_results_equal(result, expected, exact=True, problems=(targets, bases, mask),
-                             context=f"{backend} {algorithm} {mode} eps={eps} {options}")
-    if mode == "fixed_size":
-        hit = subsetsum.solve(targets, bases, mask=mask, eps=eps, mode=mode,
-                              algorithm="first_hit", **options)
-        np.testing.assert_array_equal(hit.found, [e.found for e in expected])
+    assert_algorithms_match_brute(targets, bases, mask, eps=eps, mode=mode, options=options,
+                                  algorithms=ALGORITHMS[mode])
 
 
 def test_random_calls_keep_the_contract():

@@ -22,7 +22,7 @@ import pytest
 import torch
 
 import subsetsum
-from _brute import as_numpy, assert_results_equal, brute_solve
+from _brute import as_numpy, assert_algorithms_match_brute, assert_results_equal
 
 solve_module = importlib.import_module("subsetsum.solve")
 PACKAGE_ROOT = str(Path(subsetsum.__file__).resolve().parent.parent)
@@ -347,18 +347,8 @@ def test_magnitude_spread_matches_brute_force_exactly(mode):
             options["max_size"] = int(rng.integers(0, n + 1))
         if mode == "fixed_size":
             options["k"] = int(rng.integers(0, n + 1))
-        expected = brute_solve(targets, bases, mask, eps=eps, mode=mode, **options)
-        runs = [("cpu", name) for name in ["auto"] + ALL_ALGORITHMS[mode]] + [("numba", "auto")]
-        for backend, algorithm in runs:
-            result = subsetsum.solve(targets, bases, mask=mask, eps=eps, mode=mode,
-                                     backend=backend, algorithm=algorithm, **options)
-            assert not result.exhausted.any()
-            assert_results_equal(result, expected, exact=True, problems=(targets, bases, mask),
-                                 context=f"{backend} {algorithm} n={n} eps={eps} {options}")
-        if mode == "fixed_size":
-            hit = subsetsum.solve(targets, bases, mask=mask, eps=eps, mode=mode,
-                                  algorithm="first_hit", **options)
-            np.testing.assert_array_equal(hit.found, [e.found for e in expected])
+        assert_algorithms_match_brute(targets, bases, mask, eps=eps, mode=mode, options=options,
+                                      algorithms=["auto"] + ALL_ALGORITHMS[mode], context=f"n={n}")
 
 
 @pytest.mark.parametrize("n", [14, 17, 20])
