@@ -69,7 +69,7 @@ def digits_target():
 
     parser = _argparse.ArgumentParser()
     demo.configure_parser(parser)
-    model, _x, _y = demo._train(parser.parse_args([]))
+    model, _x, _y = demo._train(parser.parse_args([]), "mlp")
     return model
 
 
