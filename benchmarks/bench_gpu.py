@@ -153,7 +153,7 @@ def main() -> int:
         x = torch.rand(batch, n, generator=gen, device="cuda", dtype=dtype) * 2 - 1
         t = torch.rand(batch, generator=gen, device="cuda", dtype=dtype) * 2 - 1
 
-        def run_gpu():
+        def run_gpu(t=t, x=x, mode=mode, kwargs=kwargs):  # bound now: the loop deletes t and x
             return subsetsum.solve(t, x, eps=EPS, mode=mode, **kwargs)
 
         # correctness first: a sample against the CPU backend

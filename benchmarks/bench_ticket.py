@@ -33,7 +33,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results", "ticket.md")
 sys.path.insert(0, HERE)
-from machine import cpu_model  # noqa: E402
+from recording import cpu_model, write_results  # noqa: E402
 
 # (method, construct_ticket options) run on the LeNet-shape target; defaults first
 SCENARIOS = [
@@ -234,10 +234,7 @@ def main(argv=None) -> int:
         "GPU: " + ("measured above." if len(devices) > 1 else "no CUDA device on this machine; not measured."),
         "",
     ]
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w") as f:
-        f.write("\n".join(lines))
-    print("\n".join(lines))
+    write_results(RESULTS, lines)
     return 0
 
 

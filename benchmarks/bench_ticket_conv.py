@@ -29,6 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results", "ticket-conv.md")
 sys.path.insert(0, HERE)
 from bench_ticket import machine  # noqa: E402
+from recording import write_results  # noqa: E402
 
 # (target, method, construct_ticket options)
 SCENARIOS = [
@@ -140,10 +141,7 @@ def main(argv=None) -> int:
         "supported yet. GPU: not measured (no CUDA device on this machine).",
         "",
     ]
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w") as f:
-        f.write("\n".join(lines))
-    print("\n".join(lines))
+    write_results(RESULTS, lines)
     return 0
 
 

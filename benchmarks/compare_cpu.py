@@ -62,7 +62,7 @@ import numba  # noqa: E402
 
 import subsetsum  # noqa: E402
 from instances import Setting, disagreements, make_problems, recomputed_errors  # noqa: E402
-from machine import cpu_model, proc_field  # noqa: E402
+from recording import cpu_model, proc_field  # noqa: E402
 from subsetsum import _reference  # noqa: E402
 from subsetsum.solve import default_threads  # noqa: E402
 

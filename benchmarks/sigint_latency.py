@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_model  # noqa: E402
+from recording import cpu_model  # noqa: E402
 
 # (name, inputs: python expression of (targets, bases) from rng, solve keyword arguments, what
 # makes it long)

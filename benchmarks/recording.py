@@ -1,4 +1,4 @@
-"""What the benchmark scripts record about the machine they ran on."""
+"""What the benchmark scripts record: the machine they ran on, and their results files."""
 
 from __future__ import annotations
 
@@ -23,3 +23,13 @@ def proc_field(path: str, key: str) -> str:
 def cpu_model() -> str:
     """The CPU's model name, from /proc/cpuinfo."""
     return proc_field("/proc/cpuinfo", "model name")
+
+
+def write_results(path: str, lines: list[str]) -> None:
+    """Write a results file (markdown ``lines``), creating its folder, and print it."""
+    import os
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+    print("\n".join(lines))
