@@ -307,3 +307,19 @@ def test_batchnorm_errors():
         construct_ticket(nn.Sequential(nn.Linear(6, 9), nn.ReLU(), _batchnorm(9), nn.Linear(9, 4)).eval())
     with pytest.raises(ValueError, match=r"module 1 \(BatchNorm1d\) has 5 features; expected 9"):
         parse_target(nn.Sequential(nn.Linear(6, 9), _batchnorm(5), nn.ReLU(), nn.Linear(9, 4)).eval())
+
+
+def test_progress_counts_the_problems_solved():
+    net = _pruned_target_for_progress()
+    seen = []
+    ticket = construct_ticket(net, progress=lambda done, total: seen.append((done, total)), seed=0)
+    assert seen[-1][0] == seen[-1][1] == ticket.metadata["problems"]
+    assert all(d <= t for d, t in seen)
+
+
+def _pruned_target_for_progress():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(6, 9), nn.ReLU(), nn.Linear(9, 4))
+    prune.l1_unstructured(net[0], "weight", amount=0.8)
+    prune.l1_unstructured(net[2], "weight", amount=0.5)
+    return net

@@ -130,10 +130,11 @@ class Builder:
             if lay.role.kind != "combine":
                 continue
             t = lay.role.target_layer
-            n_out, n_in = self.target.weights[t].shape
             prev = self.plan.layers[s - 1]
             per = 2 if (prev.role.kind == "block" and prev.split) else 1
-            total += n_out * lay.group_size * (n_in * per + int(prev.n_consts > 0 and np.any(self.target.biases[t] != 0)))
+            biases = np.count_nonzero(self.target.biases[t]) if prev.n_consts > 0 else 0
+            # zero targets issue no problem (_solve_nonzero): counted as neither work nor progress
+            total += lay.group_size * (per * np.count_nonzero(self.target.weights[t]) + biases)
         return total
 
     def lipschitz(self, t: int) -> float:
@@ -357,8 +358,8 @@ class Builder:
             if pairs.any():
                 ok[pairs] &= self.er.mask(s, np.repeat(rows[pairs], width), cols[pairs].ravel() + settings.pair_step,
                                           outer=False).reshape(-1, width)
-        self.progress.add_total(rows.size)
         targets = self._targets(s, groups, rows, gidx)
+        self.progress.add_total(np.count_nonzero(targets))
         elements = w * (self.scales[s] * mult[gidx])
         masked = self.er is not None and not self.er.dense(s)
         if masked or width > settings.limit:
@@ -385,8 +386,9 @@ class Builder:
         t = self.plan.layers[s].role.target_layer
         state = self.states[s]
         fan = self.fans[s]
-        self.problems += int(np.count_nonzero(targets))
-        self.progress.update(targets.size)
+        solved = int(np.count_nonzero(targets))
+        self.problems += solved
+        self.progress.update(solved)
 
         # certified error terms, from the chosen elements only
         kinds, bound, factor = self._group_terms(s, groups)
@@ -475,7 +477,10 @@ class Builder:
             if rows.size == 0:
                 return 0
             self._init_rows(prev_s, rows)
-            self.progress.add_total(rows.size * len(self.groups(prev_s)))
+            prev_groups = self.groups(prev_s)
+            gids = np.arange(len(prev_groups))
+            new_targets = self._targets(prev_s, prev_groups, np.repeat(rows, gids.size), np.tile(gids, rows.size))
+            self.progress.add_total(np.count_nonzero(new_targets))
             self.solve_rows(prev_s, rows)
             if depth < len(self.plan.layers):
                 repair_layer(self, prev_s, rows=set(rows.tolist()), depth=depth + 1)
