@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "stats": ("subsetsum._stats_cli", "Monte-Carlo subset-sum statistics: CSV files and plots"),
     "prune": ("subsetsum._prune_cli",
               "pruning at initialization and random-pruning bounds (papers 003, 004): CSV files and plots"),
+    "ticket": ("subsetsum._ticket_cli", "build a ticket for a target saved with torch.save and save it"),
 }
 
 

@@ -1,0 +1,94 @@
+"""``subsetsum ticket``: build a ticket for a target saved with ``torch.save`` and save it.
+
+    subsetsum ticket target.pt --method L+1 --eps 0.01 --out target.ticket
+    subsetsum ticket cnn.pt --input-shape 1 28 28 --output-eps 0.1 --executor ray --out cnn.ticket
+
+The target file holds a whole module (``torch.save(model, path)``: an ``nn.Sequential`` of the
+layers :func:`subsetsum.construct_ticket` reads), loaded with ``torch.load(weights_only=False)``,
+which runs the file's pickled code: load only files you trust. The command shows progress (problems
+solved, rate, time left) for long builds, stops on Ctrl-C, writes the ticket with
+:meth:`~subsetsum.tickets.Ticket.save` and prints its report.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+
+def configure_parser(parser) -> None:
+    """Options of ``subsetsum ticket``; out-of-range values are argparse errors (exit status 2).
+
+    >>> import argparse
+    >>> p = argparse.ArgumentParser(); configure_parser(p)
+    >>> a = p.parse_args(["t.pt", "--out", "t.ticket", "--input-shape", "1", "8", "8"])
+    >>> a.method, a.eps, a.input_shape, a.rho
+    ('L+1', 0.01, [1, 8, 8], 'auto')
+    """
+    from .cli import float_in, int_at_least
+    from .demo import _rho
+
+    parser.add_argument("target", type=Path, help="a module saved with torch.save(model, path)")
+    parser.add_argument("--out", type=Path, required=True, help="where to write the ticket (Ticket.load reads it)")
+    parser.add_argument("--method", choices=("L+1", "2L"), default="L+1", help="construction (default L+1)")
+    parser.add_argument("--eps", type=float_in(0.0, math.inf), default=0.01,
+                        help="largest error per target parameter, > 0 (default 0.01)")
+    parser.add_argument("--output-eps", type=float_in(0.0, math.inf), default=None,
+                        help="also bound the end-to-end error over [-M, M]^d")
+    parser.add_argument("--input-bound", type=float_in(0.0, math.inf), default=1.0,
+                        help="M: the inputs' domain is [-M, M]^d (default 1)")
+    parser.add_argument("--input-shape", type=int_at_least(1), nargs=3, metavar=("C", "H", "W"), default=None,
+                        help="shape of one input of a convolutional target")
+    parser.add_argument("--rho", type=_rho, default="auto", help='base-set sizes: "auto" (default) or 1 to 64')
+    parser.add_argument("--delta", type=float_in(0.0, 1.0, hi_open=True), default=0.01,
+                        help="allowed probability that the first solve misses a tolerance (default 0.01)")
+    parser.add_argument("--density", type=float_in(0.0, 1.0), default=1.0,
+                        help="Erdos-Renyi density of the source's edges, in (0, 1] (default 1: dense)")
+    parser.add_argument("--seed", type=int_at_least(0, 2**64 - 1), default=0, help="source seed (default 0)")
+    parser.add_argument("--device", default=None, help='solve on this device, e.g. "cuda"')
+    parser.add_argument("--executor", choices=("local", "ray"), default="local",
+                        help="where the first solve runs: this process (default) or a Ray cluster")
+    parser.add_argument("--samples", type=int_at_least(1), default=None,
+                        help="random inputs the report measures the error on (default: the report's)")
+    parser.set_defaults(_parser=parser)
+
+
+def _load_target(args):
+    from .cli import usage_error
+
+    if not args.target.is_file():
+        usage_error(args, f"argument target: {str(args.target)!r} is not a file")
+    import torch
+
+    try:
+        module = torch.load(args.target, map_location="cpu", weights_only=False)
+    except Exception as exc:  # a file torch cannot read
+        usage_error(args, f"argument target: cannot load {str(args.target)!r} with torch.load: {exc}")
+    if not isinstance(module, torch.nn.Module):
+        usage_error(args, f"argument target: {str(args.target)!r} holds a {type(module).__name__}, expected a "
+                          "module saved with torch.save(model, path) (for a state dict, build the model and "
+                          "call construct_ticket(model, state_dict=...) from Python)")
+    return module.eval()
+
+
+def main(args) -> int:
+    """Build, save and report; returns 0 (2 for a usage error)."""
+    from .cli import usage_error
+    from .tickets import construct_ticket
+
+    if args.out.exists() and args.out.is_dir():
+        usage_error(args, f"argument --out: {str(args.out)!r} is a folder; give a file name")
+    target = _load_target(args)
+    try:
+        ticket = construct_ticket(
+            target, method=args.method, eps=args.eps, output_eps=args.output_eps, rho=args.rho, delta=args.delta,
+            input_bound=args.input_bound, density=args.density, seed=args.seed, device=args.device,
+            executor=None if args.executor == "local" else args.executor, progress=None,
+            input_shape=None if args.input_shape is None else tuple(args.input_shape))
+    except (ValueError, TypeError) as exc:  # what construct_ticket refuses, named by its argument
+        usage_error(args, str(exc))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    ticket.save(args.out)
+    print(ticket.report(samples=args.samples))
+    print(f"saved to {args.out}")
+    return 0

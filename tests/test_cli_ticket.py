@@ -1,0 +1,66 @@
+"""`subsetsum ticket`: a saved target in, a saved ticket out that meets what was asked; usage
+errors for bad files and options."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+from subsetsum import Ticket  # noqa: E402
+from subsetsum.cli import main  # noqa: E402
+
+
+@pytest.fixture
+def saved_mlp(tmp_path):
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(5, 7), nn.Tanh(), nn.Linear(7, 3))
+    path = tmp_path / "mlp.pt"
+    torch.save(net, path)
+    return net, path
+
+
+def test_ticket_command_builds_and_saves(saved_mlp, tmp_path, capsys):
+    net, path = saved_mlp
+    out = tmp_path / "out" / "mlp.ticket"
+    assert main(["ticket", str(path), "--out", str(out), "--output-eps", "0.05", "--samples", "500"]) == 0
+    printed = capsys.readouterr().out
+    assert "saved to" in printed
+    ticket = Ticket.load(out)
+    assert ticket.failed == [] and ticket.error_bound() <= 0.05
+    x = np.random.default_rng(0).uniform(-1, 1, (300, 5))
+    with torch.no_grad():
+        expected = net.double()(torch.from_numpy(x)).numpy()
+    assert np.abs(ticket.forward(x) - expected).max() <= ticket.error_bound()
+
+
+def test_ticket_command_builds_a_conv_ticket(tmp_path):
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 4 * 4, 2))
+    path = tmp_path / "cnn.pt"
+    torch.save(net, path)
+    out = tmp_path / "cnn.ticket"
+    assert main(["ticket", str(path), "--out", str(out), "--method", "2L", "--input-shape", "1", "4", "4",
+                 "--samples", "50"]) == 0
+    assert Ticket.load(out).target.input_shape == (1, 4, 4)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["missing.pt", "--out", "t.ticket"], "is not a file"),
+    (["{target}", "--out", "t.ticket", "--eps", "0"], "--eps"),
+    (["{target}", "--out", "t.ticket", "--method", "3L"], "--method"),
+    (["{target}", "--out", "t.ticket", "--input-shape", "1", "4", "4"], "input_shape"),
+    (["{state}", "--out", "t.ticket"], "holds a OrderedDict"),
+])
+def test_ticket_command_usage_errors(saved_mlp, tmp_path, monkeypatch, capsys, argv, message):
+    net, path = saved_mlp
+    state = tmp_path / "state.pt"
+    torch.save(net.state_dict(), state)
+    monkeypatch.chdir(tmp_path)
+    argv = [a.format(target=path, state=state) for a in argv]
+    with pytest.raises(SystemExit) as exc:
+        main(["ticket", *argv])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
