@@ -73,19 +73,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Runs the experiments; returns the exit status."""
-    from . import stats
-    from .cli import make_output_folder, usage_error
+    from .cli import check_plots_and_device, make_output_folder
 
     plots = not args.no_plots
-    if plots:
-        try:
-            import matplotlib  # noqa: F401  (checked before computing)
-        except ImportError:
-            usage_error(args, "plotting needs matplotlib (pip install matplotlib), or pass --no-plots")
-    try:
-        device = stats._resolve_device(args.device)
-    except ValueError as exc:
-        usage_error(args, f"argument --device: {exc}")
+    device = check_plots_and_device(args)
     out = make_output_folder(args, "--out", Path(args.out))
     trials = args.trials if args.trials is not None else (QUICK_TRIALS if args.quick else DEFAULT_TRIALS)
     chosen = args.only or list(EXPERIMENTS)

@@ -76,7 +76,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Runs every experiment; returns the exit status."""
     from . import stats
-    from .cli import make_output_folder, usage_error
+    from .cli import check_plots_and_device, make_output_folder, usage_error
 
     samples = args.samples if args.samples is not None else (QUICK_SAMPLES if args.quick else DEFAULT_SAMPLES)
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
@@ -91,15 +91,7 @@ def main(args: argparse.Namespace) -> int:
         if args.threads < 1 or (limit is not None and args.threads > limit):
             usage_error(args, f"argument --threads: expected an int in [1, {limit}], got {args.threads}")
     plots = not args.no_plots
-    if plots:
-        try:
-            import matplotlib  # noqa: F401  (checked before hours of computing)
-        except ImportError:
-            usage_error(args, "plotting needs matplotlib (pip install matplotlib), or pass --no-plots")
-    try:
-        device = stats._resolve_device(args.device)
-    except ValueError as exc:
-        usage_error(args, f"argument --device: {exc}")
+    device = check_plots_and_device(args)
     out = make_output_folder(args, "--out", Path(args.out))
 
     plan = _plan(args.quick)

@@ -127,6 +127,22 @@ def usage_error(args: argparse.Namespace, message: str):
     raise SystemExit(2)
 
 
+def check_plots_and_device(args: argparse.Namespace) -> str:
+    """Before long computing: matplotlib present unless ``--no-plots``, and ``--device``
+    resolved (``stats._resolve_device``); a problem is a usage error. Returns the device."""
+    from . import stats
+
+    if not args.no_plots:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            usage_error(args, "plotting needs matplotlib (pip install matplotlib), or pass --no-plots")
+    try:
+        return stats._resolve_device(args.device)
+    except ValueError as exc:
+        usage_error(args, f"argument --device: {exc}")
+
+
 def make_output_folder(args: argparse.Namespace, option: str, path: Path) -> Path:
     """``mkdir -p path``, reporting a failure as a usage error on ``option``.
 
