@@ -243,6 +243,17 @@ class Builder:
 
     # ---------------------------------------------------------------- solving
 
+    def _group_arrays(self, s: int, groups: list):
+        """:meth:`_group_terms` plus each group's column (int64) and looks-linear flag (bool), per
+        group; computed once per ``groups`` list (every block of a layer's first solve shares
+        one, and nothing they read changes while that layer is solved)."""
+        cached = getattr(self, "_arrays_cache", None)
+        if cached is None or cached[0] is not groups:
+            arrays = (*self._group_terms(s, groups), np.array([g.column for g in groups], np.int64),
+                      np.array([g.pair for g in groups], bool))
+            self._arrays_cache = cached = (groups, arrays)
+        return cached[1]
+
     def _group_terms(self, s: int, groups: list):
         """Per group: (kind code, bound, input factor); codes 0 block, 1 copies, 2 bias."""
         t = self.plan.layers[s].role.target_layer
@@ -391,7 +402,7 @@ class Builder:
         self.progress.update(solved)
 
         # certified error terms, from the chosen elements only
-        kinds, bound, factor = self._group_terms(s, groups)
+        kinds, bound, factor, col_of, pair_of = self._group_arrays(s, groups)
         pg = positions[p_idx]
         prev = self.plan.layers[s - 1]
         first = copy_err = None
@@ -411,7 +422,7 @@ class Builder:
         # kept edges: chosen members (and their looks-linear partners, a row further: fan columns)
         kept_rows = prob_rows[p_idx].astype(np.int32)
         kept_cols = members[pg, e_idx].astype(np.int32)
-        pair = np.array([g.pair for g in groups], bool)[prob_groups[p_idx]]
+        pair = pair_of[prob_groups[p_idx]]
         if pair.any():
             kept_rows = np.concatenate([kept_rows, kept_rows[pair]])
             kept_cols = np.concatenate([kept_cols, kept_cols[pair] + fan])
@@ -420,7 +431,6 @@ class Builder:
             p_all = p_idx
         hit_edge = found[p_all]
         self.subset_edges[s].append((kept_rows[hit_edge], kept_cols[hit_edge]))
-        col_of = np.array([g.column for g in groups], np.int64)
         if block_rows is not None:  # largest error over the copies in each run of rows of one neuron
             err = np.where(found, errors, 0.0).reshape(block_rows.size, -1)
             row_neurons = state.row_neuron[block_rows]
