@@ -108,7 +108,7 @@ def main(argv=None) -> int:
         "",
         f"Machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, {info['date']} (load average "
         f"{info['load']:.2f} at the start). `python benchmarks/bench_ticket_conv.py`; eps = 0.01 per parameter, "
-        "max subset size 10, default sizing (delta = 0.01) and repair; every construction in its own process.",
+        "max subset size 10, default sizing (delta = 0.5) and repair; every construction in its own process.",
         "",
         "Targets: **reference**, the conv target of the published reference code (1x28x28, Conv2d(1, 32, 3, p=1), "
         "ReLU, Conv2d(32, 32, 3, p=1), ReLU, Flatten, Linear(25088, 10)) with Uniform[-1, 1] weights of which 10% "

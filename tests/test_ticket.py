@@ -144,6 +144,30 @@ def test_fixed_size_tickets_have_the_size_of_their_formula(method, activation):
     assert len(counts) == 1  # the same for every seed
 
 
+@pytest.mark.parametrize("method", ["L+1", "2L"])
+@pytest.mark.parametrize("activation", ["Tanh", "Sigmoid"])
+def test_fixed_size_formula_counts_what_the_repair_pass_added(method, activation):
+    # a large delta leaves work to the repair pass: new block neurons, constants or copies
+    net = _torch_target([4, 6, 3], activation)
+    repaired = []
+    for seed in range(8):
+        ticket = construct_ticket(net, method=method, subset_size=3, seed=seed, delta=0.9)
+        assert ticket.failed == []
+        assert ticket.parameters == ticket.size_formula()
+        repaired += ticket.metadata["repair"]["added"]
+    assert repaired, "no seed needed a repair: the test no longer exercises the repaired formula"
+
+
+def test_default_delta_is_smaller_for_fixed_size_tickets():
+    from subsetsum.tickets.options import DEFAULT_DELTA, FIXED_SIZE_DELTA
+
+    net = _torch_target([4, 6, 3], "ReLU")
+    assert construct_ticket(net, method="2L").metadata["delta"] == DEFAULT_DELTA
+    assert construct_ticket(net, method="2L", subset_size=3).metadata["delta"] == FIXED_SIZE_DELTA
+    assert construct_ticket(net, method="2L", subset_size=3, delta=0.2).metadata["delta"] == 0.2
+    assert FIXED_SIZE_DELTA < DEFAULT_DELTA
+
+
 def test_fixed_size_needs_a_choice():
     with pytest.raises(ValueError, match="subset_size"):
         construct_ticket([(np.ones((2, 3)) * 0.5, np.zeros(2))], rho=4, subset_size=4)

@@ -26,6 +26,7 @@ def configure_parser(parser) -> None:
     ('L+1', 0.01, [1, 8, 8], 'auto')
     """
     from .cli import float_in, int_at_least
+    from .tickets.options import DEFAULT_DELTA
     from .demo import _rho
 
     parser.add_argument("target", type=Path, help="a module saved with torch.save(model, path)")
@@ -40,8 +41,9 @@ def configure_parser(parser) -> None:
     parser.add_argument("--input-shape", type=int_at_least(1), nargs=3, metavar=("C", "H", "W"), default=None,
                         help="shape of one input of a convolutional target")
     parser.add_argument("--rho", type=_rho, default="auto", help='base-set sizes: "auto" (default) or 1 to 64')
-    parser.add_argument("--delta", type=float_in(0.0, 1.0, hi_open=True), default=0.01,
-                        help="allowed probability that the first solve misses a tolerance (default 0.01)")
+    parser.add_argument("--delta", type=float_in(0.0, 1.0, hi_open=True), default=DEFAULT_DELTA,
+                        help="allowed probability that the first solve leaves work for the repair pass, in (0, 1) "
+                             f"(default {DEFAULT_DELTA})")
     parser.add_argument("--density", type=float_in(0.0, 1.0), default=1.0,
                         help="Erdos-Renyi density of the source's edges, in (0, 1] (default 1: dense)")
     parser.add_argument("--seed", type=int_at_least(0, 2**64 - 1), default=0, help="source seed (default 0)")

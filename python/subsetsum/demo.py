@@ -30,6 +30,7 @@ def configure_parser(parser) -> None:
     (12, 'auto')
     """
     from .cli import float_in, int_at_least
+    from .tickets.options import DEFAULT_DELTA
 
     parser.add_argument("--seed", type=int_at_least(0, 2**63 - 1), default=0,
                         help="seed for data split, training and sources (default 0)")
@@ -41,8 +42,9 @@ def configure_parser(parser) -> None:
     parser.add_argument("--rho", type=_rho, default="auto",
                         help=f'base-set sizes: "auto" (default: sized for --delta) or one size for every problem, '
                              f'1 to {MAX_RHO}')
-    parser.add_argument("--delta", type=float_in(0.0, 1.0, hi_open=True), default=0.01,
-                        help="allowed probability that the first solve misses a tolerance, in (0, 1) (default 0.01)")
+    parser.add_argument("--delta", type=float_in(0.0, 1.0, hi_open=True), default=DEFAULT_DELTA,
+                        help="allowed probability that the first solve leaves work for the repair pass, in (0, 1) "
+                             f"(default {DEFAULT_DELTA})")
     parser.add_argument("--output-eps", type=float_in(0.0, math.inf, hi_open=True), default=None,
                         help="also bound the end-to-end error on the digits' domain [-1, 1]^64")
     parser.add_argument("--steps", type=int_at_least(0), default=200, help="full-batch Adam steps (default 200)")

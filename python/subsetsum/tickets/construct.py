@@ -46,7 +46,7 @@ def construct_ticket(
     eps: float = 0.01,
     output_eps: float | None = None,
     rho="auto",
-    delta: float = 0.01,
+    delta: float | None = None,
     max_size: int = 10,
     input_bound: float = 1.0,
     source=None,
@@ -96,10 +96,13 @@ def construct_ticket(
         measured failure curves (:mod:`subsetsum.tickets.sizing`) for the layer's element
         distribution, tolerance, targets and ER density. An int: that size for every problem
         (copies per target neuron in L+1, neurons per block and sign), as given.
-    delta : float in (0, 1)
-        Allowed probability that the first solve leaves any parameter above its tolerance (the
+    delta : float in (0, 1) or None
+        None (default): 0.5, or 0.01 for a fixed-size ticket (``subset_size``), whose size is
+        fixed before solving unless a repair adds neurons. Allowed probability that the first solve leaves any parameter above its tolerance (the
         sizes make the expected number of such misses at most delta, so by the union bound the
-        probability is at most delta). Smaller delta: wider sources, fewer repairs.
+        probability is at most delta). Whatever the first solve leaves, the repair pass mends, so
+        delta trades source width and ticket size against repair work; the default 0.5 gives the
+        smallest tickets of the benchmark (0.01: ~1.26x the parameters for the LeNet-shape L+1).
     max_size : int >= 1
         Largest subset per problem (``mode="min_size"``, as in 001's experiments).
     input_bound : float > 0
@@ -332,9 +335,7 @@ def _metadata(tgt, plan, options, result) -> dict:
         "failed": [list(f) for f in result.failed],
         "problems": int(result.problems),
         "subset_edges": [int(x) for x in result.subset_edges],
-        "repair": {k: (v if not isinstance(v, (list, dict)) else
-                       [int(x) for x in v] if isinstance(v, list) else {str(a): int(b) for a, b in v.items()})
-                   for k, v in result.repair.items()},
+        "repair": {k: _plain(v) for k, v in result.repair.items()},
         "source_widths": [int(shape[0]) for shape in result.shapes],
         "lemma_2_8_bound": float(lemma_2_8_bound(tgt, plan.tolerances, options.input_bound)),
         "build_seconds": float(result.seconds),
@@ -342,6 +343,21 @@ def _metadata(tgt, plan, options, result) -> dict:
     if options.subset_size is not None:
         meta["size_formula"] = _size_formula(tgt, plan, options, result)
     return meta
+
+
+def _plain(value):
+    """A repair-log entry as JSON-ready Python ints, floats, lists and str-keyed dicts."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return float(value)
 
 
 def _size_formula(tgt, plan, options, result) -> dict:
@@ -363,7 +379,25 @@ def _size_formula(tgt, plan, options, result) -> dict:
             if np.any(tgt.biases[t] != 0) and prev.n_consts:
                 terms.append({"layer": s, "what": "bias subset edges",
                               "count": k * width * int(np.count_nonzero(tgt.biases[t])) * copies})
-    return {"k": k, "terms": terms}
+    # what the repair pass added (rarely: fixed-size tickets are sized with a small delta)
+    structure = []
+    for added in result.repair["added"]:
+        s, kind, count = added["layer"], added["kind"], added["count"]
+        lay = plan.layers[s]
+        if kind == "copies":  # new rows of combine layer s, each solving its neuron's problems
+            prev = plan.layers[s - 1]
+            t, j = lay.role.target_layer, added["input"]
+            per = 2 if (prev.role.kind == "block" and prev.split) else 1
+            width = 2 if prev.pairs else 1
+            problems = int(np.count_nonzero(tgt.weights[t][j])) * per
+            if prev.n_consts:
+                problems += int(tgt.biases[t][j] != 0)
+            terms.append({"layer": s, "what": "repair: subset edges of new copies", "count": k * width * problems * count})
+        elif kind == "block":
+            structure.append({"layer": s, "what": "block neurons", "edges": count * (2 if lay.pairs else 1)})
+        else:
+            structure.append({"layer": s, "what": "constants", "constants": count})
+    return {"k": k, "terms": terms, "repair": structure}
 
 
 def _warn_degenerate(tgt, plan, options) -> None:

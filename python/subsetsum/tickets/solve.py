@@ -120,7 +120,7 @@ class Builder:
         self.problems = 0
         self.progress = Progress(progress, self._first_solve_problems())
         self.repair_log = {"rounds": 0, "problems": 0, "added_rows": [0] * len(plan.layers),
-                           "discarded_copies": 0, "unrepaired": 0, "rows_short": {}}
+                           "discarded_copies": 0, "unrepaired": 0, "rows_short": {}, "added": []}
 
     # ---------------------------------------------------------------- structure
 
@@ -161,7 +161,8 @@ class Builder:
         if self.plan.layers[s - 1].role.kind == "block":
             groups = list(prev.groups)
         else:
-            groups = [Group("copies", j, 0, np.asarray(rows, np.int64), np.ones(len(rows)), False, 0)
+            planned = self.plan.layers[s - 1].group_size  # copies per neuron: what repair grows from
+            groups = [Group("copies", j, 0, np.asarray(rows, np.int64), np.ones(len(rows)), False, planned)
                       for j, rows in enumerate(prev.copies)]
         fan = self.fans[s]
         if fan > 1:
@@ -503,6 +504,10 @@ class Builder:
             prev_state.copies[j].extend(good.tolist())
             added = good.size
         self.repair_log["added_rows"][prev_s] += int(added) * (2 if prev_state.pairs and group.kind != "copies" else 1)
+        if added:  # what a fixed-size ticket's size formula must count (Ticket.size_formula)
+            self.repair_log["added"].append({"layer": prev_s, "kind": group.kind,
+                                             "input": int(group.input) if group.kind == "copies" else -1,
+                                             "count": int(added)})
         if added < count and prev_state.capacity is not None:  # a user source without spare rows
             short = self.repair_log["rows_short"]
             short[prev_s] = short.get(prev_s, 0) + int(count - added) * (2 if prev_state.pairs else 1)

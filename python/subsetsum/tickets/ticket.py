@@ -196,11 +196,21 @@ class Ticket:
         """For a fixed-size ticket (``subset_size``), the parameter count its construction fixes
         in advance: ``sum`` of the subset edges (k per problem), block edges and constants
         (``metadata["size_formula"]`` lists the subset terms; the structural ones follow from
-        ``group_sizes`` and ``constant_neurons``). None for other tickets."""
+        ``group_sizes`` and ``constant_neurons``), plus what the repair pass added, if it ran
+        (``metadata["size_formula"]["repair"]``). None for other tickets."""
         sf = self.metadata.get("size_formula")
         if sf is None:
             return None
-        return int(sum(term["count"] for term in sf["terms"]) + self._structure_edges())
+        repaired = 0
+        for added in sf.get("repair", ()):
+            if "edges" in added:
+                repaired += added["edges"]
+            else:
+                s = added["layer"]
+                pairs = isinstance(self.source, GeneratedSource) and self.source.pairs(s) and \
+                    self.metadata["roles"][s][0] == "block"
+                repaired += self._constant_edges(s, added["constants"], pairs)
+        return int(sum(term["count"] for term in sf["terms"]) + self._structure_edges() + repaired)
 
     def _structure_edges(self) -> int:
         total = 0
