@@ -194,3 +194,38 @@ def test_ray_executor_validates_its_settings():
     with pytest.raises(ValueError, match="max_retries"):
         RayExecutor(max_retries=-1)
     assert "max_in_flight=4" in repr(RayExecutor(max_in_flight=4))
+
+
+@ray_marks
+@pytest.mark.parametrize("mode", ["min_size", "best"])
+def test_stats_estimates_on_ray_equal_the_local_ones(ray, monkeypatch, mode):
+    from subsetsum import stats
+
+    # many draw blocks and several per shard, so blocks cross shard boundaries
+    monkeypatch.setattr(stats, "DRAW_BLOCK", 1000)
+    monkeypatch.setattr(stats, "SHARD_PROBLEMS", 3000)
+    scenario = stats.Scenario(n=12, eps=0.01, mode=mode, max_size=6 if mode == "min_size" else None, density=0.7)
+    local = stats.estimate(scenario, 10_500, seed=4, keep_samples=True)
+    seen = []
+    remote = stats.estimate(scenario, 10_500, seed=4, keep_samples=True, executor="ray", progress=seen.append)
+    assert remote.successes == local.successes and remote.mean_error == local.mean_error
+    assert np.array_equal(remote.error_counts, local.error_counts)
+    assert np.array_equal(remote.size_counts, local.size_counts)
+    assert np.array_equal(remote.errors, local.errors) and np.array_equal(remote.sizes, local.sizes)
+    assert sum(seen) == 10_500
+
+
+@ray_marks
+def test_stats_cli_runs_on_ray(ray, tmp_path, capsys):
+    from subsetsum.cli import main
+
+    assert main(["stats", "--quick", "--no-plots", "--no-progress", "--samples", "300", "--executor", "ray",
+                 "--out", str(tmp_path / "ray")]) == 0
+    assert main(["stats", "--quick", "--no-plots", "--no-progress", "--samples", "300",
+                 "--out", str(tmp_path / "local")]) == 0
+    tables = sorted((tmp_path / "local").glob("*.csv"))
+    assert tables
+    for table in tables:
+        def results(path):  # everything but the wall time
+            return [line for line in path.read_text().splitlines() if not line.startswith("seconds,")]
+        assert results(table) == results(tmp_path / "ray" / table.name), table.name

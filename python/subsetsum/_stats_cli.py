@@ -66,7 +66,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="where to solve; the problems are drawn on the host, so results do "
                              "not depend on it (default: %(default)s)")
     parser.add_argument("--threads", type=int_at_least(1), default=None,
-                        help="CPU threads (default: all cores)")
+                        help="CPU threads per solve (default: all cores; 1 per Ray task)")
+    parser.add_argument("--executor", choices=("local", "ray"), default="local",
+                        help="solve here (default) or as Ray tasks on the cluster ray.init connects to "
+                             "(pip install \"subsetsum[distributed]\"); the results are the same")
     parser.add_argument("--no-plots", action="store_true",
                         help="write the CSV files only (no matplotlib needed)")
     parser.add_argument("--no-progress", action="store_true",
@@ -92,6 +95,13 @@ def main(args: argparse.Namespace) -> int:
             usage_error(args, f"argument --threads: expected an int in [1, {limit}], got {args.threads}")
     plots = not args.no_plots
     device = check_plots_and_device(args)
+    if args.executor == "ray":
+        from .tickets.executor import get_executor
+
+        try:
+            get_executor("ray")
+        except ImportError as exc:
+            usage_error(args, f"argument --executor: {exc}")
     out = make_output_folder(args, "--out", Path(args.out))
 
     plan = _plan(args.quick)
@@ -104,7 +114,7 @@ def main(args: argparse.Namespace) -> int:
         for (name, grid), child in zip(plan.items(), seeds):
             results[name] = stats.sweep(grid, samples, seed=int(child.generate_state(1)[0]),
                                         device=device, num_threads=args.threads, progress=update,
-                                        keep_samples=False)
+                                        keep_samples=False, executor=args.executor)
     finally:
         if bar is not None:
             bar.close()

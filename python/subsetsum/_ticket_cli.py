@@ -87,7 +87,7 @@ def main(args) -> int:
             input_bound=args.input_bound, density=args.density, seed=args.seed, device=args.device,
             executor=None if args.executor == "local" else args.executor, progress=None,
             input_shape=None if args.input_shape is None else tuple(args.input_shape))
-    except (ValueError, TypeError) as exc:  # what construct_ticket refuses, named by its argument
+    except (ValueError, TypeError, ImportError) as exc:  # what construct_ticket refuses, named by its argument
         usage_error(args, str(exc))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     ticket.save(args.out)

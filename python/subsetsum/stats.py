@@ -56,6 +56,12 @@ DEVICES = ("auto", "cpu", "cuda")
 # Elements (problems x n) drawn and solved at once: 2^24 float64 values are 128 MiB of bases.
 # Below this a grid point is one solve call; above it, memory stays bounded.
 CHUNK_ELEMENTS = 1 << 24
+# Problems drawn from one set of streams: blocks are independent of each other, so they can be
+# solved anywhere in any order (Ray shards) and give the same estimate.
+DRAW_BLOCK = 1 << 18
+# Problems per Ray task of an estimate (whole draw blocks): seconds of solving per task, so the
+# scheduling overhead stays small against the work.
+SHARD_PROBLEMS = 1 << 23
 
 # Error histogram: an underflow bin [0, 1e-12), then log10-spaced bins of 0.02 decades (a 4.7%
 # ratio, the resolution of the quantiles read from it) up to 1e2, then an overflow bin.
@@ -389,20 +395,54 @@ def _resolve_device(device: str) -> str:
     return device
 
 
-def _streams(seed: SeedLike) -> list[np.random.Generator]:
-    """Three independent generators (targets, bases, mask) derived from ``seed``."""
+def _block_seeds(seed: SeedLike, num_blocks: int) -> list:
+    """Three independent seeds (targets, bases, mask) per draw block of an estimate.
+
+    Block c draws from children ``3c, 3c + 1, 3c + 2`` of ``seed`` (``SeedSequence.spawn`` or
+    ``Generator.spawn``), so its problems depend on ``seed`` and its position only, wherever it
+    is solved; an estimate of one block draws what the three first children give."""
     if isinstance(seed, np.random.Generator):
-        return seed.spawn(3)
-    if isinstance(seed, np.random.SeedSequence):
-        return [np.random.default_rng(child) for child in seed.spawn(3)]
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise TypeError(f"seed: expected an int >= 0, a SeedSequence or a Generator, got {seed!r}")
-    return [np.random.default_rng(child) for child in np.random.SeedSequence(int(seed)).spawn(3)]
+        children = seed.spawn(3 * num_blocks)
+    else:
+        if isinstance(seed, np.random.SeedSequence):
+            root = seed
+        elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise TypeError(f"seed: expected an int >= 0, a SeedSequence or a Generator, got {seed!r}")
+        else:
+            root = np.random.SeedSequence(int(seed))
+        children = root.spawn(3 * num_blocks)
+    return [children[3 * c:3 * c + 3] for c in range(num_blocks)]
+
+
+def _solve_blocks(scenario: Scenario, blocks, step: int, backend: str, num_threads, keep_samples: bool,
+                  progress=None) -> list:
+    """Draw and solve draw blocks ``[(count, three seeds), ...]`` of one grid point, ``step``
+    problems per solver call (each block's streams drawn in row order, so ``step`` changes no
+    problem); a job of :func:`estimate`'s executor. Returns per solver call (successes, error
+    sum, error histogram, size histogram, errors or None, sizes or None, algorithm)."""
+    n = scenario.n
+    out = []
+    for count, seeds in blocks:
+        streams = [g if isinstance(g, np.random.Generator) else np.random.default_rng(g) for g in seeds]
+        for lo in range(0, count, step):
+            targets, bases, mask = sample_problems(scenario, min(step, count - lo), streams)
+            forward = None if progress is None else _chunk_progress(progress)
+            result = solve(targets, bases, eps=scenario.eps, mode=scenario.mode, k=scenario.k,
+                           max_size=scenario.max_size, mask=mask, backend=backend,
+                           num_threads=num_threads, progress=forward)
+            errors = np.asarray(result.errors, dtype=np.float64)
+            sizes = np.asarray(result.sizes)
+            out.append((int(np.count_nonzero(result.found)), float(errors.sum()),
+                        np.histogram(errors, bins=ERROR_BIN_EDGES)[0],
+                        np.bincount(sizes, minlength=n + 1)[: n + 1],
+                        errors if keep_samples else None,
+                        sizes.astype(np.int32) if keep_samples else None, result.algorithm))
+    return out
 
 
 def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device: str = "cpu",
              confidence: float = 0.95, keep_samples: bool = False, num_threads: int | None = None,
-             progress: Callable[[int], None] | None = None) -> Estimate:
+             progress: Callable[[int], None] | None = None, executor=None) -> Estimate:
     """Success probability, error and size distribution at one grid point.
 
     Parameters
@@ -411,8 +451,9 @@ def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device
     num_samples : int >= 1
         Random problems to draw and solve.
     seed : int, numpy.random.SeedSequence or numpy.random.Generator
-        Where the problems come from: three independent streams (targets, bases, mask) are
-        spawned from it, so the problems do not depend on how they are chunked.
+        Where the problems come from: blocks of :data:`DRAW_BLOCK` problems, each drawn from its
+        own three streams (targets, bases, mask) spawned from ``seed``, so the problems depend
+        neither on how many are solved at once nor on where or in which order blocks are solved.
     device : {"cpu", "cuda", "auto"}
         Where to solve. The problems are drawn on the host either way, so the estimate does not
         depend on the device.
@@ -421,9 +462,15 @@ def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device
     keep_samples : bool
         Keep the raw errors and sizes in the result (memory: 12 bytes per sample).
     num_threads : int, optional
-        CPU threads (default: all cores).
+        CPU threads per solve (default: all cores; one per Ray task, which takes one CPU).
     progress : callable(solved_now), optional
-        Called with the number of problems just solved, after each chunk of the solver.
+        Called with the number of problems just solved, after each chunk of the solver (after
+        each shard with Ray).
+    executor : None, "local", "ray" or an Executor
+        Where the chunks are solved (:mod:`subsetsum.tickets.executor`): here, or as Ray tasks of
+        :data:`SHARD_PROBLEMS` problems on the cluster ``ray.init`` connected to, for 10^10+
+        problem runs. The estimate is the same bit for bit either way (the per-chunk counts and
+        error sums are combined in chunk order).
 
     Returns
     -------
@@ -433,6 +480,8 @@ def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device
     >>> abs(e.probability - (2 * 0.1 - 1.25 * 0.1 ** 2)) < 0.01   # closed form for n = 1
     True
     """
+    from .tickets.executor import LocalExecutor, get_executor
+
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario: expected a Scenario, got {type(scenario).__name__}")
     check_int("num_samples", num_samples, 1)
@@ -442,37 +491,44 @@ def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device
     if level >= 1.0:
         raise ValueError(f"confidence: expected a level in (0, 1), got {level}")
     backend = "cuda" if _resolve_device(device) == "cuda" else "cpu"
-    streams = _streams(seed)
+    runner = get_executor(executor)
+    local = isinstance(runner, LocalExecutor)
 
     n = scenario.n
     step = max(1, CHUNK_ELEMENTS // n)
+    counts = [min(DRAW_BLOCK, num_samples - lo) for lo in range(0, num_samples, DRAW_BLOCK)]
+    blocks = list(zip(counts, _block_seeds(seed, len(counts))))
+    if local:  # one job per block, with the solver's own progress calls
+        jobs = [(scenario, [block], step, backend, num_threads, keep_samples, progress) for block in blocks]
+    else:
+        per_shard = max(1, SHARD_PROBLEMS // DRAW_BLOCK)
+        threads = 1 if num_threads is None else num_threads
+        jobs = [(scenario, blocks[i:i + per_shard], step, backend, threads, keep_samples)
+                for i in range(0, len(blocks), per_shard)]
     successes = 0
-    error_sum = 0.0
+    error_sums = []
     error_counts = np.zeros(ERROR_BIN_EDGES.size - 1, dtype=np.int64)
     size_counts = np.zeros(n + 1, dtype=np.int64)
     kept_errors = np.empty(num_samples) if keep_samples else None
     kept_sizes = np.empty(num_samples, dtype=np.int32) if keep_samples else None
     algorithm = ""
-    for lo in range(0, num_samples, step):
-        count = min(step, num_samples - lo)
-        targets, bases, mask = sample_problems(scenario, count, streams)
-        forward = None if progress is None else _chunk_progress(progress)
-        result = solve(targets, bases, eps=scenario.eps, mode=scenario.mode, k=scenario.k,
-                       max_size=scenario.max_size, mask=mask, backend=backend,
-                       num_threads=num_threads, progress=forward)
-        errors = np.asarray(result.errors, dtype=np.float64)
-        sizes = np.asarray(result.sizes)
-        successes += int(np.count_nonzero(result.found))
-        error_sum += float(errors.sum())
-        error_counts += np.histogram(errors, bins=ERROR_BIN_EDGES)[0]
-        size_counts += np.bincount(sizes, minlength=n + 1)[: n + 1]
-        if keep_samples:
-            kept_errors[lo:lo + count] = errors
-            kept_sizes[lo:lo + count] = sizes
-        algorithm = result.algorithm
+    lo = 0
+    for shard in runner.map(_solve_blocks, jobs):
+        for found, error_sum, errors_hist, sizes_hist, errors, sizes, algorithm in shard:
+            successes += found
+            error_sums.append(error_sum)
+            error_counts += errors_hist
+            size_counts += sizes_hist
+            count = int(sizes_hist.sum())
+            if keep_samples:
+                kept_errors[lo:lo + count] = errors
+                kept_sizes[lo:lo + count] = sizes
+            lo += count
+            if progress is not None and not local:
+                progress(count)
     lower, upper = wilson_interval(successes, num_samples, level)
     return Estimate(scenario, int(num_samples), successes, lower, upper, level, error_counts,
-                    size_counts, error_sum / num_samples, algorithm, kept_errors, kept_sizes)
+                    size_counts, math.fsum(error_sums) / num_samples, algorithm, kept_errors, kept_sizes)
 
 
 def _chunk_progress(progress: Callable[[int], None]) -> Callable[[int, int], None]:
@@ -488,7 +544,7 @@ def _chunk_progress(progress: Callable[[int], None]) -> Callable[[int, int], Non
 
 def sweep(scenarios: Sequence[Scenario], num_samples: int, *, seed: int = 0, device: str = "cpu",
           confidence: float = 0.95, keep_samples: bool = False, num_threads: int | None = None,
-          progress: bool | Callable[[int], None] | None = None) -> list[Estimate]:
+          progress: bool | Callable[[int], None] | None = None, executor=None) -> list[Estimate]:
     """:func:`estimate` at every grid point, each with its own child seed.
 
     The child seeds come from ``numpy.random.SeedSequence(seed).spawn(len(scenarios))``, so
@@ -501,7 +557,7 @@ def sweep(scenarios: Sequence[Scenario], num_samples: int, *, seed: int = 0, dev
     num_samples : int >= 1
         Problems per grid point.
     seed : int >= 0
-    device, confidence, keep_samples, num_threads :
+    device, confidence, keep_samples, num_threads, executor :
         As in :func:`estimate`.
     progress : bool or callable(solved_now), optional
         True shows a tqdm bar over all problems of the sweep.
@@ -536,7 +592,8 @@ def sweep(scenarios: Sequence[Scenario], num_samples: int, *, seed: int = 0, dev
         raise TypeError(f"progress: expected None, a bool or a callable(solved_now), got {progress!r}")
     try:
         return [estimate(s, num_samples, seed=child, device=device, confidence=confidence,
-                         keep_samples=keep_samples, num_threads=num_threads, progress=update)
+                         keep_samples=keep_samples, num_threads=num_threads, progress=update,
+                         executor=executor)
                 for s, child in zip(scenarios, children)]
     finally:
         if bar is not None:
