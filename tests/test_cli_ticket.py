@@ -64,3 +64,63 @@ def test_ticket_command_usage_errors(saved_mlp, tmp_path, monkeypatch, capsys, a
         main(["ticket", *argv])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def _edges(ticket):
+    return [(r.tolist(), c.tolist()) for r, c in ticket.edges], [e.tolist() for e in ticket.errors]
+
+
+def test_an_interrupted_ticket_command_resumes_from_its_checkpoint(saved_mlp, tmp_path, monkeypatch, capsys):
+    from subsetsum.tickets import solve as solve_module
+
+    _net, path = saved_mlp
+    monkeypatch.setattr(solve_module, "ELEMENTS_PER_CALL", 2_000)  # many shards for a small target
+    real = solve_module.solve_block
+    calls = {"n": 0, "whole": 0, "again": 0}
+
+    def counted(key):
+        def job(*args):
+            calls[key] += 1
+            return real(*args)
+        return job
+
+    whole = tmp_path / "whole.ticket"
+    monkeypatch.setattr(solve_module, "solve_block", counted("whole"))
+    assert main(["ticket", str(path), "--out", str(whole), "--no-checkpoint", "--samples", "100"]) == 0
+    assert not (tmp_path / "whole.ticket.partial").exists()
+    assert calls["whole"] > 6
+
+    def interrupted(*args):
+        calls["n"] += 1
+        if calls["n"] > 3:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    out = tmp_path / "resumed.ticket"
+    monkeypatch.setattr(solve_module, "solve_block", interrupted)
+    try:
+        status = main(["ticket", str(path), "--out", str(out), "--samples", "100"])
+    except KeyboardInterrupt:
+        status = 130
+    assert status != 0 and not out.exists()
+    folder = tmp_path / "resumed.ticket.partial"
+    assert len(list(folder.glob("*.result"))) == 3
+
+    monkeypatch.setattr(solve_module, "solve_block", counted("again"))
+    capsys.readouterr()
+    assert main(["ticket", str(path), "--out", str(out), "--samples", "100"]) == 0
+    assert "resuming from" in capsys.readouterr().out
+    assert not folder.exists()  # removed once the ticket is saved
+    assert calls["again"] == calls["whole"] - 3  # only the shards that had not finished
+    assert _edges(Ticket.load(out)) == _edges(Ticket.load(whole))
+
+
+def test_a_checkpoint_of_another_build_is_refused(saved_mlp, tmp_path, capsys):
+    _net, path = saved_mlp
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    (folder / "manifest.json").write_text('{"fingerprint": "something else"}')
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ticket", str(path), "--out", str(tmp_path / "t.ticket"), "--checkpoint", str(folder)])
+    assert exit_info.value.code == 2
+    assert "--checkpoint" in capsys.readouterr().err

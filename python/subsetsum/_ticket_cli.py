@@ -8,6 +8,12 @@ layers :func:`subsetsum.construct_ticket` reads), loaded with ``torch.load(weigh
 which runs the file's pickled code: load only files you trust. The command shows progress (problems
 solved, rate, time left) for long builds, stops on Ctrl-C, writes the ticket with
 :meth:`~subsetsum.tickets.Ticket.save` and prints its report.
+
+Every finished shard of the first solve is kept in a checkpoint folder (``OUT.partial`` unless
+``--checkpoint`` names another; :class:`~subsetsum.tickets.executor.CheckpointExecutor`): the
+same command started again after an interruption reads them back and solves only the rest, and
+the ticket is the one an uninterrupted run builds. The folder is removed once the ticket is
+saved; a folder left by a different target or different options is refused.
 """
 
 from __future__ import annotations
@@ -52,7 +58,29 @@ def configure_parser(parser) -> None:
                         help="where the first solve runs: this process (default) or a Ray cluster")
     parser.add_argument("--samples", type=int_at_least(1), default=None,
                         help="random inputs the report measures the error on (default: the report's)")
+    parser.add_argument("--checkpoint", type=Path, default=None,
+                        help="folder of finished shards, for resuming an interrupted run (default: OUT.partial)")
+    parser.add_argument("--no-checkpoint", action="store_true", help="keep no checkpoint")
     parser.set_defaults(_parser=parser)
+
+
+def _fingerprint(args) -> str:
+    """What a checkpoint belongs to: the target file's bytes, every option that shapes the
+    ticket, and the package version."""
+    import hashlib
+    import json
+
+    from ._version import __version__
+
+    digest = hashlib.sha256()
+    with open(args.target, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    options = {k: getattr(args, k) for k in ("method", "eps", "output_eps", "input_bound", "input_shape", "rho",
+                                             "delta", "density", "seed", "device")}
+    digest.update(json.dumps(options, sort_keys=True, default=str).encode())
+    digest.update(__version__.encode())
+    return digest.hexdigest()[:32]
 
 
 def _load_target(args):
@@ -81,16 +109,32 @@ def main(args) -> int:
     if args.out.exists() and args.out.is_dir():
         usage_error(args, f"argument --out: {str(args.out)!r} is a folder; give a file name")
     target = _load_target(args)
+    executor = None if args.executor == "local" else args.executor
+    folder = None
+    if not args.no_checkpoint:
+        from .tickets.executor import CheckpointExecutor, get_executor
+
+        folder = args.checkpoint if args.checkpoint is not None else args.out.with_name(args.out.name + ".partial")
+        try:
+            executor = CheckpointExecutor(get_executor(executor), folder, _fingerprint(args))
+        except (ValueError, ImportError, OSError) as exc:
+            usage_error(args, f"argument --checkpoint: {exc}")
+        if executor.stored:
+            print(f"resuming from {folder}: {executor.stored} finished shards")
     try:
         ticket = construct_ticket(
             target, method=args.method, eps=args.eps, output_eps=args.output_eps, rho=args.rho, delta=args.delta,
             input_bound=args.input_bound, density=args.density, seed=args.seed, device=args.device,
-            executor=None if args.executor == "local" else args.executor, progress=None,
+            executor=executor, progress=None,
             input_shape=None if args.input_shape is None else tuple(args.input_shape))
     except (ValueError, TypeError, ImportError) as exc:  # what construct_ticket refuses, named by its argument
         usage_error(args, str(exc))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     ticket.save(args.out)
+    if folder is not None:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
     print(ticket.report(samples=args.samples))
     print(f"saved to {args.out}")
     return 0

@@ -22,13 +22,17 @@ an executor.
 from __future__ import annotations
 
 import abc
+import json
 import logging
 import numbers
+import os
+import pickle
 from collections import deque
+from pathlib import Path
 
 from .._checks import check_int
 
-__all__ = ["Executor", "LocalExecutor", "RayExecutor", "get_executor", "EXECUTORS"]
+__all__ = ["Executor", "LocalExecutor", "RayExecutor", "CheckpointExecutor", "get_executor", "EXECUTORS"]
 
 EXECUTORS = ("local", "ray")
 # Tasks in flight per CPU of the cluster (RayExecutor without max_in_flight): enough to keep
@@ -158,6 +162,132 @@ class RayExecutor(Executor):
     def __repr__(self) -> str:
         return (f"RayExecutor(max_in_flight={self.max_in_flight}, num_gpus={self.num_gpus}, "
                 f"max_retries={self.max_retries})")
+
+
+class CheckpointExecutor(Executor):
+    """Runs jobs on ``inner`` and keeps every result in ``folder``, so that an interrupted run
+    started again with the same folder and fingerprint continues where it stopped.
+
+    Results are keyed by position: the k-th ``map`` call of this executor, the i-th job of that
+    call. A run that makes the same calls with the same jobs (the same build, which the
+    ``fingerprint`` stands for) reads the finished jobs back and runs only the others; since
+    every job is pure, the results and everything built from them are those of an uninterrupted
+    run. Each result is written when it is consumed (atomically: a file is whole or absent).
+
+    Parameters
+    ----------
+    inner : Executor
+        Where the jobs that have no stored result run.
+    folder : str or Path
+        Created if needed; holds ``manifest.json`` (the fingerprint) and one file per result.
+    fingerprint : str
+        Identifies the run (e.g. a hash of the target and the options). A folder written under
+        another fingerprint is refused with a ValueError, never mixed in.
+
+    Attributes
+    ----------
+    reused, computed : int
+        Results read back from the folder and results computed by ``inner`` so far.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> first = CheckpointExecutor(LocalExecutor(), folder, "squares")
+    >>> list(first.map(pow, [(2, 2), (3, 2)]))
+    [4, 9]
+    >>> again = CheckpointExecutor(LocalExecutor(), folder, "squares")
+    >>> list(again.map(pow, [(2, 2), (3, 2), (4, 2)])), again.reused, again.computed
+    ([4, 9, 16], 2, 1)
+    """
+
+    def __init__(self, inner: Executor, folder, fingerprint: str):
+        if not isinstance(inner, Executor):
+            raise TypeError(f"inner: expected an Executor, got {type(inner).__name__}")
+        self.inner = inner
+        self.folder = Path(folder)
+        self.fingerprint = str(fingerprint)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        manifest = self.folder / "manifest.json"
+        if manifest.exists():
+            try:
+                stored = json.loads(manifest.read_text()).get("fingerprint")
+            except (OSError, ValueError, AttributeError) as err:
+                raise ValueError(f"folder: {str(manifest)!r} is not a checkpoint manifest ({err})") from err
+            if stored != self.fingerprint:
+                raise ValueError(f"folder: {str(self.folder)!r} holds the checkpoint of another run "
+                                 f"(fingerprint {stored!r}, this run {self.fingerprint!r}); remove it or "
+                                 "choose another folder")
+        else:
+            self._write(manifest, json.dumps({"fingerprint": self.fingerprint}).encode())
+        self._calls = 0
+        self.reused = 0
+        self.computed = 0
+
+    @property
+    def stored(self) -> int:
+        """Results in the folder."""
+        return sum(1 for _ in self.folder.glob("*.result"))
+
+    def _path(self, call: int, job: int) -> Path:
+        return self.folder / f"{call:05d}-{job:08d}.result"
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def share(self, value):
+        return self.inner.share(value)
+
+    def map(self, fn, jobs):
+        call = self._calls
+        self._calls += 1
+        order = []  # (job index, stored?) in job order, as far as the inner executor has read
+
+        def to_run():
+            for i, args in enumerate(jobs):
+                stored = self._path(call, i).exists()
+                order.append((i, stored))
+                if not stored:
+                    yield args
+
+        results = self.inner.map(fn, to_run())
+        ready = deque()
+        done = False
+        position = 0
+        while True:
+            if position < len(order):
+                i, stored = order[position]
+                if stored:
+                    with open(self._path(call, i), "rb") as f:
+                        value = pickle.load(f)
+                    self.reused += 1
+                    position += 1
+                    yield value
+                    continue
+                if ready:
+                    value = ready.popleft()
+                    self._write(self._path(call, i), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+                    self.computed += 1
+                    position += 1
+                    yield value
+                    continue
+            if done:
+                if position < len(order):
+                    raise RuntimeError("the inner executor returned fewer results than it was given jobs")
+                return
+            try:
+                ready.append(next(results))
+            except StopIteration:
+                done = True
+
+    def __repr__(self) -> str:
+        return f"CheckpointExecutor({self.inner!r}, {str(self.folder)!r})"
 
 
 def get_executor(value) -> Executor:

@@ -120,7 +120,8 @@ class TicketOptions:
             raise TypeError(f"progress: expected None, a bool or a callable(done, total), got {progress!r}")
         device = _check_device(device)
         executor = get_executor(executor)
-        if device is not None and isinstance(executor, RayExecutor) and not executor.num_gpus:
+        runner = getattr(executor, "inner", executor)  # a CheckpointExecutor runs on its inner one
+        if device is not None and isinstance(runner, RayExecutor) and not runner.num_gpus:
             raise ValueError(f"executor: device={device!r} solves on GPUs, so every Ray task needs one; pass "
                              "executor=RayExecutor(num_gpus=1) (or a fraction of a GPU), or device=None")
         if source is None:
