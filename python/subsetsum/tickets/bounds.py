@@ -27,6 +27,15 @@ Three bounds live here:
   errors, chosen weights and linearisation remainders (:func:`problem_contributions`), so it
   holds for that ticket whether or not some parameter missed its tolerance.
 
+Residual targets (a layer reading several earlier layers, :meth:`.graph.TargetNetwork.parts`):
+the recursion is the same triangle inequality over every lowered input feature of the layer,
+whichever layer produced it. A join ``act(W h + S x + b)`` errs by at most ``T (sum_j |w_ij|
+e_h,j + sum_j |s_ij| e_x,j + parameter terms)``, where ``e_h`` already holds the part of x's error
+that reached h: the errors of x arrive through both paths and are added, never assumed to cancel,
+so the bound holds on any directed acyclic graph of layers taken in order (001 Lemma 2.8's proof
+applied per layer; the residual constructions of Burkholz, ICML 2022, add the parts' errors the
+same way).
+
 Linearisation of smooth activations (tanh, sigmoid) in univariate blocks: ``|phi(y) - d - m y|
 <= c |y|^3`` (``c = 1/3`` tanh, ``1/48`` sigmoid; a looks-linear pair doubles it), 001 section
 2.1.1; a chosen element k with block weight ``a_k`` (first-layer scale sigma) and combine weight
@@ -69,18 +78,23 @@ def lemma_2_8_bound(target: TargetNetwork, eps_per_layer, input_bound: float = 1
     0.06
     """
     bounds = target.activation_bounds(input_bound)
-    err = 0.0
+    errs = {-1: 0.0}
     for layer, w in enumerate(target.weights):
         n_out = w.shape[0]
-        col_norm = float(np.abs(w).sum(axis=0).max())
         act = target.layer_activation(layer)
         lip = act.lipschitz if act is not None else 1.0
         m_prev = float(bounds[layer].sum())
         # a convolution's output at one position reads fan input positions: the l1 error of its
-        # lowered input (one patch) is fan times that of one position
-        err = target.op(layer).fan * err
-        err = lip * (col_norm * err + n_out * eps_per_layer[layer] * (m_prev + err + 1.0))
-    return float(err)
+        # lowered input (one patch) is fan times that of one position; a join reads every part
+        parts = target.parts(layer)
+        err_in = linear = 0.0
+        for k, (p, op, col) in enumerate(parts):
+            part = w if len(parts) == 1 else w[:, col:col + op.features]
+            col_norm = float(np.abs(part).sum(axis=0).max())
+            e = op.fan * errs[p]
+            err_in, linear = (e, col_norm * e) if k == 0 else (err_in + e, linear + col_norm * e)
+        errs[layer] = lip * (linear + n_out * eps_per_layer[layer] * (m_prev + err_in + 1.0))
+    return float(errs[target.depth - 1])
 
 
 def lemma_2_8_tolerances(target: TargetNetwork, output_eps: float, input_bound: float = 1.0) -> list[float]:
@@ -167,13 +181,16 @@ def allocate_tolerances(target: TargetNetwork, models, output_eps: float, *, cap
     for t in range(depth):
         model = models[t]
         k_t = (model.input_factor * float(bounds[t].sum()) + 1.0) if model.kind == "block" else float(bounds[t].sum()) + 1.0
-        u = np.full(target.weights[t].shape[0], model.lipschitz * k_t)
+        # the output errors one unit of tolerance in layer t causes, carried forward through
+        # every later layer's parts (a join adds what reaches it through each of them)
+        errs = {t: np.full(target.weights[t].shape[0], model.lipschitz * k_t)}
         for later in range(t + 1, depth):
             a = np.abs(target.weights[later])
             if models[later].kind == "copies":
                 a = a + COPY_L1_EXCESS * element_scales[later]
-            u = models[later].lipschitz * (a @ target.op(later).expand(u))  # per channel -> per feature
-        sens.append(float(u.max(initial=0.0)))
+            reached = target.read_parts(later, a, errs)  # per channel -> per feature
+            errs[later] = models[later].lipschitz * (reached if reached is not None else np.zeros(a.shape[0]))
+        sens.append(float(errs[depth - 1].max(initial=0.0)))
     # shares grow with the square root of the problem counts: the size-optimal split is linear in
     # them, but a layer with few problems would get tolerances so small that its solves dominate
     weights = np.sqrt(np.asarray(problems, dtype=np.float64))

@@ -206,6 +206,10 @@ def construct_ticket(
         _check_convolutions(tgt, options)
     user = None
     if options.init == "user":
+        if tgt.residual:
+            raise ValueError("source: a residual target is built on a generated source (source=None or "
+                             "'looks_linear'); a user-given source is read as a chain of linear layers, without the "
+                             "skip layers the construction needs")
         user = parse_source(source)
         if len(user) != len(roles):
             raise ValueError(f"source: the {options.method} construction of a depth-{tgt.depth} target needs "
@@ -270,12 +274,15 @@ def _build(tgt, options, user):
     plan = make_plan(tgt, options, user_units=user_units, user_widths=user_widths, user_samples=user_samples)
     plan_seconds = time.perf_counter() - plan_start
     if user is None:
-        src = GeneratedSource(options.seed, [lay.init for lay in plan.layers],
-                              [s == 0 for s in range(len(plan.layers))], tuple(layer_fans(plan, tgt)))
+        # skip layers are weight matrices numbered after the layers (their index keys their weights)
+        src = GeneratedSource(options.seed, [lay.init for lay in plan.layers] + [sk.init for sk in plan.skips],
+                              [s == 0 for s in range(len(plan.layers))] + [False] * len(plan.skips),
+                              tuple(layer_fans(plan, tgt)) + tuple(sk.fan for sk in plan.skips))
     else:
         _check_user_widths(user, plan, tgt, options.method)
         src = UserSource(user)
-    er = ERMasks(options.seed, [lay.density for lay in plan.layers]) if options.density < 1.0 else None
+    er = (ERMasks(options.seed, [lay.density for lay in plan.layers] + [sk.density for sk in plan.skips])
+          if options.density < 1.0 else None)
     estimate = estimate_seconds(plan, tgt)
     if estimate > MAX_SECONDS:
         tolerances = ", ".join(f"{t:.2g}" for t in plan.tolerances)
@@ -303,7 +310,8 @@ def _build(tgt, options, user):
     metadata = _metadata(tgt, plan, options, result)
     metadata["plan_seconds"] = plan_seconds
     metadata["repair"]["seconds"] = repair_seconds
-    ticket = Ticket(tgt, result.shapes, result.edges, result.bias_rows, [lay.scale for lay in plan.layers], src, er,
+    ticket = Ticket(tgt, result.shapes, result.edges, result.bias_rows,
+                    [lay.scale for lay in plan.layers] + [sk.scale for sk in plan.skips], src, er,
                     metadata, result.errors, result.output_bounds)
     return ticket, plan
 
@@ -340,6 +348,9 @@ def _metadata(tgt, plan, options, result) -> dict:
         "lemma_2_8_bound": float(lemma_2_8_bound(tgt, plan.tolerances, options.input_bound)),
         "build_seconds": float(result.seconds),
     }
+    if plan.skips:  # weight matrices after the layers': [into, source, target layer, part, fan]
+        meta["skips"] = [[sk.role.into, sk.role.source, sk.role.target_layer, sk.role.part, sk.fan]
+                         for sk in plan.skips]
     if options.subset_size is not None:
         meta["size_formula"] = _size_formula(tgt, plan, options, result)
     return meta

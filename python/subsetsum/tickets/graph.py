@@ -7,7 +7,9 @@ Layout fixed for all of the ticket code: weights in PyTorch layout, ``W[l]`` of 
 What is read: a layer pruned with ``torch.nn.utils.prune`` counts with its mask
 (``weight_orig * weight_mask``, read explicitly, whether or not the forward hook has run); a
 state dict can supply the weights of a skeleton ``nn.Sequential`` (plain or pruned entries); an
-``nn.BatchNorm1d`` in eval mode directly after an ``nn.Linear`` is folded into it.
+``nn.BatchNorm1d`` in eval mode directly after an ``nn.Linear`` is folded into it. Any other
+module is traced with ``torch.fx`` (:mod:`.trace`): residual networks, whose layers read several
+earlier layers (:attr:`TargetNetwork.skips`).
 """
 
 from __future__ import annotations
@@ -42,8 +44,13 @@ class TargetNetwork:
         What was folded into the weights while parsing, one line per module (e.g.
         "BatchNorm1d at position 1 into Linear at position 0"); empty when nothing was.
     ops : tuple of LayerOp
-        How each layer reads its input (:class:`~.maps.LayerOp`); empty for a fully connected
-        network (every layer a plain linear one).
+        How each layer reads its main input, the layer before (:class:`~.maps.LayerOp`); empty
+        for a fully connected network without skips (every layer a plain linear one).
+    skips : tuple of tuples of (int, LayerOp)
+        Per layer, the further inputs it adds (a residual join ``act(W h + S x + b)``): the
+        producer (an earlier layer, -1 for the network input) and how it is read; their lowered
+        features follow the main input's in ``weights[t]``, in this order (:meth:`parts`). Empty
+        for a chain.
     """
 
     weights: list
@@ -52,6 +59,7 @@ class TargetNetwork:
     output_activation: Activation | None
     folded: tuple = ()
     ops: tuple = ()
+    skips: tuple = ()
 
     @property
     def depth(self) -> int:
@@ -65,6 +73,58 @@ class TargetNetwork:
     def op(self, layer: int) -> LayerOp:
         """How target layer ``layer`` reads its input (a plain linear layer unless convolutional)."""
         return self.ops[layer] if self.ops else LayerOp.dense(self.weights[layer].shape[1])
+
+    @property
+    def residual(self) -> bool:
+        """Some layer reads an earlier layer besides the one before it."""
+        return any(self.skips)
+
+    def parts(self, layer: int) -> list:
+        """The inputs of ``layer`` as [(producer, op, first lowered column)]: the layer before
+        (-1: the network input) first, then its skips; ``weights[layer]`` is their column
+        concatenation (Burkholz, ICML 2022: a residual join is one layer over several inputs).
+
+        >>> t = parse_target([(np.eye(2), np.zeros(2))])
+        >>> [(p, op.features, col) for p, op, col in t.parts(0)]
+        [(-1, 2, 0)]
+        """
+        out = [(layer - 1, self.op(layer), 0)]
+        if self.skips:
+            col = out[0][1].features
+            for producer, op in self.skips[layer]:
+                out.append((int(producer), op, col))
+                col += op.features
+        return out
+
+    def read_parts(self, layer: int, matrix: np.ndarray, values: dict) -> np.ndarray | None:
+        """``sum_k matrix[:, part k's columns] @ op_k.expand(values[p_k])`` over the parts of
+        ``layer`` whose producer p_k has an entry in ``values`` (per-channel float64 vectors):
+        per-channel quantities of the producers (errors, sensitivities) carried through a
+        nonnegative ``matrix`` (n_out, features) shaped like ``weights[layer]``; None when no
+        part's producer has one.
+
+        >>> t = parse_target([(np.eye(2), np.zeros(2))])
+        >>> t.read_parts(0, np.ones((1, 2)), {-1: np.array([1.0, 2.0])}).tolist()
+        [3.0]
+        """
+        parts = self.parts(layer)
+        out = None
+        for p, op, col in parts:
+            if p not in values:
+                continue
+            m = matrix if len(parts) == 1 else matrix[:, col:col + op.features]
+            term = m @ op.expand(values[p])
+            out = term if out is None else out + term
+        return out
+
+    def consumers(self) -> list:
+        """Per layer, the layers that read it (in order); the network input is not listed."""
+        out = [[] for _ in range(self.depth)]
+        for t in range(self.depth):
+            for p, _op, _col in self.parts(t):
+                if p >= 0 and t not in out[p]:
+                    out[p].append(t)
+        return out
 
     @property
     def convolutional(self) -> bool:
@@ -114,11 +174,33 @@ class TargetNetwork:
         [[0.5, -0.5]]
         """
         h = np.asarray(x, dtype=np.float64)
+        if self.residual:
+            return self._dag_forward(h)
         for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
             h = h @ w.T + b if not self.ops else self.ops[layer].apply(h, w, b)
             act = self.layer_activation(layer)
             if act is not None:
                 h = act(h)
+        return h.reshape(h.shape[0], -1)
+
+    def _dag_forward(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`forward` of a target with skips: every part read through its own op, summed
+        before the activation; a layer's output is dropped after its last reader."""
+        last_read = {-1: 0}
+        for t in range(self.depth):
+            for p, _op, _col in self.parts(t):
+                last_read[p] = t
+        outs = {-1: x}
+        for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
+            pre = None
+            for p, op, col in self.parts(layer):
+                part = op.apply(outs[p], w[:, col:col + op.features], b if col == 0 else np.zeros_like(b))
+                pre = part if pre is None else pre + part
+            act = self.layer_activation(layer)
+            outs[layer] = act(pre) if act is not None else pre
+            for p in [p for p in outs if p < layer and last_read.get(p, -1) <= layer]:
+                del outs[p]
+        h = outs[self.depth - 1]
         return h.reshape(h.shape[0], -1)
 
     def activation_bounds(self, input_bound: float = 1.0) -> list[np.ndarray]:
@@ -134,28 +216,31 @@ class TargetNetwork:
         >>> [b.tolist() for b in t.activation_bounds(2.0)]
         [[2.0, 2.0]]
         """
-        lo = -np.full(self.widths[0], float(input_bound))
-        hi = -lo
-        bounds = []
-        for layer in range(self.depth):
-            f_lo, f_hi = self.op(layer).feature_interval(lo, hi)
-            bounds.append(np.maximum(np.abs(f_lo), np.abs(f_hi)))
-            lo, hi = self._interval(layer, lo, hi)
-        return bounds
+        return self._intervals(input_bound)[0]
 
     def output_range(self, input_bound: float = 1.0) -> np.ndarray:
         """``sup |f_i(x)|`` over ``[-M, M]^d`` per output (interval arithmetic), the scale that
         relative end-to-end errors are measured against."""
-        lo = -np.full(self.widths[0], float(input_bound))
-        hi = -lo
-        for layer in range(self.depth):
-            lo, hi = self._interval(layer, lo, hi)
+        lo, hi = self._intervals(input_bound)[1]
         return np.maximum(np.abs(lo), np.abs(hi))
 
+    def _intervals(self, input_bound: float):
+        """(per layer the feature bounds of its inputs, the last layer's (lo, hi) per channel):
+        interval arithmetic through the layers in order, each reading its parts' intervals."""
+        lo = -np.full(self.widths[0], float(input_bound))
+        outs = {-1: (lo, -lo)}
+        bounds = []
+        for layer in range(self.depth):
+            feats = [op.feature_interval(*outs[p]) for p, op, _col in self.parts(layer)]
+            f_lo, f_hi = feats[0] if len(feats) == 1 else (np.concatenate([f[0] for f in feats]),
+                                                           np.concatenate([f[1] for f in feats]))
+            bounds.append(np.maximum(np.abs(f_lo), np.abs(f_hi)))
+            outs[layer] = self._interval(layer, f_lo, f_hi)
+        return bounds, outs[self.depth - 1]
+
     def _interval(self, layer, lo, hi):
-        """Per-channel output interval of ``layer`` from its per-channel input interval."""
+        """Per-channel output interval of ``layer`` from the intervals of its lowered features."""
         w, b = self.weights[layer], self.biases[layer]
-        lo, hi = self.op(layer).feature_interval(lo, hi)
         wp, wn = np.maximum(w, 0), np.minimum(w, 0)
         lo, hi = wp @ lo + wn @ hi + b, wp @ hi + wn @ lo + b
         act = self.layer_activation(layer)
@@ -169,6 +254,8 @@ class TargetNetwork:
             "output_activation": None if self.output_activation is None else self.output_activation.to_json(),
             "folded": list(self.folded),
             "ops": [op.to_json() for op in self.ops],
+            **({"skips": [[[int(p), op.to_json()] for p, op in parts] for parts in self.skips]}
+               if self.residual else {}),
         }
 
 
@@ -238,7 +325,7 @@ class _Entries:
                 names = (what + "_orig", what + "_mask")
                 return _masked(*names, _as_float64(names[0], orig), _as_float64(names[1], mask))
             return _as_float64(what, getattr(module, name))
-        key = f"{position}.{name}"
+        key = f"{position}.{name}" if position != "" else name  # "": an attribute of a traced root module
         if key + "_orig" in self.state or key + "_mask" in self.state:
             keys = (key + "_orig", key + "_mask")
             absent = [k for k in keys if k not in self.state]
@@ -464,11 +551,14 @@ def parse_target(target, *, activation=None, state_dict=None, input_shape=None) 
     layers = []  # (weight, bias, activation-after or None, conv geometry or None, module position, pool)
     folded = []
     pool = None  # a pooling module waiting for the layer after it: (module, position)
-    if type(target).__module__.split(".")[0] == "torch":
+    if _is_torch_module(target) or type(target).__module__.split(".")[0] == "torch":
         from torch import nn
 
-        if not isinstance(target, nn.Sequential):
-            raise TypeError(f"target: expected torch.nn.Sequential or a list of (weight, bias), got {type(target).__name__}")
+        if not isinstance(target, nn.Module):
+            raise TypeError(f"target: expected a torch module or a list of (weight, bias), got {type(target).__name__}")
+        if not isinstance(target, nn.Sequential) or any(
+                not type(m).__module__.startswith("torch.") for m in target.children()):
+            return _traced_target(target, state_dict, input_shape)
         entries = _Entries(state_dict)
         modules = list(target)
         for position, module in enumerate(modules):
@@ -591,3 +681,39 @@ def parse_target(target, *, activation=None, state_dict=None, input_shape=None) 
     output_act = layers[-1][2]
     hidden = layers[0][2] if len(layers) > 1 else (output_act or get_activation(activation or "relu"))
     return TargetNetwork(weights, biases, hidden, output_act, tuple(folded), ops)
+
+
+def _is_torch_module(obj) -> bool:
+    """An ``nn.Module`` (user-defined ones included), without importing torch when it is absent."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.nn.Module)
+
+
+def _traced_target(target, state_dict, input_shape) -> TargetNetwork:
+    """A :class:`TargetNetwork` from a module traced with ``torch.fx`` (:mod:`.trace`): a chain
+    reads exactly as the same layers in an ``nn.Sequential`` would; a residual target keeps its
+    skips."""
+    from .trace import trace_target
+
+    if input_shape is not None:
+        _layer_ops([], input_shape)  # the same checks of (C, H, W) as for a Sequential
+    layers, folded, _shape = trace_target(target, state_dict=state_dict,
+                                          input_shape=None if input_shape is None else tuple(int(v) for v in input_shape))
+    part_ops = [op for layer in layers for _p, op, _w in layer.parts]
+    convolutional = any(op.in_size for op in part_ops)
+    if input_shape is not None and not convolutional:
+        raise ValueError("input_shape: only a target with nn.Conv2d layers takes an input_shape")
+    weights = [layer.parts[0][2] if len(layer.parts) == 1 else np.concatenate([w for _p, _op, w in layer.parts], axis=1)
+               for layer in layers]
+    skips = tuple(tuple((p, op) for p, op, _w in layer.parts[1:]) for layer in layers)
+    residual = any(skips)
+    ops = tuple(layer.parts[0][1] for layer in layers) if (convolutional or residual) else ()
+    acts = [layer.activation for layer in layers]
+    hidden_acts = {(a.name, a.negative_slope) for a in acts[:-1]}
+    if len(hidden_acts) > 1:
+        raise ValueError(f"target: every hidden layer must use the same activation, got {sorted(hidden_acts)}")
+    hidden = acts[0] if len(acts) > 1 else (acts[-1] or get_activation("relu"))
+    return TargetNetwork(weights, [layer.bias for layer in layers], hidden, acts[-1], tuple(folded), ops,
+                         skips if residual else ())

@@ -39,7 +39,11 @@ class Group:
     planned : the size the plan asked for
     fan, offset : the next layer reads member row r at column ``r * fan + offset`` (a kernel
         offset of a convolution, a position after a flatten; :mod:`.maps`), so ``column`` is the
-        lowered feature ``input * fan + offset``
+        lowered feature ``base + input * fan + offset``
+    node, matrix, base : for the part a skip layer reads (:class:`~.plan.SkipPlan`), the source
+        layer whose rows the members are, the skip layer's index among the source's weight
+        matrices, and the part's first lowered feature; None, None, 0 for the layer before, read
+        through the combine layer's own weights
     """
 
     kind: str
@@ -51,22 +55,25 @@ class Group:
     planned: int
     fan: int = 1
     offset: int = 0
+    node: int | None = None
+    matrix: int | None = None
+    base: int = 0
 
     @property
     def input(self) -> int:
         """The input neuron (channel) whose representatives the group holds."""
-        return self.column // self.fan
+        return (self.column - self.base) // self.fan
 
     def columns(self, members=None) -> np.ndarray:
         """Columns of the next layer that members (default: all) are read at (int64)."""
         members = self.members if members is None else np.asarray(members, np.int64)
         return members * self.fan + self.offset
 
-    def lowered(self, fan: int, offset: int, column: int) -> "Group":
+    def lowered(self, fan: int, offset: int, column: int, **skip) -> "Group":
         """The same members read at one offset of a layer with ``fan`` columns per row (shares
-        the member arrays)."""
+        the member arrays); ``skip``: node, matrix and base of a skip layer's part."""
         return Group(self.kind, column, self.sign, self.members, self.multipliers, self.pair, self.planned, fan,
-                     offset)
+                     offset, **skip)
 
     def extend(self, rows, values) -> None:
         self.members = np.concatenate([self.members, np.asarray(rows, dtype=np.int64)])

@@ -21,6 +21,12 @@ sigmoid stays below the tolerance), ``E_s / (kappa sigma_t)`` on combine layers 
 ``E_s`` after a combine, where ``E_s`` is the layer's element scale chosen by the sizing (elements
 are ``E_s`` times a product of two uniforms, or times one uniform) and ``kappa = m_plus + m_minus``
 (``m_plus`` for unsplit blocks) is Lemma 2.4's identity factor.
+
+Residual targets add skip layers (:class:`SkipPlan`, roles from :func:`.methods.skip_roles`):
+their problems have the elements of the combine layer they add into (copies: one uniform;
+block neurons: a product), so they share its tolerance and element scale; the layer they read
+is sized for its largest reader (the copies or block neurons of p serve both the layer after p
+and the joins that add p), and a block's first-layer scale is the smallest any reader needs.
 """
 
 from __future__ import annotations
@@ -34,10 +40,10 @@ from . import sizing
 from .activations import Activation
 from .bounds import allocate_tolerances, layer_models
 from .graph import TargetNetwork
-from .methods import LayerRole, layer_roles
+from .methods import LayerRole, SkipRole, layer_roles, skip_roles
 from .source import layer_densities
 
-__all__ = ["LayerPlan", "Plan", "make_plan", "estimate_seconds", "SOLVER_LIMITS"]
+__all__ = ["LayerPlan", "SkipPlan", "Plan", "make_plan", "estimate_seconds", "SOLVER_LIMITS"]
 
 # Elements per problem the solver takes: min_size (increasing_size) and fixed_size.
 SOLVER_LIMITS = {"min_size": 64, "fixed_size": 256}
@@ -96,6 +102,24 @@ class LayerPlan:
 
 
 @dataclass
+class SkipPlan:
+    """One source skip layer (:class:`~.methods.SkipRole`): a weight matrix into combine layer
+    ``role.into`` over the rows of layer ``role.source``, read through ``fan`` columns per row
+    (the part's op, :mod:`.maps`); ``factor``: ticket weight = factor * source weight (the
+    combine layer's element scale, over ``kappa sigma`` of the block it reads when it reads one)."""
+
+    role: SkipRole
+    init: str
+    fan: int
+    density: float = 1.0
+    factor: float = 1.0
+
+    @property
+    def scale(self) -> float:
+        return self.factor
+
+
+@dataclass
 class Plan:
     """Everything the build needs before drawing the source.
 
@@ -117,10 +141,16 @@ class Plan:
     delta: float
     input_bound: float
     notes: list = field(default_factory=list)
+    skips: list = field(default_factory=list)
 
     @property
     def roles(self) -> list:
         return [lay.role for lay in self.layers]
+
+    def readers(self, s: int) -> list:
+        """The combine layers that read the rows of source layer s: the next one, and the ones
+        that add s through a skip layer."""
+        return [s + 1] + [sk.role.into for sk in self.skips if sk.role.source == s]
 
     def kappa(self, s: int) -> float:
         """Lemma 2.4's identity factor of block layer s."""
@@ -165,6 +195,9 @@ def make_plan(target: TargetNetwork, options, *, user_units=None, user_widths=No
     bounds = target.activation_bounds(options.input_bound)
     plan = Plan(options.method, layers, act, [options.eps] * target.depth, [1.0] * target.depth, bounds, mode,
                 options.max_size, options.subset_size, options.delta, options.input_bound)
+    for role in skip_roles(options.method, target):
+        op = target.skips[role.target_layer][role.part - 1][1]
+        plan.skips.append(SkipPlan(role, layers[role.into].init, op.fan))
     if options.subset_size is not None and options.rho != "auto" and options.rho <= options.subset_size:
         raise ValueError(f"subset_size: expected less than rho = {options.rho} (the base-set size): with "
                          f"subset_size >= rho every element is used and no choice is left; got {options.subset_size}")
@@ -196,6 +229,8 @@ def make_plan(target: TargetNetwork, options, *, user_units=None, user_widths=No
             break
         densities = new
     _scales(target, plan, options)
+    for sk in plan.skips:
+        sk.density = layers[sk.role.into].density
     return plan
 
 
@@ -259,7 +294,7 @@ def _size_layers(target, plan, options, user_samples):
                 continue
             t = lay.role.target_layer
             n_out, n_in = target.weights[t].shape
-            copies = 1 if lay.role.single_copy else weight_sizes.get(s + 1, GUESS_COPIES)
+            copies = 1 if lay.role.single_copy else max(weight_sizes.get(r, GUESS_COPIES) for r in plan.readers(s))
             _kind, per_input = _combine_inputs(layers, s)
             has_bias = bool(np.any(target.biases[t] != 0))
             counts[s] = (n_out * copies * n_in * per_input, n_out * copies * int(has_bias))
@@ -273,7 +308,7 @@ def _size_layers(target, plan, options, user_samples):
             prev = layers[s - 1]
             dist, per_input = _combine_inputs(layers, s)
             n_out = target.weights[t].shape[0]
-            copies = 1 if lay.role.single_copy else weight_sizes.get(s + 1, GUESS_COPIES)
+            copies = 1 if lay.role.single_copy else max(weight_sizes.get(r, GUESS_COPIES) for r in plan.readers(s))
             tol = plan.tolerances[t]
             w_t, b_t = target.weights[t], target.biases[t]
             largest = max(float(np.abs(w_t).max(initial=0.0)), float(np.abs(b_t).max(initial=0.0)))
@@ -307,6 +342,10 @@ def _size_layers(target, plan, options, user_samples):
                 prev.group_size = m
             else:
                 prev.group_size = m  # copies of the previous target layer
+            for sk in plan.skips:  # the layers a skip reads serve their largest reader
+                if sk.role.into == s:
+                    read = layers[sk.role.source]
+                    read.group_size = max(read.group_size, m)
             needs_bias = bool(np.any(b_t != 0))
             prev.n_consts = m_bias if needs_bias else 0
             if needs_bias and options.init == "user" and act.needs_sign_split:
@@ -466,14 +505,15 @@ def _scales(target, plan, options):
     for s, lay in enumerate(layers):
         t = lay.role.target_layer
         if lay.role.kind == "block":
-            nxt = layers[s + 1]
             kappa = plan.kappa(s)
             sigma = 1.0
             if act.cubic > 0:
                 c_pair = act.cubic * (2.0 if lay.pairs else 1.0)
-                big_b = 1.05 * max(1e-12, float(plan.bounds[t].max(initial=0.0)))
-                sig2 = plan.tolerances[t] * kappa / (k_max * nxt.element_scale * c_pair * big_b ** 2)
-                sigma = min(1.0, math.sqrt(sig2))
+                for r in plan.readers(s):  # a skip's reader asks for its own tolerance and bounds
+                    t_r = layers[r].role.target_layer
+                    big_b = 1.05 * max(1e-12, float(plan.bounds[t_r].max(initial=0.0)))
+                    sig2 = plan.tolerances[t_r] * kappa / (k_max * layers[r].element_scale * c_pair * big_b ** 2)
+                    sigma = min(sigma, math.sqrt(sig2))
             plan.sigma[t] = sigma
             lay.factor = sigma
             # the next layer's bias elements are const * E / (kappa sigma) * v: aim at kappa sigma
@@ -485,6 +525,11 @@ def _scales(target, plan, options):
             else:
                 lay.factor = lay.element_scale
             lay.const_value = 1.0
+    for sk in plan.skips:
+        read = layers[sk.role.source]
+        scale = layers[sk.role.into].element_scale
+        sk.factor = (scale / (plan.kappa(sk.role.source) * plan.sigma[read.role.target_layer])
+                     if read.role.kind == "block" else scale)
     return plan
 
 

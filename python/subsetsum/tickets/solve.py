@@ -13,6 +13,12 @@ problems that missed are pending (their error, their term of the certified bound
 until the repair pass settles them. Per copy row it accumulates the certified pre-activation
 error (:func:`.bounds.problem_contributions`); times the activation's Lipschitz constant this is
 the row's certified output error, which the next layer reads.
+
+Skip layers (residual targets, :class:`~.plan.SkipPlan`) are weight matrices of their own,
+numbered after the source layers (their index keys the generated weights): a combine layer's
+groups are those of the layer before, then those of every layer a skip reads (each
+:class:`~.layout.Group` says which matrix reads it), then the bias; blocks of the first solve
+never mix matrices.
 """
 
 from __future__ import annotations
@@ -112,11 +118,13 @@ class Builder:
         self.keep_structure = keep_structure
         self.act = plan.activation
         self.states = [LayerState(s, lay.pairs, source.capacity(s)) for s, lay in enumerate(plan.layers)]
-        self.scales = [lay.scale for lay in plan.layers]
+        self.skips = plan.skips
+        self.scales = [lay.scale for lay in plan.layers] + [sk.scale for sk in plan.skips]
         self.fans = layer_fans(plan, target)  # columns per row of the layer before (maps.py)
-        self.pending = [dict() for _ in plan.layers]  # per combine layer: {(row, g): (err, contrib, rows, cols)}
+        # per combine layer: {(row, g): (err, contrib, rows, cols, matrices)}
+        self.pending = [dict() for _ in plan.layers]
         self.param_max = [np.zeros((w.shape[0], w.shape[1] + 1)) for w in target.weights]
-        self.subset_edges = [[] for _ in plan.layers]
+        self.subset_edges = [[] for _ in range(len(plan.layers) + len(plan.skips))]  # per weight matrix
         self.problems = 0
         self.progress = Progress(progress, self._first_solve_problems())
         self.repair_log = {"rounds": 0, "problems": 0, "added_rows": [0] * len(plan.layers),
@@ -168,9 +176,35 @@ class Builder:
         if fan > 1:
             groups = [g.lowered(fan, offset, g.column * fan + offset) for g in groups for offset in range(fan)]
         t = self.plan.layers[s].role.target_layer
+        for x, sk in enumerate(self.skips):
+            if sk.role.into == s:
+                groups += self._skip_groups(x, sk)
         if prev.constants is not None and np.any(self.target.biases[t] != 0):
             groups.append(self._constants_as_read(s, "bias", self.target.weights[t].shape[1]))
         return groups
+
+    def _skip_groups(self, x: int, sk) -> list:
+        """The groups skip layer x reads: the block groups or copies of its source layer, at every
+        offset of its part, their columns after the part's first lowered feature."""
+        state = self.states[sk.role.source]
+        if self.plan.layers[sk.role.source].role.kind == "block":
+            base_groups = state.groups
+        else:
+            planned = self.plan.layers[sk.role.source].group_size
+            base_groups = [Group("copies", j, 0, np.asarray(rows, np.int64), np.ones(len(rows)), False, planned)
+                           for j, rows in enumerate(state.copies)]
+        base = self.target.parts(sk.role.target_layer)[sk.role.part][2]
+        skip = {"node": sk.role.source, "matrix": len(self.plan.layers) + x, "base": base}
+        return [g.lowered(sk.fan, offset, base + g.column * sk.fan + offset, **skip)
+                for g in base_groups for offset in range(sk.fan)]
+
+    def _node(self, s: int, g: Group) -> int:
+        """The source layer whose rows group g of combine layer s holds."""
+        return s - 1 if g.node is None else g.node
+
+    def _matrix(self, s: int, g: Group) -> int:
+        """The weight matrix through which combine layer s reads group g."""
+        return s if g.matrix is None else g.matrix
 
     def _constants_as_read(self, s: int, kind: str, column: int) -> Group:
         """The constants of layer s - 1 as layer s reads them: at a kernel offset that never reads
@@ -235,12 +269,15 @@ class Builder:
         prev = self.plan.layers[s - 1]
         state = self.states[s]
         state.row_delta[rows] = 0.0
-        if prev.role.kind != "block" or s - 1 == 0:
+        if prev.role.kind != "block":
             return
         t = lay.role.target_layer
-        rep_err = self.row_errors(s - 2)[[self.rep_column(s - 1, j) for j in range(self.target.widths[t])]]
-        base = np.abs(self.target.weights[t]) @ self.target.op(t).expand(rep_err)  # per channel -> per feature
-        state.row_delta[rows] = base[state.row_neuron[rows]]
+        blocks = [s - 1] + [sk.role.source for sk in self.skips if sk.role.into == s]  # one per part
+        rep_err = {p: self.row_errors(b - 1)[[self.rep_column(b, j) for j in range(op.channels)]]
+                   for (p, op, _col), b in zip(self.target.parts(t), blocks) if b > 0}  # inputs are exact
+        base = self.target.read_parts(t, np.abs(self.target.weights[t]), rep_err)  # per channel -> per feature
+        if base is not None:
+            state.row_delta[rows] = base[state.row_neuron[rows]]
 
     # ---------------------------------------------------------------- solving
 
@@ -251,7 +288,8 @@ class Builder:
         cached = getattr(self, "_arrays_cache", None)
         if cached is None or cached[0] is not groups:
             arrays = (*self._group_terms(s, groups), np.array([g.column for g in groups], np.int64),
-                      np.array([g.pair for g in groups], bool))
+                      np.array([g.pair for g in groups], bool), np.array([self._node(s, g) for g in groups]),
+                      np.array([g.fan for g in groups], np.int64), np.array([self._matrix(s, g) for g in groups]))
             self._arrays_cache = cached = (groups, arrays)
         return cached[1]
 
@@ -267,15 +305,16 @@ class Builder:
         split = prev_kind == "block" and self.plan.layers[s - 1].split
         if split:
             factor[:] = max(act.m_plus, act.m_minus) / self.plan.kappa(s - 1)
-        rep_err = None
-        if prev_kind == "block" and s - 1 > 0:
-            rep_err = self.row_errors(s - 2)
+        rep_err = {}  # per block layer b > 0: the errors of the representatives it reads
         for idx, g in enumerate(groups):
             if g.kind == "bias":
                 continue
             b = float(bounds[g.column])
-            if g.kind == "block" and rep_err is not None:
-                b += float(rep_err[self.rep_column(s - 1, g.input)])
+            node = self._node(s, g)
+            if g.kind == "block" and prev_kind == "block" and node > 0:
+                if node not in rep_err:
+                    rep_err[node] = self.row_errors(node - 1)
+                b += float(rep_err[node][self.rep_column(node, g.input)])
             bound[idx] = b
         return kinds, bound, factor
 
@@ -307,35 +346,40 @@ class Builder:
 
         groups = self.groups(s)
         sizes = np.array([g.members.size for g in groups])
+        mats = np.array([self._matrix(s, g) for g in groups])
         ex = self.executor
-        settings = self._block_settings(s)
         source, er = ex.share(self.source), ex.share(self.er)
-        blocks = []  # (gids, columns, mult, shared matrix, rows), in solve order
-        for size in np.unique(sizes):
-            gids = np.flatnonzero(sizes == size)
-            members, mult, valid = self._group_matrix([groups[g] for g in gids])
-            n_groups, width = members.shape
-            step = max(1, ELEMENTS_PER_CALL // max(1, n_groups * width))
-            pair_cols = np.repeat([groups[g].pair for g in gids], width)
-            matrix = ex.share((members.ravel(), pair_cols, self.scales[s] * mult, valid))
-            blocks += [(gids, members, mult, matrix, rows[lo:lo + step]) for lo in range(0, rows.size, step)]
+        blocks = []  # (matrix index, gids, columns, mult, shared matrix, rows, settings), in solve order
+        for m in np.unique(mats):  # the layer's own weights first, then its skip layers'
+            settings = self._block_settings(s, int(groups[int(np.flatnonzero(mats == m)[0])].fan) if m != s else None)
+            for size in np.unique(sizes[mats == m]):
+                gids = np.flatnonzero((sizes == size) & (mats == m))
+                members, mult, valid = self._group_matrix([groups[g] for g in gids])
+                n_groups, width = members.shape
+                step = max(1, ELEMENTS_PER_CALL // max(1, n_groups * width))
+                pair_cols = np.repeat([groups[g].pair for g in gids], width)
+                matrix = ex.share((members.ravel(), pair_cols, self.scales[m] * mult, valid))
+                blocks += [(int(m), gids, members, mult, matrix, rows[lo:lo + step], settings)
+                           for lo in range(0, rows.size, step)]
         submitted = deque()  # blocks whose results are still to be recorded, with their problems
 
         def jobs():
-            for gids, members, mult, matrix, r in blocks:
+            for m, gids, members, mult, matrix, r, settings in blocks:
                 prob_rows = np.repeat(r, gids.size)
                 positions = np.tile(np.arange(gids.size), r.size)
                 targets = self._targets(s, groups, prob_rows, gids[positions])
                 submitted.append((prob_rows, gids[positions], positions, members, mult, targets, r))
-                yield source, er, s, matrix, settings, self.device, r, targets
+                yield source, er, m, matrix, settings, self.device, r, targets
 
         for result in ex.map(solve_block, jobs()):
             prob_rows, prob_groups, positions, members, mult, targets, r = submitted.popleft()
             self._record(s, groups, prob_rows, prob_groups, positions, members, mult, targets, result, block_rows=r)
 
-    def _block_settings(self, s: int) -> "BlockSettings":
+    def _block_settings(self, s: int, fan: int | None = None) -> "BlockSettings":
+        """Settings of combine layer s's problems read through a matrix with ``fan`` columns per
+        row (default: the layer's own)."""
         return BlockSettings(self.plan.mode, self.plan.max_size, self.plan.subset_size, self.plan.element_limit(),
-                             float(self.plan.layers[s].tolerance), self.fans[s])
+                             float(self.plan.layers[s].tolerance), self.fans[s] if fan is None else fan)
 
     def _targets(self, s: int, groups, prob_rows, prob_groups) -> np.ndarray:
         """Targets float64 (P,) of problems (row, group): the weight ``w_ij`` of the row's neuron i
@@ -353,7 +397,15 @@ class Builder:
         if not keys:
             return
         groups = self.groups(s)
-        settings = self._block_settings(s)
+        by_matrix = {}
+        for key in keys:
+            by_matrix.setdefault(self._matrix(s, groups[key[1]]), []).append(key)
+        for m in sorted(by_matrix):
+            self._solve_problems_of(s, groups, m, by_matrix[m])
+
+    def _solve_problems_of(self, s: int, groups, m: int, keys) -> None:
+        """:meth:`solve_problems` for the problems read through weight matrix m."""
+        settings = self._block_settings(s, int(groups[keys[0][1]].fan) if m != s else None)
         rows = np.array([k[0] for k in keys], np.int64)
         gidx = np.array([k[1] for k in keys], np.int64)
         members, mult, valid = self._group_matrix(groups, take_last=MEMBERS_CAP_FACTOR * settings.limit)
@@ -362,23 +414,23 @@ class Builder:
         members, mult, valid = members[:, :width], mult[:, :width], valid[:, :width]
         cols = members[gidx]
         rr = np.repeat(rows, width)
-        w = self.source.weights(s, rr, cols.ravel(), outer=False).reshape(rows.size, width)
+        w = self.source.weights(m, rr, cols.ravel(), outer=False).reshape(rows.size, width)
         ok = valid[gidx]
-        if self.er is not None and not self.er.dense(s):
-            ok = ok & self.er.mask(s, rr, cols.ravel(), outer=False).reshape(rows.size, width)
+        if self.er is not None and not self.er.dense(m):
+            ok = ok & self.er.mask(m, rr, cols.ravel(), outer=False).reshape(rows.size, width)
             pairs = np.array([groups[g].pair for g in gidx])
             if pairs.any():
-                ok[pairs] &= self.er.mask(s, np.repeat(rows[pairs], width), cols[pairs].ravel() + settings.pair_step,
+                ok[pairs] &= self.er.mask(m, np.repeat(rows[pairs], width), cols[pairs].ravel() + settings.pair_step,
                                           outer=False).reshape(-1, width)
         targets = self._targets(s, groups, rows, gidx)
         self.progress.add_total(np.count_nonzero(targets))
-        elements = w * (self.scales[s] * mult[gidx])
-        masked = self.er is not None and not self.er.dense(s)
+        elements = w * (self.scales[m] * mult[gidx])
+        masked = self.er is not None and not self.er.dense(m)
         if masked or width > settings.limit:
-            solve_fn = lambda z, x, m: _solve_compacted(z, x, m, settings.limit, settings, self.device,  # noqa: E731
+            solve_fn = lambda z, x, ok: _solve_compacted(z, x, ok, settings.limit, settings, self.device,  # noqa: E731
                                                         settings.tolerance, prefer_last=True)
         else:
-            solve_fn = lambda z, x, m: _solve_call(z, x, m, settings.tolerance, settings, self.device)  # noqa: E731
+            solve_fn = lambda z, x, ok: _solve_call(z, x, ok, settings.tolerance, settings, self.device)  # noqa: E731
         p_idx, e_idx, errors, found = _solve_nonzero(solve_fn, targets, elements, None if valid.all() else ok)
         self._record(s, groups, rows, gidx, gidx, members, mult, targets, (p_idx, e_idx, errors, found, w[p_idx, e_idx]))
 
@@ -397,23 +449,30 @@ class Builder:
         p_idx, e_idx, errors, found, w_chosen = result
         t = self.plan.layers[s].role.target_layer
         state = self.states[s]
-        fan = self.fans[s]
         solved = int(np.count_nonzero(targets))
         self.problems += solved
         self.progress.update(solved)
 
         # certified error terms, from the chosen elements only
-        kinds, bound, factor, col_of, pair_of = self._group_arrays(s, groups)
+        kinds, bound, factor, col_of, pair_of, node_of, fan_of, matrix_of = self._group_arrays(s, groups)
         pg = positions[p_idx]
+        chosen_groups = prob_groups[p_idx]
+        one_matrix = bool((matrix_of[prob_groups] == s).all())  # no skip layer among these problems
         prev = self.plan.layers[s - 1]
         first = copy_err = None
         if prev.role.kind == "block":
             first = np.abs(mult[pg, e_idx]) / self.plan.kappa(s - 1)
-        else:
-            copy_err = self.row_errors(s - 1)[members[pg, e_idx] // fan]
+        else:  # each chosen copy errs on its own: its row's certified error, in the layer it lives in
+            cols = members[pg, e_idx]
+            copy_err = np.zeros(cols.size)
+            nodes = node_of[chosen_groups]
+            for node in np.unique(nodes):
+                at = nodes == node
+                copy_err[at] = self.row_errors(int(node))[cols[at] // fan_of[chosen_groups[at]]]
+        scale = self.scales[s] if one_matrix else np.array(self.scales)[matrix_of[chosen_groups]]
         contrib = problem_contributions(
             kinds[prob_groups], errors, bound[prob_groups], factor[prob_groups], p_idx,
-            np.abs(self.scales[s] * np.asarray(w_chosen, np.float64)), chosen_first=first,
+            np.abs(scale * np.asarray(w_chosen, np.float64)), chosen_first=first,
             chosen_copy_error=copy_err, cubic=self.act.cubic * (2.0 if prev.pairs else 1.0))
         if block_rows is not None:
             state.row_delta[block_rows] += contrib.reshape(block_rows.size, -1).sum(axis=1)
@@ -423,15 +482,21 @@ class Builder:
         # kept edges: chosen members (and their looks-linear partners, a row further: fan columns)
         kept_rows = prob_rows[p_idx].astype(np.int32)
         kept_cols = members[pg, e_idx].astype(np.int32)
-        pair = pair_of[prob_groups[p_idx]]
+        pair = pair_of[chosen_groups]
         if pair.any():
             kept_rows = np.concatenate([kept_rows, kept_rows[pair]])
-            kept_cols = np.concatenate([kept_cols, kept_cols[pair] + fan])
+            kept_cols = np.concatenate([kept_cols, kept_cols[pair] + fan_of[chosen_groups[pair]].astype(np.int32)])
             p_all = np.concatenate([p_idx, p_idx[pair]])
         else:
             p_all = p_idx
         hit_edge = found[p_all]
-        self.subset_edges[s].append((kept_rows[hit_edge], kept_cols[hit_edge]))
+        kept_mats = matrix_of[prob_groups[p_all]]
+        if one_matrix:
+            self.subset_edges[s].append((kept_rows[hit_edge], kept_cols[hit_edge]))
+        else:
+            for m in np.unique(kept_mats):
+                at = hit_edge & (kept_mats == m)
+                self.subset_edges[int(m)].append((kept_rows[at], kept_cols[at]))
         if block_rows is not None:  # largest error over the copies in each run of rows of one neuron
             err = np.where(found, errors, 0.0).reshape(block_rows.size, -1)
             row_neurons = state.row_neuron[block_rows]
@@ -447,18 +512,18 @@ class Builder:
         missed = np.flatnonzero(~found)
         if missed.size:
             sel = ~hit_edge
-            m_p, m_r, m_c = p_all[sel], kept_rows[sel], kept_cols[sel]
+            m_p, m_r, m_c, m_m = p_all[sel], kept_rows[sel], kept_cols[sel], kept_mats[sel]
             order = np.argsort(m_p, kind="stable")
-            m_p, m_r, m_c = m_p[order], m_r[order], m_c[order]
+            m_p, m_r, m_c, m_m = m_p[order], m_r[order], m_c[order], m_m[order]
             starts = np.searchsorted(m_p, missed, side="left")
             ends = np.searchsorted(m_p, missed, side="right")
             for p, a, b in zip(missed.tolist(), starts.tolist(), ends.tolist()):
                 self.pending[s][(int(prob_rows[p]), int(prob_groups[p]))] = (
-                    float(errors[p]), float(contrib[p]), m_r[a:b], m_c[a:b])
+                    float(errors[p]), float(contrib[p]), m_r[a:b], m_c[a:b], m_m[a:b])
 
     def forget(self, s: int, key) -> None:
         """Drop a pending problem's contribution before it is solved again."""
-        err, contrib, _r, _c = self.pending[s].pop(key)
+        err, contrib, *_edges = self.pending[s].pop(key)
         self.states[s].row_delta[key[0]] -= contrib
 
     # ---------------------------------------------------------------- growth (used by repair)
@@ -469,7 +534,7 @@ class Builder:
 
         groups = self.groups(s)
         group = groups[g]
-        prev_s = s - 1
+        prev_s = self._node(s, group)  # the layer before, or the one a skip layer reads
         prev_state = self.states[prev_s]
         before = group.members.size
         if group.kind == "block":  # a new block neuron of the input channel serves all its features
@@ -516,10 +581,12 @@ class Builder:
     # ---------------------------------------------------------------- result
 
     def finalize(self, start: float) -> BuildResult:
-        """Keep what the output depends on (a backward pass over kept edges), assemble the result."""
+        """Keep what the output depends on (a backward pass over kept edges), assemble the result:
+        the source layers' weight matrices, then the skip layers'."""
         n_layers = len(self.plan.layers)
-        edges = [None] * n_layers
-        bias_rows = [None] * n_layers
+        n_mats = n_layers + len(self.skips)
+        edges = [None] * n_mats
+        bias_rows = [None] * n_mats
         shapes = []
         in_f = self.target.widths[0]
         for s, state in enumerate(self.states):
@@ -528,12 +595,17 @@ class Builder:
                 rows = self.target.widths[-1] if state.capacity is None else state.capacity
             shapes.append((int(rows), int(in_f) * self.fans[s]))  # lowered columns (maps.py)
             in_f = int(rows)
-        alive = np.zeros(shapes[-1][0], bool)
-        alive[: self.target.widths[-1]] = True
-        subset_counts = [0] * n_layers
+        # what each matrix reads: (source layer, columns per row); a skip layer reads its source's rows
+        reads = [(s - 1, self.fans[s]) for s in range(n_layers)] + [(sk.role.source, sk.fan) for sk in self.skips]
+        for sk in self.skips:
+            shapes.append((shapes[sk.role.into][0], shapes[sk.role.source][0] * sk.fan))
+        alive = [None] * n_layers
+        alive[-1] = np.zeros(shapes[n_layers - 1][0], bool)
+        alive[-1][: self.target.widths[-1]] = True
+        subset_counts = [0] * n_mats
         for s in range(n_layers - 1, -1, -1):
             state = self.states[s]
-            keep_alive = alive.copy()
+            keep_alive = alive[s].copy()
             if self.keep_structure:
                 for g in state.groups:
                     keep_alive[g.members] = True
@@ -546,31 +618,21 @@ class Builder:
                 if self.plan.layers[s].role.kind == "combine":
                     for rows in state.copies:
                         keep_alive[np.asarray(rows, np.int64)] = True
-            # kept edges of alive rows as sorted (row << 32 | col) keys, part by part (memory)
-            parts = list(state.edges) + [(r, c) for (_e, _c, r, c) in self.pending[s].values()]
-            keys = []
-            subset_total = 0
-            for source_list in (parts, self.subset_edges[s]):
-                while source_list:
-                    r, c = source_list.pop()
-                    sel = keep_alive[r]
-                    keys.append((np.asarray(r, np.int64)[sel] << 32) | np.asarray(c, np.int64)[sel])
-                    if source_list is self.subset_edges[s]:
-                        subset_total += int(sel.sum())
-            key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
-            del keys
-            key.sort(kind="stable")  # runs of sorted edges: fast
-            edges[s] = ((key >> 32).astype(np.int32), (key & 0xFFFFFFFF).astype(np.int32))
-            c_all = edges[s][1]
-            del key
-            if self.plan.layers[s].role.kind == "combine":
-                subset_counts[s] = subset_total + int(sum(keep_alive[r].sum() for (_e, _c, r, _cc)
-                                                          in self.pending[s].values()))
+            for m in [s] + [n_layers + x for x, sk in enumerate(self.skips) if sk.role.into == s]:
+                pending = [(r[mats == m], c[mats == m]) for (_e, _c, r, c, mats) in self.pending[s].values()]
+                missed_kept = sum(int(keep_alive[r].sum()) for r, _c in pending)
+                c_all, subset_total = self._kept_edges(edges, m, (list(state.edges) if m == s else []) + pending,
+                                                       keep_alive)
+                if self.plan.layers[s].role.kind == "combine":
+                    subset_counts[m] = subset_total + missed_kept
+                node, fan = reads[m]
+                if node >= 0:  # the rows of the layer it reads that the output depends on
+                    if alive[node] is None:
+                        alive[node] = np.zeros(shapes[m][1] // fan, bool)
+                    alive[node][c_all // fan] = True
             if self.source.bias(s, np.zeros(1, np.int64)) is not None:
                 b = np.concatenate(state.bias_rows) if state.bias_rows else np.zeros(0, np.int64)
                 bias_rows[s] = np.unique(b[keep_alive[b]])
-            alive = np.zeros(shapes[s][1] // self.fans[s], bool)
-            alive[c_all // self.fans[s]] = True
         errors = []
         failed = []
         for t, pm in enumerate(self.param_max):
@@ -581,7 +643,7 @@ class Builder:
             t = self.plan.layers[s].role.target_layer
             state = self.states[s]
             groups = self.groups(s)
-            for (row, g), (err, _c, _r, _cc) in pend.items():
+            for (row, g), (err, *_rest) in pend.items():
                 i = int(state.row_neuron[row])
                 j = groups[g].column
                 errors[t][i, j] = max(errors[t][i, j], err)
@@ -593,6 +655,25 @@ class Builder:
         self.progress.close()
         return BuildResult(edges, bias_rows, shapes, errors, failed, output_bounds, self.problems,
                            subset_counts, self.repair_log, time.perf_counter() - start)
+
+    def _kept_edges(self, edges, m: int, parts: list, keep_alive) -> tuple:
+        """Sets ``edges[m]``: the ``parts`` (structural and pending edges) and the subset edges of
+        weight matrix m whose rows are kept alive, sorted by row then column. Returns (their
+        columns, how many subset edges were kept)."""
+        keys = []
+        subset_total = 0
+        for source_list in (parts, self.subset_edges[m]):
+            while source_list:
+                r, c = source_list.pop()
+                sel = keep_alive[r]
+                keys.append((np.asarray(r, np.int64)[sel] << 32) | np.asarray(c, np.int64)[sel])
+                if source_list is self.subset_edges[m]:
+                    subset_total += int(sel.sum())
+        key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+        del keys
+        key.sort(kind="stable")  # runs of sorted edges: fast
+        edges[m] = ((key >> 32).astype(np.int32), (key & 0xFFFFFFFF).astype(np.int32))
+        return edges[m][1], subset_total
 
 
 def _solve_nonzero(solve_fn, targets, elements, mask):

@@ -6,6 +6,11 @@ layer by layer (PyTorch layout, W_l of shape (out, in)); the hidden activation i
 the last layer uses the target's output activation (or none). It stores the kept edges of every
 layer (sorted (row, col) index pairs) and its source (a seed, or the user's arrays), never the
 dense source: masks and source weights are materialised only when asked for.
+
+A ticket of a residual target also has skip layers (``metadata["skips"]``, one weight matrix each,
+listed after the layers' in ``shapes``, ``edges``, ``bias_rows`` and ``scales``): skip layer k
+reads the output of source layer ``source`` and is added into layer ``into`` before its
+activation, ``x_into = act(W_into x_{into - 1} + sum_k W_k x_source + b)``.
 """
 
 from __future__ import annotations
@@ -176,7 +181,21 @@ class Ticket:
 
     @property
     def depth(self) -> int:
-        return len(self.shapes)
+        """Source layers (skip layers not counted)."""
+        return len(self.shapes) - len(self.skips)
+
+    @property
+    def skips(self) -> list:
+        """The skip layers as (into, source, target layer, part, fan) (residual targets; empty
+        otherwise); skip layer k is weight matrix ``depth + k``."""
+        return [tuple(int(v) for v in sk) for sk in self.metadata.get("skips", ())]
+
+    def _reads(self, m: int) -> tuple:
+        """(the source layer weight matrix m reads, -1 for the input; the layer it adds into)."""
+        if m < self.depth:
+            return m - 1, m
+        into, source, *_ = self.skips[m - self.depth]
+        return source, into
 
     @property
     def failed(self) -> list:
@@ -333,12 +352,18 @@ class Ticket:
         layer of its target layer."""
         if "ops" not in self._cache:
             ops = []
-            for s, ((kind, t), shape) in enumerate(zip(self.metadata["roles"], self.shapes)):
+            roles = self.metadata["roles"]
+            for s, ((kind, t), shape) in enumerate(zip(roles, self.shapes)):
                 op = self.target.op(t)
                 if kind == "block":
                     op = op.pointwise()
-                elif s > 0 and self.metadata["roles"][s - 1][0] == "block":
+                elif s > 0 and roles[s - 1][0] == "block":
                     op = op.unpooled()  # its block pooled already
+                ops.append(op.with_channels(shape[1] // op.fan))
+            for (_into, source, t, part, _fan), shape in zip(self.skips, self.shapes[self.depth:]):
+                op = self.target.skips[t][part - 1][1]
+                if roles[source][0] == "block":
+                    op = op.unpooled()
                 ops.append(op.with_channels(shape[1] // op.fan))
             self._cache["ops"] = ops
         return self._cache["ops"]
@@ -346,6 +371,8 @@ class Ticket:
     def _forward(self, x):
         from ._kernels import csr_matmul
 
+        if self.skips:
+            return self._dag_forward(x)
         if not self.target.convolutional:
             h = np.ascontiguousarray(x.T)  # (features, batch): rows of the next layer read columns
             for (indptr, cols, vals, bias), act in zip(self._sparse_layers(), self._activations()):
@@ -362,6 +389,38 @@ class Ticket:
             if act is not None:
                 flat = act(flat)
             h = op.output(flat.reshape(-1, batch, positions).transpose(1, 0, 2))
+        return h.reshape(h.shape[0], -1)
+
+    def _dag_forward(self, x):
+        """:meth:`_forward` with skip layers: each layer adds its skip layers' products before
+        its activation; outputs are dropped after their last reader."""
+        from ._kernels import csr_matmul
+
+        readers = {}
+        for m in range(len(self.shapes)):
+            source, into = self._reads(m)
+            readers[source] = max(readers.get(source, 0), into)
+        sparse, ops = self._sparse_layers(), self.layer_ops()
+        skips_into = {}
+        for k, sk in enumerate(self.skips):
+            skips_into.setdefault(sk[0], []).append(self.depth + k)
+        outs = {-1: x}
+        for s, act in enumerate(self._activations()):
+            pre = None
+            for m in [s] + skips_into.get(s, []):
+                indptr, cols, vals, bias = sparse[m]
+                op = ops[m]
+                patches = op.patches(outs[self._reads(m)[0]])  # (B, features, positions)
+                batch, features, positions = patches.shape
+                flat = np.ascontiguousarray(patches.transpose(1, 0, 2)).reshape(features, batch * positions)
+                part = csr_matmul(indptr, cols, vals, flat)
+                pre = part + bias[:, None] if pre is None else pre + part
+            if act is not None:
+                pre = act(pre)
+            outs[s] = ops[s].output(pre.reshape(-1, batch, positions).transpose(1, 0, 2))
+            for done in [p for p in outs if p < s and readers.get(p, -1) <= s]:
+                del outs[done]
+        h = outs[self.depth - 1]
         return h.reshape(h.shape[0], -1)
 
     def verify(self, x) -> float:
@@ -418,8 +477,10 @@ class Ticket:
             b = self.bias_rows[s]
             params = int(rows.size + (0 if b is None else b.size))
             size = shape[0] * shape[1] + (0 if b is None else shape[0])
-            if s + 1 < self.depth:
-                neurons = int(np.unique(self.edges[s + 1][1] // self.layer_ops()[s + 1].fan).size)
+            if s >= self.depth:  # a skip layer: the rows it adds into
+                neurons = int(np.unique(self.edges[s][0]).size)
+            elif s + 1 < self.depth:
+                neurons = int(self.alive_neurons()[s].size)
             else:
                 neurons = self.target.widths[-1]
             layers.append(LayerStats(params, neurons, size, params / size))
@@ -443,9 +504,13 @@ class Ticket:
         """Per source layer, the rows some kept edge of the next layer reads (all outputs for the
         last layer): what :meth:`to_module` keeps with ``compact=True``."""
         out = []
+        ops = self.layer_ops()
         for s in range(self.depth):
             if s + 1 < self.depth:
-                out.append(np.unique(self.edges[s + 1][1] // self.layer_ops()[s + 1].fan))
+                read = [self.edges[s + 1][1] // ops[s + 1].fan]
+                read += [self.edges[m][1] // ops[m].fan for m in range(self.depth, len(self.shapes))
+                         if self._reads(m)[0] == s]  # skip layers that read it
+                out.append(np.unique(np.concatenate(read)) if len(read) > 1 else np.unique(read[0]))
             else:
                 out.append(np.arange(self.shapes[s][0]))
         return out
@@ -458,7 +523,9 @@ class Ticket:
         leaves them, so ``prune.remove`` works (this materialises the whole source);
         ``compact=True``: only the neurons some kept edge uses (:meth:`alive_neurons`), with the
         same outputs. ``baked=True``: plain Linear layers with the masks applied. Weights are
-        float32 and include the scale factors.
+        float32 and include the scale factors. A ticket with skip layers (a residual target)
+        becomes a :class:`~.modules.ResidualTicket`: the same layers, with each skip layer's
+        module added before the activation of the layer it joins.
 
         >>> import numpy as np, torch
         >>> from subsetsum import construct_ticket
@@ -470,72 +537,91 @@ class Ticket:
         >>> c[0].out_features < m[0].out_features
         True
         """
+        from torch import nn
+
+        alive = self.alive_neurons()
+        if self.skips:
+            from .modules import ResidualTicket
+
+            keep = {-1: np.arange(self.target.widths[0]), **dict(enumerate(alive))}
+            layers = [self._export(m, keep[self._reads(m)[0]], keep[self._reads(m)[1]], compact, baked)
+                      for m in range(len(self.shapes))]
+            acts = [nn.Identity() if act is None else act.to_torch() for act in self._activations()]
+            return ResidualTicket(layers[:self.depth], layers[self.depth:], [sk[0] for sk in self.skips],
+                                  [sk[1] for sk in self.skips], acts)
+        keep_in = np.arange(self.target.widths[0])
+        modules = []
+        for s, act in enumerate(self._activations()):
+            modules += list(self._export(s, keep_in, alive[s], compact, baked))
+            keep_in = alive[s]
+            if act is not None:
+                modules.append(act.to_torch())
+        return nn.Sequential(*modules)
+
+    def _export(self, s: int, keep_in, keep_out, compact: bool, baked: bool):
+        """Weight matrix s as torch modules: its pooling and flatten (if any), then an nn.Conv2d
+        or nn.Linear carrying its mask as ``torch.nn.utils.prune`` leaves it (``baked``: applied);
+        ``compact``: only the rows ``keep_out`` and the input channels ``keep_in``."""
         import torch
         from torch import nn
         from torch.nn.utils import prune
 
-        keep_in = np.arange(self.target.widths[0])
-        alive = self.alive_neurons()
+        op = self.layer_ops()[s]
         modules = []
-        for s, (act, op) in enumerate(zip(self._activations(), self.layer_ops())):
-            rows, cols = self.edges[s]
-            has_bias = self.bias_rows[s] is not None
-            if compact:
-                fan = op.fan
-                keep_out = alive[s]
-                row_pos = np.full(self.shapes[s][0], -1, np.int64)
-                row_pos[keep_out] = np.arange(keep_out.size)
-                channel_pos = np.full(self.shapes[s][1] // fan, -1, np.int64)
-                channel_pos[keep_in] = np.arange(keep_in.size)
-                col_pos = (channel_pos[:, None] * fan + np.arange(fan)[None, :]).ravel()
-                col_pos[np.repeat(channel_pos < 0, fan)] = -1
-                sel = (row_pos[rows] >= 0) & (col_pos[cols] >= 0)
-                shape = (keep_out.size, keep_in.size * fan)
-                weight = np.zeros(shape, np.float32)
-                weight[row_pos[rows[sel]], col_pos[cols[sel]]] = self.kept_values(s)[sel]
-                mask = np.zeros(shape, bool)
-                mask[row_pos[rows[sel]], col_pos[cols[sel]]] = True
-                bias = self.kept_bias(s)[keep_out].astype(np.float32) if has_bias else None
-                bmask = None if not has_bias else np.isin(keep_out, self.bias_rows[s])
-                keep_in = keep_out
-            else:
-                w, b = self.source.layer(s, self.shapes[s])
-                weight = (np.asarray(w, np.float32) * np.float32(self.scales[s]))
-                mask = np.zeros(self.shapes[s], bool)
-                mask[rows, cols] = True
-                bias = None if b is None else np.asarray(b, np.float32) * np.float32(self.scales[s])
-                bmask = None
-                if has_bias:
-                    bmask = np.zeros(self.shapes[s][0], bool)
-                    bmask[self.bias_rows[s]] = True
-            if op.pool:
-                how, kernel, stride, padding, _size = op.pool
-                modules.append(nn.AvgPool2d(kernel, stride, padding) if how == "avg" else
-                               nn.MaxPool2d(kernel, stride, padding))
-            if op.kind == "conv":
-                lin = nn.Conv2d(weight.shape[1] // op.fan, weight.shape[0], op.kernel, stride=op.stride,
-                                padding=op.padding, dilation=op.dilation, bias=has_bias)
-                weight = weight.reshape(lin.weight.shape)
-                mask = mask.reshape(lin.weight.shape)
-            else:
-                lin = nn.Linear(weight.shape[1], weight.shape[0], bias=has_bias)
-                if op.in_size:
-                    modules.append(nn.Flatten())
-            with torch.no_grad():
-                t_mask = torch.from_numpy(mask)
-                t_w = torch.from_numpy(np.ascontiguousarray(weight))
-                lin.weight.copy_(t_w * t_mask if baked else t_w)
-                if has_bias:
-                    t_bmask = torch.from_numpy(np.ascontiguousarray(bmask))
-                    t_b = torch.from_numpy(np.ascontiguousarray(bias))
-                    lin.bias.copy_(t_b * t_bmask if baked else t_b)
-            if not baked:
-                prune.custom_from_mask(lin, "weight", t_mask)
-                if has_bias:
-                    prune.custom_from_mask(lin, "bias", t_bmask)
-            modules.append(lin)
-            if act is not None:
-                modules.append(act.to_torch())
+        rows, cols = self.edges[s]
+        has_bias = self.bias_rows[s] is not None
+        if compact:
+            fan = op.fan
+            row_pos = np.full(self.shapes[s][0], -1, np.int64)
+            row_pos[keep_out] = np.arange(keep_out.size)
+            channel_pos = np.full(self.shapes[s][1] // fan, -1, np.int64)
+            channel_pos[keep_in] = np.arange(keep_in.size)
+            col_pos = (channel_pos[:, None] * fan + np.arange(fan)[None, :]).ravel()
+            col_pos[np.repeat(channel_pos < 0, fan)] = -1
+            sel = (row_pos[rows] >= 0) & (col_pos[cols] >= 0)
+            shape = (keep_out.size, keep_in.size * fan)
+            weight = np.zeros(shape, np.float32)
+            weight[row_pos[rows[sel]], col_pos[cols[sel]]] = self.kept_values(s)[sel]
+            mask = np.zeros(shape, bool)
+            mask[row_pos[rows[sel]], col_pos[cols[sel]]] = True
+            bias = self.kept_bias(s)[keep_out].astype(np.float32) if has_bias else None
+            bmask = None if not has_bias else np.isin(keep_out, self.bias_rows[s])
+        else:
+            w, b = self.source.layer(s, self.shapes[s])
+            weight = (np.asarray(w, np.float32) * np.float32(self.scales[s]))
+            mask = np.zeros(self.shapes[s], bool)
+            mask[rows, cols] = True
+            bias = None if b is None else np.asarray(b, np.float32) * np.float32(self.scales[s])
+            bmask = None
+            if has_bias:
+                bmask = np.zeros(self.shapes[s][0], bool)
+                bmask[self.bias_rows[s]] = True
+        if op.pool:
+            how, kernel, stride, padding, _size = op.pool
+            modules.append(nn.AvgPool2d(kernel, stride, padding) if how == "avg" else
+                           nn.MaxPool2d(kernel, stride, padding))
+        if op.kind == "conv":
+            lin = nn.Conv2d(weight.shape[1] // op.fan, weight.shape[0], op.kernel, stride=op.stride,
+                            padding=op.padding, dilation=op.dilation, bias=has_bias)
+            weight = weight.reshape(lin.weight.shape)
+            mask = mask.reshape(lin.weight.shape)
+        else:
+            lin = nn.Linear(weight.shape[1], weight.shape[0], bias=has_bias)
+            if op.in_size:
+                modules.append(nn.Flatten())
+        with torch.no_grad():
+            t_mask = torch.from_numpy(mask)
+            t_w = torch.from_numpy(np.ascontiguousarray(weight))
+            lin.weight.copy_(t_w * t_mask if baked else t_w)
+            if has_bias:
+                t_bmask = torch.from_numpy(np.ascontiguousarray(bmask))
+                t_b = torch.from_numpy(np.ascontiguousarray(bias))
+                lin.bias.copy_(t_b * t_bmask if baked else t_b)
+        if not baked:
+            prune.custom_from_mask(lin, "weight", t_mask)
+            if has_bias:
+                prune.custom_from_mask(lin, "bias", t_bmask)
+        modules.append(lin)
         return nn.Sequential(*modules)
 
     def save(self, path) -> None:
@@ -646,12 +732,16 @@ class Ticket:
         target = TargetNetwork([tensors[f"target.weight.{t}"] for t in range(depth)],
                                [tensors[f"target.bias.{t}"] for t in range(depth)], act, out_act,
                                tuple(tj.get("folded", ())),  # files written before folding lack the field
-                               tuple(LayerOp.from_json(op) for op in tj.get("ops", ())))
+                               tuple(LayerOp.from_json(op) for op in tj.get("ops", ())),
+                               tuple(tuple((int(p), LayerOp.from_json(op)) for p, op in parts)
+                                     for parts in tj.get("skips", ())))
         for t, w in enumerate(target.weights):
-            if w.shape[1] != target.op(t).features:
-                raise ValueError(f"path: {path}: target layer {t} has {w.shape[1]} input features, its op "
-                                 f"{target.op(t)} reads {target.op(t).features}")
-        if shapes[0][1] != target.widths[0] or shapes[-1][0] != target.widths[-1]:
+            features = sum(op.features for _p, op, _col in target.parts(t))
+            if w.shape[1] != features:
+                raise ValueError(f"path: {path}: target layer {t} has {w.shape[1]} input features, its inputs "
+                                 f"{[op for _p, op, _c in target.parts(t)]} read {features}")
+        last = len(shapes) - len(header["metadata"].get("skips", ())) - 1
+        if shapes[0][1] != target.widths[0] or shapes[last][0] != target.widths[-1]:
             raise ValueError(f"path: {path}: the source shapes {shapes} do not fit the target's widths {target.widths}")
         sj = header["source"]
         if sj["kind"] == "user":
