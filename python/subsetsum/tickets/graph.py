@@ -397,6 +397,22 @@ def _check_batchnorm(position: int, module, modules) -> None:
                          f"the outputs of the nn.{layer_type.__name__} at position {position - 1}")
 
 
+def _batchnorm_entries(position, module, entries) -> tuple:
+    """(gamma, beta, running mean, running var), float64 (n,) each, of a batch norm read from the
+    module or the state dict (``affine=False``: gamma 1, beta 0); negative variances refused."""
+    n = module.num_features
+    ones = np.ones(n)
+    gamma = entries.get(position, module, "weight", (n,)) if module.affine else ones
+    beta = entries.get(position, module, "bias", (n,)) if module.affine else 0.0 * ones
+    mean = entries.get(position, module, "running_mean", (n,))
+    var = entries.get(position, module, "running_var", (n,))
+    entries.skip(f"{position}.num_batches_tracked")
+    if (var < 0).any():
+        raise ValueError(f"target module {position} ({type(module).__name__}) running_var: expected nonnegative "
+                         f"variances, found {float(var.min()):g}")
+    return gamma, beta, mean, var
+
+
 def _conv_weight(position: int, module, entries) -> tuple[np.ndarray, dict]:
     """A Conv2d's weight as a dense (c_out, c_in, kh, kw) float64 (groups expanded with zeros,
     which issue no subset-sum problem) and its geometry."""
@@ -594,15 +610,7 @@ def parse_target(target, *, activation=None, state_dict=None, input_shape=None) 
             elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
                 _check_batchnorm(position, module, modules)
                 n = module.num_features
-                ones = np.ones(n)
-                gamma = entries.get(position, module, "weight", (n,)) if module.affine else ones
-                beta = entries.get(position, module, "bias", (n,)) if module.affine else 0.0 * ones
-                mean = entries.get(position, module, "running_mean", (n,))
-                var = entries.get(position, module, "running_var", (n,))
-                entries.skip(f"{position}.num_batches_tracked")
-                if (var < 0).any():
-                    raise ValueError(f"target module {position} ({kind}) running_var: expected nonnegative variances, "
-                                     f"found {float(var.min()):g}")
+                gamma, beta, mean, var = _batchnorm_entries(position, module, entries)
                 weight, bias = layers[-1][0], layers[-1][1]
                 bias = np.zeros(n) if bias is None else bias
                 flat, b_new = _fold_batchnorm(weight.reshape(n, -1), bias, gamma, beta, mean, var, float(module.eps))

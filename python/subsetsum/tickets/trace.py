@@ -347,14 +347,7 @@ def trace_target(target, *, state_dict=None, input_shape=None):
         if s.shape[0] != n or (len(s.shape) == 3) != isinstance(module, nn.BatchNorm2d):
             refuse(where, f"has {n} features; expected {s.shape[0]}, the channels of what it normalises "
                           f"({'a map' if len(s.shape) == 3 else 'a vector'})")
-        ones = np.ones(n)
-        gamma = entries.get(name, module, "weight", (n,)) if module.affine else ones
-        beta = entries.get(name, module, "bias", (n,)) if module.affine else 0.0 * ones
-        mean = entries.get(name, module, "running_mean", (n,))
-        var = entries.get(name, module, "running_var", (n,))
-        entries.skip(f"{name}.num_batches_tracked")
-        if (var < 0).any():
-            refuse(where, f"running_var: expected nonnegative variances, found {float(var.min()):g}")
+        gamma, beta, mean, var = helper._batchnorm_entries(name, module, entries)
         eps = float(module.eps)
         first, bias = helper._fold_batchnorm(s.parts[0][2], s.bias, gamma, beta, mean, var, eps)
         s.parts[0][2] = first
