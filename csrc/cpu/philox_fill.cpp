@@ -15,6 +15,11 @@ namespace {
 // for every thread.
 constexpr long long kColumnTile = 2048;
 
+// Below this many values a fill runs on the calling thread: a parallel region costs more than
+// the work (tens of microseconds, and milliseconds when the machine is busy and a team member
+// waits for a time slice), and the ticket build makes hundreds of small fills (block neurons).
+constexpr long long kParallelValues = 1 << 15;
+
 int threads_for(int num_threads) {
 #if defined(SUBSETSUM_HAVE_OPENMP)
   return num_threads > 0 ? num_threads : omp_get_max_threads();
@@ -48,8 +53,10 @@ void fill(const PhiloxGather& g, T* out, Emit emit, int num_threads) {
   if (g.outer) {
     const long long tiles_per_row = (g.num_cols + kColumnTile - 1) / kColumnTile;
     const long long tasks = g.num_rows * tiles_per_row;
+    const bool parallel = threads > 1 && g.num_rows * g.num_cols >= kParallelValues;
+    (void)parallel;  // read by OpenMP only
 #if defined(SUBSETSUM_HAVE_OPENMP)
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
 #endif
     for (long long t = 0; t < tasks; ++t) {
       const long long i = t / tiles_per_row;
@@ -59,8 +66,10 @@ void fill(const PhiloxGather& g, T* out, Emit emit, int num_threads) {
                out + i * g.num_cols, emit);
     }
   } else {
+    const bool parallel = threads > 1 && g.num_rows >= kParallelValues;
+    (void)parallel;  // read by OpenMP only
 #if defined(SUBSETSUM_HAVE_OPENMP)
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
 #endif
     for (long long i = 0; i < g.num_rows; ++i) {
       const uint64_t col = static_cast<uint64_t>(g.cols[i]);
