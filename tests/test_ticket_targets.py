@@ -323,3 +323,29 @@ def _pruned_target_for_progress():
     prune.l1_unstructured(net[0], "weight", amount=0.8)
     prune.l1_unstructured(net[2], "weight", amount=0.5)
     return net
+
+
+def _deep_conv_chain(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.Conv2d(3, 3, 3, padding=1), nn.ReLU(),
+                         nn.Conv2d(3, 3, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 4, 2)).double()
+
+
+def test_deep_targets_keep_their_bias_constants_within_reach():
+    # Constants carry biases from the source's first layer onwards and shrink by about a layer's
+    # weight scale per edge: with small tolerances (output_eps) the head's bias elements ran out
+    # of reach after a few layers, and repair could not help; constants that sum a few previous
+    # constants keep their size.
+    net = _deep_conv_chain()
+    x = np.random.default_rng(0).uniform(-1, 1, (200, 2, 4, 4))
+    with torch.no_grad():
+        expected = net(torch.from_numpy(x)).numpy()
+    summed = 0
+    for seed in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", TicketWarning)
+            ticket = construct_ticket(net, method="2L", input_shape=(2, 4, 4), output_eps=0.1, seed=seed)
+        assert ticket.failed == []
+        assert np.abs(ticket.forward(x) - expected).max() <= ticket.error_bound() <= 0.1
+        summed += sum(ticket.metadata["constant_extra_edges"])
+    assert summed > 0, "no constant summed several edges: the test no longer exercises them"

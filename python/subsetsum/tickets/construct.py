@@ -309,6 +309,7 @@ def _build(tgt, options, user):
     result = builder.finalize(start)
     metadata = _metadata(tgt, plan, options, result)
     metadata["plan_seconds"] = plan_seconds
+    metadata["constant_extra_edges"] = [int(state.constant_extra_edges) for state in builder.states]
     metadata["repair"]["seconds"] = repair_seconds
     ticket = Ticket(tgt, result.shapes, result.edges, result.bias_rows,
                     [lay.scale for lay in plan.layers] + [sk.scale for sk in plan.skips], src, er,

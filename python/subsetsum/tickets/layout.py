@@ -24,6 +24,10 @@ _SCAN_FACTOR = 3
 # A generated layer scans at most this many candidates per constant before accepting any
 # nonzero value (values near the aim may be out of reach).
 _CONSTANT_PATIENCE = 64
+# Most edges a constant neuron reads from the previous layer's constants: one suffices while the
+# constants keep their size; where one edge cannot reach the aim (constants shrink by about the
+# layer's weight scale per edge), a few same-sign contributions summed can.
+MAX_CONSTANT_EDGES = 8
 
 
 @dataclass
@@ -91,6 +95,8 @@ class LayerState:
     groups : block groups, in order (input j, sign) (block layers)
     constants : the constant neurons as a "bias" Group (members: rows, multipliers: values)
     edges : kept (rows, cols) of structural edges (block, constants); bias_rows: kept biases
+    constant_extra_edges : edges of constants beyond one per constant (constants that sum
+        several previous constants; a fixed-size ticket's size formula counts them)
     """
 
     index: int
@@ -106,6 +112,7 @@ class LayerState:
     edges: list = field(default_factory=list)
     bias_rows: list = field(default_factory=list)
     added_rows: int = 0
+    constant_extra_edges: int = 0
 
     def __post_init__(self):
         if self.capacity is not None:
@@ -222,8 +229,10 @@ def take_copies(state: LayerState, neuron: int, count: int) -> np.ndarray:
 def constant_values(act, source, er, s: int, rows: np.ndarray, scale: float, prev_constants, pairs: bool):
     """Values of candidate constant neurons ``rows`` of layer s (pair leaders when ``pairs``).
 
-    Returns (values float64 (R,), sources int64 (R,)): sources[i] is the previous constant whose
-    edge row i keeps (-1: the row's own bias, -2: no input, as for phi(0) = d != 0).
+    Returns (values, sources): values float64 (R,) and sources int64 (R,), sources[i] being -1
+    (the row's own bias) or -2 (no input, as for phi(0) = d != 0); or, through edges to the
+    previous constants, (pre-activations float64 (R, K) of every candidate edge, None): the
+    caller chooses the edges (it depends on the aim).
     Own bias: ``phi(scale b_r)`` (pairs: ``phi(scale b_r) - phi(scale b_{r+1})``); through one
     edge to a previous constant k (value c_k): ``phi(scale w_rk c_k)`` (pairs:
     ``phi(u) - phi(-u)``, the partner's weight being -w_rk); no input: ``phi(0) = d``.
@@ -252,20 +261,58 @@ def constant_values(act, source, er, s: int, rows: np.ndarray, scale: float, pre
             if prev_constants.pair:
                 ok &= er.mask(s, rows + 1, k_cols + partner)
         pre = np.where(ok, pre, 0.0)
-    out = act(pre) - act(-pre) if pairs else act(pre)
-    return out, None  # sources chosen by the caller (depends on the aim)
+    return pre, None  # edges chosen by the caller (depends on the aim)
+
+
+def _through_edges(pre: np.ndarray, act, pairs: bool, aim: float, spread: float, max_edges: int):
+    """Per candidate row, the edges to previous constants that bring its value nearest ``aim``:
+    one edge (the best single contribution) when that is within a factor ``spread``, else up to
+    ``max_edges`` same-sign contributions summed, largest first, never overshooting
+    ``aim * spread``. ``pre``: (R, K) pre-activations of the single edges. Returns (values (R,),
+    edges: list of int64 arrays of previous-constant positions)."""
+    def value(u):
+        return act(u) - act(-u) if pairs else act(u)
+
+    def distance(v):
+        with np.errstate(divide="ignore"):
+            return np.where(v != 0, np.abs(np.log(np.abs(v) / aim)), np.inf)
+
+    single = value(pre)
+    best = np.argmin(distance(single), axis=1)
+    rows = np.arange(pre.shape[0])
+    values = single[rows, best]
+    edges = [np.array([k], np.int64) for k in best]
+    for r in np.flatnonzero(distance(values) > np.log(spread)) if max_edges > 1 else ():
+        for sign in (1.0, -1.0):
+            contribution = sign * pre[r]
+            order = np.argsort(-contribution, kind="stable")
+            total, chosen = 0.0, []
+            for k in order:
+                if contribution[k] <= 0 or len(chosen) == max_edges:
+                    break
+                if abs(value(sign * (total + contribution[k]))) <= aim * spread:
+                    total += contribution[k]
+                    chosen.append(int(k))
+                    if abs(value(sign * total)) >= aim / spread:
+                        break
+            v = value(sign * total) if chosen else 0.0
+            if chosen and distance(np.array([v]))[0] < distance(np.array([values[r]]))[0]:
+                values[r] = v
+                edges[r] = np.array(chosen, np.int64)
+    return values, edges
 
 
 def take_constants(state: LayerState, act, source, er, s: int, count: int, scale: float, aim: float,
-                   prev_constants, spread: float) -> int:
+                   prev_constants, spread: float, *, max_edges: int = MAX_CONSTANT_EDGES) -> int:
     """Take ``count`` constant neurons of layer s whose values lie within a factor ``spread`` of
     ``aim`` (a generated layer scans further rows for them; after a while, and in a user layer,
     any nonzero value is accepted). Records their edges and biases; returns how many were taken.
     ``prev_constants``: the previous layer's constants as this layer reads them (their ``fan``
-    and ``offset``, :class:`Group`)."""
+    and ``offset``, :class:`Group`); ``max_edges``: most edges a constant may read from them
+    (:func:`_through_edges`)."""
     if state.constants is None:
         state.constants = Group("bias", -1, 0, np.zeros(0, np.int64), np.zeros(0), state.pairs, count)
-    taken_rows, taken_vals, taken_src = [], [], []
+    taken_rows, taken_vals, taken_src, taken_edges = [], [], [], []
     scanned = 0
     prev_columns = None if prev_constants is None else prev_constants.columns()
     while len(taken_rows) < count:
@@ -274,13 +321,10 @@ def take_constants(state: LayerState, act, source, er, s: int, count: int, scale
         if cand.size == 0:
             break
         values, src = constant_values(act, source, er, s, cand, scale, prev_constants, state.pairs)
-        if src is None:  # through one edge: pick, per row, the previous constant nearest the aim
-            with np.errstate(divide="ignore"):
-                dist = np.abs(np.log(np.abs(values) / aim))
-            dist = np.where(values != 0, dist, np.inf)
-            best = np.argmin(dist, axis=1)
-            values = values[np.arange(cand.size), best]
-            src = best.astype(np.int64)
+        through = None
+        if src is None:  # through edges to the previous constants, chosen per row for the aim
+            values, through = _through_edges(values, act, state.pairs, aim, spread, max_edges)
+            src = np.zeros(cand.size, np.int64)  # >= 0: through edges
         relaxed = state.capacity is not None or scanned >= _CONSTANT_PATIENCE * count
         with np.errstate(divide="ignore"):
             near = np.abs(np.log(np.abs(values) / aim)) <= np.log(spread)
@@ -296,6 +340,8 @@ def take_constants(state: LayerState, act, source, er, s: int, count: int, scale
         taken_rows.extend(rows.tolist())
         taken_vals.extend(values[picks].tolist())
         taken_src.extend(src[picks].tolist())
+        if through is not None:
+            taken_edges.extend(through[i] for i in picks)
         if state.capacity is not None:
             break
     rows = np.array(taken_rows, dtype=np.int64)
@@ -307,13 +353,15 @@ def take_constants(state: LayerState, act, source, er, s: int, count: int, scale
             state.bias_rows.append(rows[own])
             if state.pairs:
                 state.bias_rows.append(rows[own] + 1)
-        via = src >= 0
-        if via.any():
-            k = prev_columns[src[via]]
-            r = rows[via]
+        via = np.flatnonzero(src >= 0)
+        if via.size:
+            counts = np.array([taken_edges[i].size for i in via], np.int64)
+            r = np.repeat(rows[via], counts)
+            k = prev_columns[np.concatenate([taken_edges[i] for i in via])]
             lead = [r] + ([r + 1] if state.pairs else [])
             cols = [k] + ([k + prev_constants.fan] if prev_constants.pair else [])
             for rr in lead:
                 for cc in cols:
                     state.edges.append((rr, cc))
+            state.constant_extra_edges += int(counts.sum() - counts.size) * len(lead) * len(cols)
     return int(rows.size)

@@ -30,7 +30,7 @@ import numpy as np
 
 from .bounds import BIAS, BLOCK, COPIES, problem_contributions
 from .executor import get_executor
-from .layout import Group, LayerState, take_block_neurons, take_constants, take_copies
+from .layout import MAX_CONSTANT_EDGES, Group, LayerState, take_block_neurons, take_constants, take_copies
 from .plan import layer_fans
 
 __all__ = ["Builder", "BuildResult", "Progress"]
@@ -244,8 +244,10 @@ class Builder:
             prev = self._constants_as_read(s, "bias", -1)
         from .plan import CONSTANT_RANGE
 
+        # a fixed-size ticket keeps one edge per constant, so its size is known before solving
         return take_constants(self.states[s], self.act, self.source, self.er, s, count, self.scales[s],
-                              lay.const_value, prev, CONSTANT_RANGE)
+                              lay.const_value, prev, CONSTANT_RANGE,
+                              max_edges=1 if self.keep_structure else MAX_CONSTANT_EDGES)
 
     def build_combine(self, s: int) -> None:
         lay = self.plan.layers[s]

@@ -241,7 +241,8 @@ class Ticket:
                 split = len(self.metadata["roles"]) and self._split(s)
                 total += self.target.widths[t] * size * (2 if split else 1) * (2 if pairs else 1)
             total += self._constant_edges(s, consts, pairs)
-        return total
+        # constants that sum several previous constants (deep targets) keep more than one edge
+        return total + sum(self.metadata.get("constant_extra_edges", ()))
 
     def _split(self, s) -> bool:
         act = self.target.activation
