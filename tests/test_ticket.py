@@ -405,3 +405,10 @@ def test_fixed_size_with_fewer_elements_than_k_reports_misses():
     with pytest.warns(TicketWarning, match="stayed above their tolerance"):
         ticket = construct_ticket(net, rho=6, subset_size=5, density=0.15, repair=False, seed=1)
     assert ticket.failed
+
+
+def test_progress_bar_shows_the_peak_memory(capfd):
+    net = _torch_target([4, 6, 3], "ReLU")
+    construct_ticket(net, method="2L", progress=True)
+    shown = capfd.readouterr().err
+    assert "problem" in shown and "peak RSS" in shown and "MB" in shown

@@ -23,6 +23,7 @@ never mix matrices.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 
@@ -42,6 +43,16 @@ ELEMENTS_PER_CALL = 1 << 22
 MEMBERS_CAP_FACTOR = 4
 
 
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB (0 where the platform does not say)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2**20 if sys.platform == "darwin" else 2**10)  # bytes on macOS, KiB on Linux
+
+
 class Progress:
     """Progress over subset-sum problems: ``update(done_now)``, ``add_total(more)``, ``close()``.
 
@@ -50,6 +61,7 @@ class Progress:
     def __init__(self, progress, total: int):
         self.done, self.total = 0, int(total)
         self._bar = None
+        self._shown = 0.0
         self._callback = None
         if progress is True:
             from tqdm.auto import tqdm
@@ -69,6 +81,10 @@ class Progress:
     def update(self, n: int) -> None:
         self.done += int(n)
         if self._bar is not None:
+            now = time.perf_counter()
+            if now - self._shown >= 1.0:  # the process's peak memory beside rate and time left
+                self._shown = now
+                self._bar.set_postfix_str(f"peak RSS {_peak_rss_mb():,.0f} MB", refresh=False)
             self._bar.update(n)
         elif self._callback is not None:
             self._callback(self.done, max(self.total, self.done))
