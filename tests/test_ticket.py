@@ -412,3 +412,34 @@ def test_progress_bar_shows_the_peak_memory(capfd):
     construct_ticket(net, method="2L", progress=True)
     shown = capfd.readouterr().err
     assert "problem" in shown and "peak RSS" in shown and "MB" in shown
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_sparse_modules_hold_only_the_kept_weights(compact):
+    torch = pytest.importorskip("torch")
+    from subsetsum.tickets.modules import SparseLinear
+
+    net = _torch_target([5, 7, 3], "Tanh")
+    ticket = construct_ticket(net, method="L+1", seed=0)
+    x = torch.from_numpy(np.random.default_rng(0).uniform(-1, 1, (50, 5)).astype(np.float32))
+    dense = ticket.to_module(compact=compact)
+    sparse = ticket.to_module(compact=compact, sparse=True)
+    layers = [m for m in sparse.modules() if isinstance(m, SparseLinear)]
+    assert len(layers) == len(ticket.shapes) == ticket.target.depth + 1  # L+1: one more layer than the target
+    assert sum(m.weight._nnz() for m in layers) == sum(r.size for r, _c in ticket.edges)
+    with torch.no_grad():
+        assert torch.allclose(sparse(x), dense(x), atol=1e-5)
+    assert np.abs(sparse(x).detach().numpy() - ticket.forward(x.double().numpy())).max() < 1e-4
+
+
+def test_large_tickets_become_sparse_modules(monkeypatch):
+    from subsetsum.tickets import ticket as ticket_module
+    from subsetsum.tickets.modules import SparseLinear
+
+    ticket = construct_ticket(_torch_target([5, 7, 3], "ReLU"), method="2L", seed=0)
+    assert not any(isinstance(m, SparseLinear) for m in ticket.to_module().modules())
+    monkeypatch.setattr(ticket_module, "SPARSE_ABOVE", 10)
+    assert any(isinstance(m, SparseLinear) for m in ticket.to_module().modules())
+    assert not any(isinstance(m, SparseLinear) for m in ticket.to_module(sparse=False).modules())
+    with pytest.raises(TypeError, match="sparse"):
+        ticket.to_module(sparse="yes")

@@ -1,14 +1,51 @@
-"""Torch modules that tickets become (:meth:`~.ticket.Ticket.to_module`) when ``nn.Sequential``
-cannot hold them: tickets of residual targets, whose skip layers add into later layers.
+"""Torch modules that tickets become (:meth:`~.ticket.Ticket.to_module`) where plain torch layers
+do not fit: tickets of residual targets, whose skip layers add into later layers, and sparse
+fully connected layers that hold only the kept weights of a large ticket.
 
 Imports torch; imported only when a module is asked for.
 """
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
-__all__ = ["ResidualTicket"]
+__all__ = ["ResidualTicket", "SparseLinear"]
+
+
+class SparseLinear(nn.Module):
+    """``y = x W^T + b`` with ``W`` a sparse (COO) matrix holding only the kept weights: memory in
+    the kept edges, not in the source's width (a LeNet-shape L+1 source has 900 million weights).
+
+    in_features, out_features : int
+    rows, cols : int64 tensors (E,), values : float tensor (E,)
+        The kept weights ``W[rows[i], cols[i]] = values[i]``.
+    bias : float tensor (out_features,) or None
+
+    >>> lin = SparseLinear(3, 2, torch.tensor([0, 1]), torch.tensor([2, 0]), torch.tensor([1.5, -2.0]))
+    >>> lin(torch.tensor([[1.0, 0.0, 2.0]])).tolist()
+    [[3.0, -2.0]]
+    """
+
+    def __init__(self, in_features: int, out_features: int, rows, cols, values, bias=None):
+        super().__init__()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        coo = torch.sparse_coo_tensor(torch.stack([torch.as_tensor(rows), torch.as_tensor(cols)]),
+                                      torch.as_tensor(values), (self.out_features, self.in_features),
+                                      check_invariants=True)
+        self.register_buffer("weight", coo.coalesce())
+        self.bias = None if bias is None else nn.Parameter(torch.as_tensor(bias))
+
+    def forward(self, x):
+        flat = x.reshape(-1, self.in_features)
+        y = torch.sparse.mm(self.weight, flat.t()).t()
+        if self.bias is not None:
+            y = y + self.bias
+        return y.reshape(*x.shape[:-1], self.out_features)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"kept={self.weight._nnz()}, bias={self.bias is not None}")
 
 
 class ResidualTicket(nn.Module):

@@ -30,6 +30,9 @@ from .source import ERMasks, GeneratedSource, UserSource
 __all__ = ["Ticket", "TicketReport", "LayerStats"]
 
 _FORMAT = "subsetsum.ticket/2"
+# to_module(sparse=None) turns fully connected layers sparse above this many dense weights
+# (512 MiB of float32 weights, plus the masks).
+SPARSE_ABOVE = 1 << 27
 
 
 @dataclass
@@ -516,7 +519,7 @@ class Ticket:
                 out.append(np.arange(self.shapes[s][0]))
         return out
 
-    def to_module(self, *, compact: bool = False, baked: bool = False):
+    def to_module(self, *, compact: bool = False, baked: bool = False, sparse=None):
         """A torch ``nn.Sequential`` of Linear layers with the target's activations.
 
         ``compact=False``: the source's full Linear layers, each carrying ``weight_orig`` and
@@ -528,6 +531,12 @@ class Ticket:
         becomes a :class:`~.modules.ResidualTicket`: the same layers, with each skip layer's
         module added before the activation of the layer it joins.
 
+        ``sparse=True``: fully connected layers become :class:`~.modules.SparseLinear` layers
+        holding only the kept weights (sparse COO; only those weights are regenerated, so memory
+        follows the kept edges, not the source; ``baked`` is implied); convolutions stay dense.
+        ``sparse=None`` (default): sparse when the dense layers would hold more than
+        :data:`SPARSE_ABOVE` weights, else dense.
+
         >>> import numpy as np, torch
         >>> from subsetsum import construct_ticket
         >>> t = construct_ticket([(np.array([[0.5, -0.3]]), np.array([0.1]))])
@@ -537,15 +546,28 @@ class Ticket:
         >>> c = t.to_module(compact=True)
         >>> c[0].out_features < m[0].out_features
         True
+        >>> s = t.to_module(sparse=True)
+        >>> type(s[0]).__name__, s[0].weight._nnz() == t.edges[0][0].size
+        ('SparseLinear', True)
         """
         from torch import nn
 
         alive = self.alive_neurons()
+        if sparse is None:
+            if compact:  # the layers' kept neurons times their kept inputs (skip layers aside)
+                ops = self.layer_ops()
+                inputs = [self.target.widths[0]] + [a.size for a in alive[:-1]]
+                dense = sum(a.size * n_in * ops[s].fan for s, (a, n_in) in enumerate(zip(alive, inputs)))
+            else:
+                dense = sum(r * c for r, c in self.shapes)
+            sparse = dense > SPARSE_ABOVE
+        elif not isinstance(sparse, bool):
+            raise TypeError(f"sparse: expected None, True or False, got {sparse!r}")
         if self.skips:
             from .modules import ResidualTicket
 
             keep = {-1: np.arange(self.target.widths[0]), **dict(enumerate(alive))}
-            layers = [self._export(m, keep[self._reads(m)[0]], keep[self._reads(m)[1]], compact, baked)
+            layers = [self._export(m, keep[self._reads(m)[0]], keep[self._reads(m)[1]], compact, baked, sparse)
                       for m in range(len(self.shapes))]
             acts = [nn.Identity() if act is None else act.to_torch() for act in self._activations()]
             return ResidualTicket(layers[:self.depth], layers[self.depth:], [sk[0] for sk in self.skips],
@@ -553,15 +575,16 @@ class Ticket:
         keep_in = np.arange(self.target.widths[0])
         modules = []
         for s, act in enumerate(self._activations()):
-            modules += list(self._export(s, keep_in, alive[s], compact, baked))
+            modules += list(self._export(s, keep_in, alive[s], compact, baked, sparse))
             keep_in = alive[s]
             if act is not None:
                 modules.append(act.to_torch())
         return nn.Sequential(*modules)
 
-    def _export(self, s: int, keep_in, keep_out, compact: bool, baked: bool):
+    def _export(self, s: int, keep_in, keep_out, compact: bool, baked: bool, sparse: bool = False):
         """Weight matrix s as torch modules: its pooling and flatten (if any), then an nn.Conv2d
-        or nn.Linear carrying its mask as ``torch.nn.utils.prune`` leaves it (``baked``: applied);
+        or nn.Linear carrying its mask as ``torch.nn.utils.prune`` leaves it (``baked``: applied;
+        ``sparse``: a SparseLinear of the kept weights for a fully connected layer);
         ``compact``: only the rows ``keep_out`` and the input channels ``keep_in``."""
         import torch
         from torch import nn
@@ -571,6 +594,8 @@ class Ticket:
         modules = []
         rows, cols = self.edges[s]
         has_bias = self.bias_rows[s] is not None
+        if sparse and op.kind != "conv":
+            return self._export_sparse(s, op, keep_in, keep_out, compact)
         if compact:
             fan = op.fan
             row_pos = np.full(self.shapes[s][0], -1, np.int64)
@@ -623,6 +648,45 @@ class Ticket:
             if has_bias:
                 prune.custom_from_mask(lin, "bias", t_bmask)
         modules.append(lin)
+        return nn.Sequential(*modules)
+
+    def _export_sparse(self, s: int, op, keep_in, keep_out, compact: bool):
+        """A fully connected weight matrix s as its pooling and flatten (if any) and a
+        :class:`~.modules.SparseLinear` of the kept weights (``compact``: rows ``keep_out``,
+        input channels ``keep_in`` only)."""
+        import torch
+        from torch import nn
+
+        from .modules import SparseLinear
+
+        rows, cols = self.edges[s]
+        values = self.kept_values(s).astype(np.float32)
+        n_out, n_in = self.shapes[s]
+        out_index = np.arange(n_out)
+        if compact:
+            fan = op.fan
+            row_pos = np.full(n_out, -1, np.int64)
+            row_pos[keep_out] = np.arange(keep_out.size)
+            channel_pos = np.full(n_in // fan, -1, np.int64)
+            channel_pos[keep_in] = np.arange(keep_in.size)
+            col_pos = (channel_pos[:, None] * fan + np.arange(fan)[None, :]).ravel()
+            col_pos[np.repeat(channel_pos < 0, fan)] = -1
+            sel = (row_pos[rows] >= 0) & (col_pos[cols] >= 0)
+            rows, cols, values = row_pos[rows[sel]], col_pos[cols[sel]], values[sel]
+            n_out, n_in = keep_out.size, keep_in.size * fan
+            out_index = keep_out
+        bias = None
+        if self.bias_rows[s] is not None:
+            bias = torch.from_numpy(self.kept_bias(s)[out_index].astype(np.float32))
+        modules = []
+        if op.pool:
+            how, kernel, stride, padding, _size = op.pool
+            modules.append(nn.AvgPool2d(kernel, stride, padding) if how == "avg" else
+                           nn.MaxPool2d(kernel, stride, padding))
+        if op.in_size:
+            modules.append(nn.Flatten())
+        modules.append(SparseLinear(n_in, n_out, torch.from_numpy(np.asarray(rows, np.int64)),
+                                    torch.from_numpy(np.asarray(cols, np.int64)), torch.from_numpy(values), bias))
         return nn.Sequential(*modules)
 
     def save(self, path) -> None:
