@@ -597,15 +597,9 @@ class Ticket:
         if sparse and op.kind != "conv":
             return self._export_sparse(s, op, keep_in, keep_out, compact)
         if compact:
-            fan = op.fan
-            row_pos = np.full(self.shapes[s][0], -1, np.int64)
-            row_pos[keep_out] = np.arange(keep_out.size)
-            channel_pos = np.full(self.shapes[s][1] // fan, -1, np.int64)
-            channel_pos[keep_in] = np.arange(keep_in.size)
-            col_pos = (channel_pos[:, None] * fan + np.arange(fan)[None, :]).ravel()
-            col_pos[np.repeat(channel_pos < 0, fan)] = -1
+            row_pos, col_pos = self._compact_positions(s, op.fan, keep_in, keep_out)
             sel = (row_pos[rows] >= 0) & (col_pos[cols] >= 0)
-            shape = (keep_out.size, keep_in.size * fan)
+            shape = (keep_out.size, keep_in.size * op.fan)
             weight = np.zeros(shape, np.float32)
             weight[row_pos[rows[sel]], col_pos[cols[sel]]] = self.kept_values(s)[sel]
             mask = np.zeros(shape, bool)
@@ -650,6 +644,18 @@ class Ticket:
         modules.append(lin)
         return nn.Sequential(*modules)
 
+    def _compact_positions(self, s: int, fan: int, keep_in, keep_out):
+        """Where rows and lowered columns of weight matrix s land in its compact form (-1:
+        dropped): rows ``keep_out`` in order, and the ``fan`` columns of every input channel of
+        ``keep_in``."""
+        row_pos = np.full(self.shapes[s][0], -1, np.int64)
+        row_pos[keep_out] = np.arange(keep_out.size)
+        channel_pos = np.full(self.shapes[s][1] // fan, -1, np.int64)
+        channel_pos[keep_in] = np.arange(keep_in.size)
+        col_pos = (channel_pos[:, None] * fan + np.arange(fan)[None, :]).ravel()
+        col_pos[np.repeat(channel_pos < 0, fan)] = -1
+        return row_pos, col_pos
+
     def _export_sparse(self, s: int, op, keep_in, keep_out, compact: bool):
         """A fully connected weight matrix s as its pooling and flatten (if any) and a
         :class:`~.modules.SparseLinear` of the kept weights (``compact``: rows ``keep_out``,
@@ -664,16 +670,10 @@ class Ticket:
         n_out, n_in = self.shapes[s]
         out_index = np.arange(n_out)
         if compact:
-            fan = op.fan
-            row_pos = np.full(n_out, -1, np.int64)
-            row_pos[keep_out] = np.arange(keep_out.size)
-            channel_pos = np.full(n_in // fan, -1, np.int64)
-            channel_pos[keep_in] = np.arange(keep_in.size)
-            col_pos = (channel_pos[:, None] * fan + np.arange(fan)[None, :]).ravel()
-            col_pos[np.repeat(channel_pos < 0, fan)] = -1
+            row_pos, col_pos = self._compact_positions(s, op.fan, keep_in, keep_out)
             sel = (row_pos[rows] >= 0) & (col_pos[cols] >= 0)
             rows, cols, values = row_pos[rows[sel]], col_pos[cols[sel]], values[sel]
-            n_out, n_in = keep_out.size, keep_in.size * fan
+            n_out, n_in = keep_out.size, keep_in.size * op.fan
             out_index = keep_out
         bias = None
         if self.bias_rows[s] is not None:
