@@ -342,3 +342,14 @@ def test_per_channel_scaling_and_batchnorm_on_a_signal():
     assert len(target.parts(1)) == 1 and not target.residual
     x = inputs((2, 3, 3), 10)
     assert np.allclose(target.forward(x), torch_outputs(net, x), atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_state_dict_into_a_traced_skeleton_builds_the_same_ticket(name):
+    net, shape = make_target(name, "relu")
+    skeleton = TARGETS[name][0]("relu").double().eval()  # fresh weights, replaced by the state dict
+    direct = construct_ticket(net, method="2L", input_shape=shape, seed=0)
+    loaded = construct_ticket(skeleton, method="2L", input_shape=shape, seed=0, state_dict=net.state_dict())
+    assert len(direct.edges) == len(loaded.edges)
+    for (ra, ca), (rb, cb) in zip(direct.edges, loaded.edges):
+        assert np.array_equal(ra, rb) and np.array_equal(ca, cb)
