@@ -173,14 +173,55 @@ struct Elements {
       return;
     }
     if (exact) {
-      insertion_sort<false>();
+      bucket_then_insertion_sort<false>();
       return;
     }
     for (int i = 0; i < count; ++i) {
       cvalue[i] = value[i];
       pos[i] = static_cast<int16_t>(i);
     }
-    insertion_sort<true>();
+    bucket_then_insertion_sort<true>();
+  }
+
+  // Host: a stable counting sort into 64 buckets of the value range first, so that the
+  // insertion sort after it only moves elements within a bucket (about m shifts instead of
+  // m^2 / 4: a third of a ticket build's time went to sorting 55-element bases). The bucket is
+  // a monotone function of the value, so the result is the stable sort's, ties in index order.
+  // Device: the insertion sort alone (no per-thread bucket arrays).
+  template <bool kTrackPositions>
+  SUBSETSUM_HD void bucket_then_insertion_sort() {
+#if !defined(__CUDA_ARCH__)
+    constexpr int kBuckets = 64;
+    double lo = value[0], hi = value[0];
+    for (int i = 1; i < count; ++i) {
+      lo = value[i] < lo ? value[i] : lo;
+      hi = value[i] > hi ? value[i] : hi;
+    }
+    const double per = (kBuckets - 0.5) / (hi - lo);  // the largest value lands below kBuckets
+    if (hi > lo && per < INFINITY) {
+      uint8_t bucket[CAP];
+      int start[kBuckets + 1] = {0};
+      for (int i = 0; i < count; ++i) {
+        bucket[i] = static_cast<uint8_t>((value[i] - lo) * per);
+        ++start[bucket[i] + 1];
+      }
+      for (int b = 0; b < kBuckets; ++b) start[b + 1] += start[b];
+      double v[CAP];
+      int16_t ix[CAP], ps[CAP];
+      for (int i = 0; i < count; ++i) {
+        const int at = start[bucket[i]]++;
+        v[at] = value[i];
+        ix[at] = index[i];
+        if (kTrackPositions) ps[at] = pos[i];
+      }
+      for (int i = 0; i < count; ++i) {
+        value[i] = v[i];
+        index[i] = ix[i];
+        if (kTrackPositions) pos[i] = ps[i];
+      }
+    }
+#endif
+    insertion_sort<kTrackPositions>();
   }
 
   template <bool kTrackPositions>
