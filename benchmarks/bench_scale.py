@@ -166,7 +166,7 @@ def main(argv=None) -> int:
     lines += [
         "",
         "Reading the projections: the full L+1 target solves about 1.2 billion problems and keeps about 2.3 "
-        "billion edges. Its time is the solver's (the jobs are nine tenths of the wall time and shard "
+        "billion edges. Its time is the solver's (the jobs are over four fifths of the wall time and shard "
         "cleanly), so a cluster brings it to minutes; its memory is the ticket's own kept edges, held as "
         "int64 (row, column) pairs plus the build's per-block lists and the final sort, about 50 bytes "
         "per kept edge at the peak. Even at 4 bytes per edge (CSR columns) the full L+1 ticket is about 9 GB, "
