@@ -185,9 +185,7 @@ class Builder:
         if self.plan.layers[s - 1].role.kind == "block":
             groups = list(prev.groups)
         else:
-            planned = self.plan.layers[s - 1].group_size  # copies per neuron: what repair grows from
-            groups = [Group("copies", j, 0, np.asarray(rows, np.int64), np.ones(len(rows)), False, planned)
-                      for j, rows in enumerate(prev.copies)]
+            groups = self._copy_groups(s - 1)
         fan = self.fans[s]
         if fan > 1:
             groups = [g.lowered(fan, offset, g.column * fan + offset) for g in groups for offset in range(fan)]
@@ -199,6 +197,13 @@ class Builder:
             groups.append(self._constants_as_read(s, "bias", self.target.weights[t].shape[1]))
         return groups
 
+    def _copy_groups(self, layer: int) -> list:
+        """The copies of every target neuron held by L+1 layer ``layer``, one Group per neuron,
+        planned at the layer's copies per neuron (what repair grows from)."""
+        planned = self.plan.layers[layer].group_size
+        return [Group("copies", j, 0, np.asarray(rows, np.int64), np.ones(len(rows)), False, planned)
+                for j, rows in enumerate(self.states[layer].copies)]
+
     def _skip_groups(self, x: int, sk) -> list:
         """The groups skip layer x reads: the block groups or copies of its source layer, at every
         offset of its part, their columns after the part's first lowered feature."""
@@ -206,9 +211,7 @@ class Builder:
         if self.plan.layers[sk.role.source].role.kind == "block":
             base_groups = state.groups
         else:
-            planned = self.plan.layers[sk.role.source].group_size
-            base_groups = [Group("copies", j, 0, np.asarray(rows, np.int64), np.ones(len(rows)), False, planned)
-                           for j, rows in enumerate(state.copies)]
+            base_groups = self._copy_groups(sk.role.source)
         base = self.target.parts(sk.role.target_layer)[sk.role.part][2]
         skip = {"node": sk.role.source, "matrix": len(self.plan.layers) + x, "base": base}
         return [g.lowered(sk.fan, offset, base + g.column * sk.fan + offset, **skip)

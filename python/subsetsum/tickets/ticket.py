@@ -616,10 +616,7 @@ class Ticket:
             if has_bias:
                 bmask = np.zeros(self.shapes[s][0], bool)
                 bmask[self.bias_rows[s]] = True
-        if op.pool:
-            how, kernel, stride, padding, _size = op.pool
-            modules.append(nn.AvgPool2d(kernel, stride, padding) if how == "avg" else
-                           nn.MaxPool2d(kernel, stride, padding))
+        modules += _pooling_modules(op)
         if op.kind == "conv":
             lin = nn.Conv2d(weight.shape[1] // op.fan, weight.shape[0], op.kernel, stride=op.stride,
                             padding=op.padding, dilation=op.dilation, bias=has_bias)
@@ -678,11 +675,7 @@ class Ticket:
         bias = None
         if self.bias_rows[s] is not None:
             bias = torch.from_numpy(self.kept_bias(s)[out_index].astype(np.float32))
-        modules = []
-        if op.pool:
-            how, kernel, stride, padding, _size = op.pool
-            modules.append(nn.AvgPool2d(kernel, stride, padding) if how == "avg" else
-                           nn.MaxPool2d(kernel, stride, padding))
+        modules = _pooling_modules(op)
         if op.in_size:
             modules.append(nn.Flatten())
         modules.append(SparseLinear(n_in, n_out, torch.from_numpy(np.asarray(rows, np.int64)),
@@ -821,6 +814,16 @@ class Ticket:
 
 
 _HEADER_FIELDS = ("shapes", "storage", "bias", "scales", "target", "source", "er", "metadata")
+
+
+def _pooling_modules(op) -> list:
+    """The torch pooling module a layer reads its input through (empty without one)."""
+    from torch import nn
+
+    if not op.pool:
+        return []
+    how, kernel, stride, padding, _size = op.pool
+    return [nn.AvgPool2d(kernel, stride, padding) if how == "avg" else nn.MaxPool2d(kernel, stride, padding)]
 
 
 def _checksums(header: dict, tensors: dict) -> dict:
