@@ -30,14 +30,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from .bounds import BIAS, BLOCK, COPIES, problem_contributions
+from .edges import EdgeCollector, release_freed_memory
 from .executor import get_executor
 from .layout import MAX_CONSTANT_EDGES, Group, LayerState, take_block_neurons, take_constants, take_copies
 from .plan import layer_fans
 
 __all__ = ["Builder", "BuildResult", "Progress"]
 
-# Elements (problems x width) gathered and solved per call: bounds memory to ~100 MB.
-ELEMENTS_PER_CALL = 1 << 22
+# Elements (problems x width) gathered and solved per call: bounds a block's memory to ~50 MB
+# (a few ms of Python per block against ~50 ms of solving).
+ELEMENTS_PER_CALL = 1 << 21
 # A group may hold this many times the solver's limit of elements: ER masks remove some, and
 # each problem is compacted to its existing elements (at most the limit) before solving.
 MEMBERS_CAP_FACTOR = 4
@@ -98,7 +100,7 @@ class Progress:
 class BuildResult:
     """What a build produced.
 
-    edges : per source layer (rows int64, cols int64) of the kept weights, sorted by row
+    edges : per source layer the kept weights (:class:`.edges.KeptEdges`)
     bias_rows : per source layer the rows whose bias is kept (int64), or None without a bias
     shapes : per source layer (rows, cols)
     errors : per target layer float64 (n_t, n_{t-1} + 1): largest subset-sum error of every
@@ -140,7 +142,7 @@ class Builder:
         # per combine layer: {(row, g): (err, contrib, rows, cols, matrices)}
         self.pending = [dict() for _ in plan.layers]
         self.param_max = [np.zeros((w.shape[0], w.shape[1] + 1)) for w in target.weights]
-        self.subset_edges = [[] for _ in range(len(plan.layers) + len(plan.skips))]  # per weight matrix
+        self.subset_edges = [EdgeCollector() for _ in range(len(plan.layers) + len(plan.skips))]  # per weight matrix
         self.problems = 0
         self.progress = Progress(progress, self._first_solve_problems())
         self.repair_log = {"rounds": 0, "problems": 0, "added_rows": [0] * len(plan.layers),
@@ -395,6 +397,8 @@ class Builder:
         for result in ex.map(solve_block, jobs()):
             prob_rows, prob_groups, positions, members, mult, targets, r = submitted.popleft()
             self._record(s, groups, prob_rows, prob_groups, positions, members, mult, targets, result, block_rows=r)
+            del result
+            release_freed_memory()  # a block's arrays, so that the kept edges are what grows
 
     def _block_settings(self, s: int, fan: int | None = None) -> "BlockSettings":
         """Settings of combine layer s's problems read through a matrix with ``fan`` columns per
@@ -513,11 +517,11 @@ class Builder:
         hit_edge = found[p_all]
         kept_mats = matrix_of[prob_groups[p_all]]
         if one_matrix:
-            self.subset_edges[s].append((kept_rows[hit_edge], kept_cols[hit_edge]))
+            self.subset_edges[s].add(kept_rows[hit_edge], kept_cols[hit_edge])
         else:
             for m in np.unique(kept_mats):
                 at = hit_edge & (kept_mats == m)
-                self.subset_edges[int(m)].append((kept_rows[at], kept_cols[at]))
+                self.subset_edges[int(m)].add(kept_rows[at], kept_cols[at])
         if block_rows is not None:  # largest error over the copies in each run of rows of one neuron
             err = np.where(found, errors, 0.0).reshape(block_rows.size, -1)
             row_neurons = state.row_neuron[block_rows]
@@ -642,15 +646,17 @@ class Builder:
             for m in [s] + [n_layers + x for x, sk in enumerate(self.skips) if sk.role.into == s]:
                 pending = [(r[mats == m], c[mats == m]) for (_e, _c, r, c, mats) in self.pending[s].values()]
                 missed_kept = sum(int(keep_alive[r].sum()) for r, _c in pending)
-                c_all, subset_total = self._kept_edges(edges, m, (list(state.edges) if m == s else []) + pending,
-                                                       keep_alive)
+                edges[m], subset_total = self.subset_edges[m].merge(
+                    shapes[m][0], keep_alive, (list(state.edges) if m == s else []) + pending)
+                c_all = edges[m].cols
                 if self.plan.layers[s].role.kind == "combine":
                     subset_counts[m] = subset_total + missed_kept
                 node, fan = reads[m]
                 if node >= 0:  # the rows of the layer it reads that the output depends on
                     if alive[node] is None:
                         alive[node] = np.zeros(shapes[m][1] // fan, bool)
-                    alive[node][c_all // fan] = True
+                    for lo in range(0, c_all.size, 1 << 22):  # bounded temporaries: c_all is the layer's edges
+                        alive[node][c_all[lo:lo + (1 << 22)] // fan] = True
             if self.source.bias(s, np.zeros(1, np.int64)) is not None:
                 b = np.concatenate(state.bias_rows) if state.bias_rows else np.zeros(0, np.int64)
                 bias_rows[s] = np.unique(b[keep_alive[b]])
@@ -676,25 +682,6 @@ class Builder:
         self.progress.close()
         return BuildResult(edges, bias_rows, shapes, errors, failed, output_bounds, self.problems,
                            subset_counts, self.repair_log, time.perf_counter() - start)
-
-    def _kept_edges(self, edges, m: int, parts: list, keep_alive) -> tuple:
-        """Sets ``edges[m]``: the ``parts`` (structural and pending edges) and the subset edges of
-        weight matrix m whose rows are kept alive, sorted by row then column. Returns (their
-        columns, how many subset edges were kept)."""
-        keys = []
-        subset_total = 0
-        for source_list in (parts, self.subset_edges[m]):
-            while source_list:
-                r, c = source_list.pop()
-                sel = keep_alive[r]
-                keys.append((np.asarray(r, np.int64)[sel] << 32) | np.asarray(c, np.int64)[sel])
-                if source_list is self.subset_edges[m]:
-                    subset_total += int(sel.sum())
-        key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
-        del keys
-        key.sort(kind="stable")  # runs of sorted edges: fast
-        edges[m] = ((key >> 32).astype(np.int32), (key & 0xFFFFFFFF).astype(np.int32))
-        return edges[m][1], subset_total
 
 
 def _solve_nonzero(solve_fn, targets, elements, mask):

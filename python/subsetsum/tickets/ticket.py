@@ -4,7 +4,7 @@ errors and bounds, its report, a torch module, save/load.
 A ticket computes ``x -> act(x @ (scale_l * W_l * mask_l).T + scale_l * b_l * bias_mask_l)``
 layer by layer (PyTorch layout, W_l of shape (out, in)); the hidden activation is the target's,
 the last layer uses the target's output activation (or none). It stores the kept edges of every
-layer (sorted (row, col) index pairs) and its source (a seed, or the user's arrays), never the
+layer (by row, :class:`~.edges.KeptEdges`, about 4 bytes per kept edge) and its source (a seed, or the user's arrays), never the
 dense source: masks and source weights are materialised only when asked for.
 
 A ticket of a residual target also has skip layers (``metadata["skips"]``, one weight matrix each,
@@ -23,13 +23,15 @@ import numpy as np
 from .._checks import check_int
 from .activations import get_activation
 from .bounds import lemma_2_8_bound
+from .edges import KeptEdges
 from .graph import TargetNetwork
 from .maps import LayerOp
 from .source import ERMasks, GeneratedSource, UserSource
 
 __all__ = ["Ticket", "TicketReport", "LayerStats"]
 
-_FORMAT = "subsetsum.ticket/2"
+_FORMAT = "subsetsum.ticket/3"
+_READS = ("subsetsum.ticket/2", _FORMAT)  # /2 stored index pairs where /3 stores rows by indptr
 # to_module(sparse=None) turns fully connected layers sparse above this many dense weights
 # (512 MiB of float32 weights, plus the masks).
 SPARSE_ABOVE = 1 << 27
@@ -150,8 +152,9 @@ class Ticket:
     ----------
     target : TargetNetwork
     shapes : list of (rows, cols), one per source layer
-    edges : list of (rows int32 (E,), cols int32 (E,)), the kept weights of every source layer,
-        sorted by row then column
+    edges : list of :class:`~.edges.KeptEdges`, the kept weights of every source layer by row
+        (``indptr`` int64, ``cols`` int32; each still unpacks as ``rows, cols`` int32 (E,)
+        pairs, sorted by row then column; (rows, cols) pairs given here are converted)
     bias_rows : list of int64 arrays (rows whose bias is kept) or None (layers without bias)
     scales : list of float
         Ticket weight = scale * source weight (construction factor times unit scale).
@@ -179,6 +182,10 @@ class Ticket:
     errors: list
     output_bounds: np.ndarray
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self):
+        self.edges = [e if isinstance(e, KeptEdges) else KeptEdges.from_pairs(e[0], e[1], shape[0])
+                      for e, shape in zip(self.edges, self.shapes)]
 
     # ------------------------------------------------------------ structure
 
@@ -208,7 +215,7 @@ class Ticket:
     @property
     def parameters(self) -> int:
         """Kept weights and biases."""
-        return int(sum(r.size for r, _c in self.edges) + sum(0 if b is None else b.size for b in self.bias_rows))
+        return int(sum(e.size for e in self.edges) + sum(0 if b is None else b.size for b in self.bias_rows))
 
     def max_errors(self) -> float:
         """Largest parameter error of the ticket, over every target layer."""
@@ -315,9 +322,8 @@ class Ticket:
     def _sparse_layers(self):
         if "sparse" not in self._cache:
             layers = []
-            for s, ((rows, cols), shape) in enumerate(zip(self.edges, self.shapes)):
-                indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=shape[0]))]).astype(np.int64)
-                layers.append((indptr, cols.astype(np.int64), self.kept_values(s), self.kept_bias(s)))
+            for s, e in enumerate(self.edges):
+                layers.append((e.indptr, e.cols.astype(np.int64), self.kept_values(s), self.kept_bias(s)))
             self._cache["sparse"] = layers
         return self._cache["sparse"]
 
@@ -477,12 +483,12 @@ class Ticket:
             samples = 1_000 if self.target.convolutional else 10_000
         samples = check_int("samples", samples, 1)
         layers = []
-        for s, ((rows, _cols), shape) in enumerate(zip(self.edges, self.shapes)):
+        for s, (e, shape) in enumerate(zip(self.edges, self.shapes)):
             b = self.bias_rows[s]
-            params = int(rows.size + (0 if b is None else b.size))
+            params = int(e.size + (0 if b is None else b.size))
             size = shape[0] * shape[1] + (0 if b is None else shape[0])
             if s >= self.depth:  # a skip layer: the rows it adds into
-                neurons = int(np.unique(self.edges[s][0]).size)
+                neurons = int(np.count_nonzero(e.counts()))
             elif s + 1 < self.depth:
                 neurons = int(self.alive_neurons()[s].size)
             else:
@@ -511,8 +517,8 @@ class Ticket:
         ops = self.layer_ops()
         for s in range(self.depth):
             if s + 1 < self.depth:
-                read = [self.edges[s + 1][1] // ops[s + 1].fan]
-                read += [self.edges[m][1] // ops[m].fan for m in range(self.depth, len(self.shapes))
+                read = [self.edges[s + 1].cols // ops[s + 1].fan]
+                read += [self.edges[m].cols // ops[m].fan for m in range(self.depth, len(self.shapes))
                          if self._reads(m)[0] == s]  # skip layers that read it
                 out.append(np.unique(np.concatenate(read)) if len(read) > 1 else np.unique(read[0]))
             else:
@@ -684,7 +690,8 @@ class Ticket:
 
     def save(self, path) -> None:
         """Write the ticket to ``path`` (safetensors + JSON header). Kept edges are stored as
-        int32 index pairs or as packed bits, whichever is smaller per layer; a generated source
+        rows (int64 offsets and int32 columns, about 4 bytes per edge) or as packed bits, whichever
+        is smaller per layer; a generated source
         and its ER masks are stored as their seed.
 
         >>> import numpy as np, tempfile, os
@@ -700,15 +707,15 @@ class Ticket:
 
         tensors = {}
         storage = []
-        for s, ((rows, cols), shape) in enumerate(zip(self.edges, self.shapes)):
-            if rows.size * 8 <= (shape[0] * shape[1] + 7) // 8:
-                tensors[f"edges.rows.{s}"] = rows.astype(np.int32)
-                tensors[f"edges.cols.{s}"] = cols.astype(np.int32)
-                storage.append("indices")
+        for s, (e, shape) in enumerate(zip(self.edges, self.shapes)):
+            if e.nbytes <= (shape[0] * shape[1] + 7) // 8:
+                tensors[f"edges.indptr.{s}"] = e.indptr
+                tensors[f"edges.cols.{s}"] = e.cols
+                storage.append("rows")
             else:
-                m = np.zeros(shape, bool)
-                m[rows, cols] = True
-                tensors[f"edges.bits.{s}"] = np.packbits(m.ravel())
+                mask = np.zeros(shape, bool)
+                mask[e.rows, e.cols] = True
+                tensors[f"edges.bits.{s}"] = np.packbits(mask.ravel())
                 storage.append("bits")
             if self.bias_rows[s] is not None:
                 tensors[f"bias_rows.{s}"] = self.bias_rows[s].astype(np.int32)
@@ -754,9 +761,9 @@ class Ticket:
             header = json.loads(meta["subsetsum"])
         except json.JSONDecodeError as exc:
             raise ValueError(f"path: {path}: the ticket header is not valid JSON ({exc})") from exc
-        if header.get("format") != _FORMAT:
+        if header.get("format") not in _READS:
             raise ValueError(f"path: unsupported ticket format {header.get('format')!r} in {path} (this version "
-                             f"reads {_FORMAT}; rebuild the ticket with construct_ticket)")
+                             f"reads {', '.join(_READS)}; rebuild the ticket with construct_ticket)")
         for key in _HEADER_FIELDS + ("checksums",):
             if key not in header:
                 raise ValueError(f"path: {path}: the ticket header lacks the field {key!r}")
@@ -769,15 +776,7 @@ class Ticket:
         shapes = [tuple(int(x) for x in s) for s in header["shapes"]]
         edges = []
         for s, (shape, how) in enumerate(zip(shapes, header["storage"])):
-            if how == "indices":
-                r = tensors[f"edges.rows.{s}"].astype(np.int32)
-                c = tensors[f"edges.cols.{s}"].astype(np.int32)
-            else:
-                m = np.unpackbits(tensors[f"edges.bits.{s}"], count=shape[0] * shape[1]).astype(bool).reshape(shape)
-                r, c = (a.astype(np.int32) for a in np.nonzero(m))
-            if r.size and (r.max() >= shape[0] or c.max() >= shape[1] or min(r.min(), c.min()) < 0):
-                raise ValueError(f"path: {path}: the kept edges of source layer {s} lie outside its shape {shape}")
-            edges.append((r, c))
+            edges.append(_read_edges(tensors, s, shape, how, path))
         bias_rows = [tensors[f"bias_rows.{s}"].astype(np.int64) if has else None
                      for s, has in enumerate(header["bias"])]
         depth = sum(1 for k in tensors if k.startswith("target.weight."))
@@ -814,6 +813,31 @@ class Ticket:
 
 
 _HEADER_FIELDS = ("shapes", "storage", "bias", "scales", "target", "source", "er", "metadata")
+
+
+def _read_edges(tensors: dict, s: int, shape: tuple, how: str, path) -> KeptEdges:
+    """Source layer s's kept edges as :meth:`Ticket.save` stored them (``how``: "rows", "bits",
+    or format /2's "indices"), checked against the layer's shape."""
+    if how == "rows":
+        indptr, cols = tensors[f"edges.indptr.{s}"], tensors[f"edges.cols.{s}"]
+        if (indptr.ndim != 1 or indptr.size != shape[0] + 1 or indptr[0] != 0 or indptr[-1] != cols.size
+                or (np.diff(indptr) < 0).any()):
+            raise ValueError(f"path: {path}: the row offsets of source layer {s} do not fit its {shape[0]} rows "
+                             f"and {cols.size} kept edges")
+        edges = KeptEdges(indptr, cols)
+    elif how == "bits":
+        m = np.unpackbits(tensors[f"edges.bits.{s}"], count=shape[0] * shape[1]).astype(bool).reshape(shape)
+        edges = KeptEdges(np.concatenate([[0], np.cumsum(m.sum(axis=1))]), np.nonzero(m)[1])
+    elif how == "indices":
+        rows, cols = tensors[f"edges.rows.{s}"], tensors[f"edges.cols.{s}"]
+        if rows.size and (rows.max() >= shape[0] or rows.min() < 0):
+            raise ValueError(f"path: {path}: the kept edges of source layer {s} lie outside its shape {shape}")
+        edges = KeptEdges.from_pairs(rows, cols, shape[0])
+    else:
+        raise ValueError(f"path: {path}: unknown edge storage {how!r} for source layer {s}")
+    if edges.size and (edges.cols.max() >= shape[1] or edges.cols.min() < 0):
+        raise ValueError(f"path: {path}: the kept edges of source layer {s} lie outside its shape {shape}")
+    return edges
 
 
 def _pooling_modules(op) -> list:

@@ -1,0 +1,179 @@
+"""Kept-edge storage (tickets/edges.py): the by-row form against plain sorted pairs, merges with
+row filters, the bytes it takes, and tickets saved in it (and in the previous format)."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from subsetsum import construct_ticket
+from subsetsum.tickets import edges as edges_mod
+from subsetsum.tickets.edges import EdgeCollector, KeptEdges
+from subsetsum.tickets.ticket import Ticket
+
+
+def _pairs(rng, n_rows, count, n_cols=1000):
+    return rng.integers(0, n_rows, count), rng.integers(0, n_cols, count)
+
+
+def _reference(rows, cols, keep):
+    """Plain sorted (row, col) pairs of the kept rows."""
+    rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+    sel = keep[rows]
+    order = np.lexsort((cols[sel], rows[sel]))
+    return rows[sel][order], cols[sel][order]
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_rows=st.integers(1, 60), chunks=st.integers(0, 8),
+       parts=st.integers(0, 3), keep_fraction=st.floats(0.0, 1.0), sort_chunk=st.sampled_from([1, 7, 64, 1 << 20]))
+def test_merge_equals_sorted_pairs_of_kept_rows(seed, n_rows, chunks, parts, keep_fraction, sort_chunk):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(edges_mod, "SORT_CHUNK", sort_chunk)
+        mp.setattr(edges_mod, "RELEASE_EVERY", 5)
+        _check_merge(seed, n_rows, chunks, parts, keep_fraction)
+
+
+def _check_merge(seed, n_rows, chunks, parts, keep_fraction):
+    rng = np.random.default_rng(seed)
+    collector = EdgeCollector()
+    all_rows, all_cols, collected = [], [], []
+    for _ in range(chunks):
+        r, c = _pairs(rng, n_rows, int(rng.integers(0, 80)))
+        collector.add(r, c)
+        all_rows.append(r), all_cols.append(c), collected.append(r)
+    extra = [_pairs(rng, n_rows, int(rng.integers(0, 40))) for _ in range(parts)]
+    for r, c in extra:
+        all_rows.append(r), all_cols.append(c)
+    keep = rng.random(n_rows) < keep_fraction
+    merged, kept_collected = collector.merge(n_rows, keep, extra)
+    rows = np.concatenate(all_rows) if all_rows else np.zeros(0, np.int64)
+    cols = np.concatenate(all_cols) if all_cols else np.zeros(0, np.int64)
+    ref_rows, ref_cols = _reference(rows, cols, keep)
+    got_rows, got_cols = merged
+    np.testing.assert_array_equal(got_rows, ref_rows)
+    np.testing.assert_array_equal(got_cols, ref_cols)
+    assert got_rows.dtype == np.int32 and got_cols.dtype == np.int32
+    assert merged.n_rows == n_rows and merged.size == ref_rows.size
+    assert kept_collected == sum(int(keep[r].sum()) for r in collected)
+    assert len(collector) == 0  # the chunks were released
+
+
+def test_kept_edges_unpack_index_and_validate():
+    e = KeptEdges.from_pairs([3, 1, 3, 3], [9, 4, 2, 9], n_rows=5)
+    rows, cols = e
+    assert rows.tolist() == [1, 3, 3, 3] and cols.tolist() == [4, 2, 9, 9]
+    assert e[0].tolist() == rows.tolist() and e[1] is e.cols and e[-1] is e.cols
+    assert e.counts().tolist() == [0, 1, 0, 3, 0]
+    with pytest.raises(IndexError):
+        e[2]
+    with pytest.raises(ValueError, match="indptr"):
+        KeptEdges(np.array([0, 2]), np.array([1], np.int32))
+    assert KeptEdges.empty(4).size == 0 and KeptEdges.empty(4).rows.size == 0
+
+
+def test_collector_refuses_negative_and_oversized_indices():
+    with pytest.raises(ValueError, match="edges"):
+        EdgeCollector().add(np.array([-1]), np.array([0]))
+    with pytest.raises(ValueError, match="edges"):
+        EdgeCollector().add(np.array([0]), np.array([1 << 31]))
+
+
+def test_storage_is_about_four_bytes_per_edge():
+    """A block of the first solve (hundreds of rows, thousands of edges each) costs 4 bytes per
+    edge and two int64 per row, in the collector and in the merged layer."""
+    rng = np.random.default_rng(0)
+    collector = EdgeCollector()
+    n_rows, per_block = 3000, 300_000
+    for lo in range(0, n_rows, 100):
+        rows = rng.integers(lo, lo + 100, per_block)
+        collector.add(rows, rng.integers(0, 1 << 20, per_block))
+    stored = sum(r.nbytes + c.nbytes + k.nbytes for r, c, k in collector.chunks)
+    edges = collector.edges()
+    assert stored / edges < 4.1
+    merged, _ = collector.merge(n_rows, np.ones(n_rows, bool))
+    assert merged.nbytes == 4 * edges + 8 * (n_rows + 1)
+
+
+@pytest.fixture(scope="module")
+def small_ticket():
+    rng = np.random.default_rng(3)
+    target = [(rng.uniform(-1, 1, (6, 5)), rng.uniform(-1, 1, 6)), (rng.uniform(-1, 1, (2, 6)), np.zeros(2))]
+    return construct_ticket(target, method="L+1", seed=1)
+
+
+def _same_edges(a, b):
+    return all(np.array_equal(x.indptr, y.indptr) and np.array_equal(x.cols, y.cols) for x, y in zip(a.edges, b.edges))
+
+
+def test_saved_rows_and_bits_read_back_identical(small_ticket, tmp_path):
+    path = tmp_path / "t.ticket"
+    small_ticket.save(path)
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as f:
+        storage = json.loads(f.metadata()["subsetsum"])["storage"]
+    assert set(storage) <= {"rows", "bits"} and "rows" in storage  # the sparse layers by row
+    loaded = Ticket.load(path)
+    assert _same_edges(small_ticket, loaded)
+    assert all(isinstance(e, KeptEdges) for e in loaded.edges)
+
+
+def test_previous_format_with_index_pairs_still_loads(small_ticket, tmp_path):
+    """Format /2 stored every sparse layer as (rows, cols) int32 pairs."""
+    from safetensors.numpy import save_file
+
+    from subsetsum.tickets.ticket import _checksums
+
+    path = tmp_path / "t.ticket"
+    small_ticket.save(path)
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as f:
+        header = json.loads(f.metadata()["subsetsum"])
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    for s, how in enumerate(header["storage"]):
+        if how == "rows":
+            rows, cols = small_ticket.edges[s]
+            del tensors[f"edges.indptr.{s}"]
+            tensors[f"edges.rows.{s}"], tensors[f"edges.cols.{s}"] = rows, cols
+            header["storage"][s] = "indices"
+    header["format"] = "subsetsum.ticket/2"
+    header.pop("checksums")
+    header["checksums"] = _checksums(header, tensors)
+    old = tmp_path / "old.ticket"
+    save_file(tensors, str(old), metadata={"subsetsum": json.dumps(header)})
+    assert _same_edges(small_ticket, Ticket.load(old))
+
+
+def test_corrupted_row_offsets_are_refused(small_ticket, tmp_path):
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    from subsetsum.tickets.ticket import _checksums
+
+    path = tmp_path / "t.ticket"
+    small_ticket.save(path)
+    with safe_open(str(path), framework="numpy") as f:
+        header = json.loads(f.metadata()["subsetsum"])
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    s = header["storage"].index("rows")
+    indptr = tensors[f"edges.indptr.{s}"].copy()
+    indptr[1], indptr[2] = indptr[2] + 1, indptr[1]  # decreasing offsets
+    tensors[f"edges.indptr.{s}"] = indptr
+    header.pop("checksums")
+    header["checksums"] = _checksums(header, tensors)  # a consistent file with bad offsets
+    bad = tmp_path / "bad.ticket"
+    save_file(tensors, str(bad), metadata={"subsetsum": json.dumps(header)})
+    with pytest.raises(ValueError, match="row offsets"):
+        Ticket.load(bad)
+
+
+def test_ticket_given_pairs_converts_them(small_ticket):
+    t = small_ticket
+    pairs = [(np.asarray(r)[::-1].copy(), np.asarray(c)[::-1].copy()) for r, c in t.edges]  # unsorted
+    u = Ticket(t.target, t.shapes, pairs, t.bias_rows, t.scales, t.source, t.er, t.metadata, t.errors,
+               t.output_bounds)
+    assert _same_edges(t, u) and u.parameters == t.parameters
