@@ -177,3 +177,27 @@ def test_ticket_given_pairs_converts_them(small_ticket):
     u = Ticket(t.target, t.shapes, pairs, t.bias_rows, t.scales, t.source, t.er, t.metadata, t.errors,
                t.output_bounds)
     assert _same_edges(t, u) and u.parameters == t.parameters
+
+
+def test_streamed_safetensors_file_reads_back_with_safetensors_itself(tmp_path):
+    """Ticket.save writes the file array by array; safetensors' own reader reads every dtype back."""
+    from safetensors.numpy import load_file
+
+    from subsetsum.tickets.ticket import _write_safetensors
+
+    rng = np.random.default_rng(0)
+    tensors = {"b": rng.random(7) < 0.5, "i32": rng.integers(-9, 9, (3, 4)).astype(np.int32),
+               "i64": rng.integers(0, 1 << 40, 5), "f32": rng.random((2, 3)).astype(np.float32),
+               "f64": rng.random((4, 1)).T, "u8": rng.integers(0, 255, 9).astype(np.uint8),
+               "empty": np.zeros((0, 3)), "scalar": np.float64(2.5) * np.ones(()),
+               "big_endian": np.arange(3, dtype=">i4")}
+    path = tmp_path / "x.safetensors"
+    _write_safetensors(path, dict(tensors), {"k": "v"})
+    back = load_file(str(path))
+    assert set(back) == set(tensors)
+    for name, arr in tensors.items():
+        assert back[name].shape == arr.shape and np.array_equal(back[name], arr), name
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as f:
+        assert f.metadata() == {"k": "v"}

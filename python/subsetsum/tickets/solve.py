@@ -40,6 +40,9 @@ __all__ = ["Builder", "BuildResult", "Progress"]
 # Elements (problems x width) gathered and solved per call: bounds a block's memory to ~50 MB
 # (a few ms of Python per block against ~50 ms of solving).
 ELEMENTS_PER_CALL = 1 << 21
+# Blocks between two returns of freed memory to the system (edges.release_freed_memory): every
+# block would make the next one fault its pages in again.
+RELEASE_BLOCKS = 16
 # A group may hold this many times the solver's limit of elements: ER masks remove some, and
 # each problem is compacted to its existing elements (at most the limit) before solving.
 MEMBERS_CAP_FACTOR = 4
@@ -394,11 +397,12 @@ class Builder:
                 submitted.append((prob_rows, gids[positions], positions, members, mult, targets, r))
                 yield source, er, m, matrix, settings, self.device, r, targets
 
-        for result in ex.map(solve_block, jobs()):
+        for k, result in enumerate(ex.map(solve_block, jobs())):
             prob_rows, prob_groups, positions, members, mult, targets, r = submitted.popleft()
             self._record(s, groups, prob_rows, prob_groups, positions, members, mult, targets, result, block_rows=r)
             del result
-            release_freed_memory()  # a block's arrays, so that the kept edges are what grows
+            if k % RELEASE_BLOCKS == RELEASE_BLOCKS - 1:
+                release_freed_memory()  # what blocks left behind, so that the kept edges are what grows
 
     def _block_settings(self, s: int, fan: int | None = None) -> "BlockSettings":
         """Settings of combine layer s's problems read through a matrix with ``fan`` columns per

@@ -703,8 +703,6 @@ class Ticket:
         >>> all((a[0] == b[0]).all() and (a[1] == b[1]).all() for a, b in zip(t.edges, u.edges))
         True
         """
-        from safetensors.numpy import save_file
-
         tensors = {}
         storage = []
         for s, (e, shape) in enumerate(zip(self.edges, self.shapes)):
@@ -741,7 +739,7 @@ class Ticket:
             "metadata": self.metadata,
         }
         header["checksums"] = _checksums(header, tensors)
-        save_file(tensors, str(path), metadata={"subsetsum": json.dumps(header)})
+        _write_safetensors(path, tensors, {"subsetsum": json.dumps(header)})
 
     @classmethod
     def load(cls, path) -> "Ticket":
@@ -850,6 +848,46 @@ def _pooling_modules(op) -> list:
     return [nn.AvgPool2d(kernel, stride, padding) if how == "avg" else nn.MaxPool2d(kernel, stride, padding)]
 
 
+def _raw_bytes(arr) -> np.ndarray:
+    """The bytes of an array in C order, as a uint8 view (no copy when it is contiguous)."""
+    return np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
+
+
+def _safetensors_dtype(dtype) -> str:
+    """safetensors' name of a numpy dtype (bool, integers, floats; little-endian)."""
+    if dtype.kind == "b":
+        return "BOOL"
+    if dtype.kind in "iuf" and dtype.byteorder in "=<|" and dtype.itemsize in (1, 2, 4, 8):
+        return {"i": "I", "u": "U", "f": "F"}[dtype.kind] + str(8 * dtype.itemsize)
+    raise TypeError(f"tensors: dtype {dtype} has no safetensors name")
+
+
+def _write_safetensors(path, tensors: dict, metadata: dict) -> None:
+    """Write ``tensors`` (name -> numpy array) and ``metadata`` (str -> str) as a safetensors
+    file, array by array: ``safetensors.numpy.save_file`` first copies every array into one
+    bytes object, which doubles the memory of a large ticket while it saves.
+
+    The format: an 8-byte little-endian header length, the JSON header (name -> dtype, shape and
+    [begin, end) byte offsets into the data that follows; ``__metadata__``), padded with spaces
+    to a multiple of 8 bytes, then the arrays' bytes back to back in the header's order."""
+    entries, offset = {}, 0
+    names = sorted(tensors)
+    for name in names:
+        arr = tensors[name] = np.asarray(tensors[name])
+        if arr.dtype.byteorder == ">":
+            arr = tensors[name] = arr.astype(arr.dtype.newbyteorder("<"))
+        entries[name] = {"dtype": _safetensors_dtype(arr.dtype), "shape": list(arr.shape),
+                         "data_offsets": [offset, offset + arr.nbytes]}
+        offset += arr.nbytes
+    head = json.dumps({"__metadata__": metadata, **entries}, separators=(",", ":")).encode()
+    head += b" " * (-len(head) % 8)
+    with open(path, "wb") as f:
+        f.write(len(head).to_bytes(8, "little"))
+        f.write(head)
+        for name in names:
+            f.write(_raw_bytes(tensors[name]))
+
+
 def _checksums(header: dict, tensors: dict) -> dict:
     """SHA-256 of every header field and every array (dtype, shape and bytes), by name."""
     import hashlib
@@ -859,7 +897,7 @@ def _checksums(header: dict, tensors: dict) -> dict:
         out[key] = hashlib.sha256(json.dumps(header.get(key), sort_keys=True).encode()).hexdigest()
     for name, arr in tensors.items():
         h = hashlib.sha256(f"{arr.dtype.str}{arr.shape}".encode())
-        h.update(np.ascontiguousarray(arr).tobytes())
+        h.update(_raw_bytes(arr))
         out[name] = h.hexdigest()
     return out
 
