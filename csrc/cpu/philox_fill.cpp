@@ -1,5 +1,10 @@
 #include "philox_fill.hpp"
 
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "philox_simd.hpp"
 #include "subsetsum/philox.hpp"
 
 #if defined(SUBSETSUM_HAVE_OPENMP)
@@ -80,15 +85,248 @@ void fill(const PhiloxGather& g, T* out, Emit emit, int num_threads) {
   (void)threads;
 }
 
+// --- SIMD fills ----------------------------------------------------------------------------------
+// The same values as fill(), with Philox run on 8 or 16 counters at once (philox_simd.hpp):
+// - an outer tile of consecutive columns is written straight from the kernel in column order
+//   (fill_run), four values per lane;
+// - other outer columns go through block lists shared by all rows (ColumnBlocks): each block a
+//   list needs is computed once per row, and every value picks its word from the results;
+// - pairs, and outer blocks too narrow for per-row lists, take one lane per value (fill_pairs).
+
+#if defined(SUBSETSUM_PHILOX_X86_SIMD)
+
+bool cpu_has_avx2() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  return has;
+}
+
+bool cpu_has_avx512() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl");
+  }();
+  return has;
+}
+
+// Columns per block list of an outer fill: its word buffer (16 bytes per block) stays in the L1
+// cache.
+constexpr long long kListChunk = 512;
+// Blocks a list kernel reads and writes past a list's end (two batches of the widest kernel).
+constexpr long long kListPad = 32;
+// Outer fills with fewer columns than this run as pairs in row-major order, one lane per value:
+// a block list per row would leave most lanes of its batches idle. Lists were faster from 32
+// columns up (scattered or consecutive), pairs at 16 and below.
+constexpr long long kNarrowColumns = 24;
+
+// Values at columns first_col .. first_col + count - 1 of one row into out[0 .. count). Batches
+// cover whole Philox blocks from a block boundary: those inside the run are written in place, a
+// batch that sticks out of it (an unaligned start, the end) goes through a buffer.
+template <class Simd, class Emitter>
+void fill_run(const PhiloxRow& row, uint64_t first_col, long long count, const Emitter& emit,
+              typename Emitter::value_type* out) {
+  using T = typename Emitter::value_type;
+  constexpr long long kBatch = 4 * Simd::kLanes;  // values of one batch
+  T buffer[kBatch];
+  // Block indices wrap modulo 2^32 like the counter word; only lanes past the run can wrap.
+  uint32_t block = static_cast<uint32_t>(first_col >> 2);
+  long long done = 0;
+  const long long lead = static_cast<long long>(first_col & 3);
+  if (lead != 0) {
+    Simd::template fill_blocks<1>(row, block, emit, buffer);
+    done = std::min(kBatch - lead, count);
+    std::memcpy(out, buffer + lead, done * sizeof(T));
+    block += Simd::kLanes;
+  }
+  for (; count - done >= 2 * kBatch; done += 2 * kBatch, block += 2 * Simd::kLanes)
+    Simd::template fill_blocks<2>(row, block, emit, out + done);
+  for (; count - done >= kBatch; done += kBatch, block += Simd::kLanes)
+    Simd::template fill_blocks<1>(row, block, emit, out + done);
+  if (done < count) {
+    Simd::template fill_blocks<1>(row, block, emit, buffer);
+    std::memcpy(out + done, buffer, (count - done) * sizeof(T));
+  }
+}
+
+// The Philox blocks an outer fill's columns need, shared by every row. Tiles of consecutive
+// columns (contiguous_tile) are filled by fill_run. The others are split in lists of kListChunk
+// columns: the columns of list c (from c * kListChunk) need the block_count[c] blocks from
+// blocks[c * kListChunk], a block once per run of neighbouring columns sharing it, and column j
+// is word word_index[j] of those (4 words per block, in list order).
+struct ColumnBlocks {
+  std::vector<char> contiguous_tile;
+  std::vector<uint32_t> blocks;
+  std::vector<long long> block_count;
+  std::vector<int32_t> word_index;
+
+  ColumnBlocks(const int64_t* cols, long long num_cols, int threads, bool parallel)
+      : contiguous_tile(static_cast<size_t>((num_cols + kColumnTile - 1) / kColumnTile)) {
+    const long long tiles = static_cast<long long>(contiguous_tile.size());
+    bool all_contiguous = true;
+    for (long long tile = 0; tile < tiles; ++tile) {
+      const long long end = std::min((tile + 1) * kColumnTile, num_cols);
+      long long j = tile * kColumnTile + 1;
+      while (j < end && cols[j] == cols[j - 1] + 1) ++j;
+      contiguous_tile[tile] = j == end;
+      all_contiguous &= j == end;
+    }
+    if (all_contiguous) return;
+    blocks.resize(static_cast<size_t>(num_cols + kListPad));
+    block_count.resize(static_cast<size_t>((num_cols + kListChunk - 1) / kListChunk));
+    word_index.resize(static_cast<size_t>(num_cols));
+    (void)threads, (void)parallel;  // read by OpenMP only
+#if defined(SUBSETSUM_HAVE_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
+#endif
+    for (long long tile = 0; tile < tiles; ++tile) {
+      if (contiguous_tile[tile]) continue;
+      const long long end = std::min((tile + 1) * kColumnTile, num_cols);
+      for (long long list = tile * kColumnTile; list < end; list += kListChunk)
+        build_list(cols, list, std::min(list + kListChunk, end));
+    }
+  }
+
+ private:
+  // Without branches: in scattered columns a new block is a coin flip, which a branch
+  // mispredicts. Each block is written past the list's end and kept only when new.
+  void build_list(const int64_t* cols, long long begin, long long end) {
+    uint32_t* list_blocks = blocks.data() + begin;
+    long long count = 0;
+    uint32_t last = 0;
+    for (long long j = begin; j < end; ++j) {
+      const uint32_t block = static_cast<uint32_t>(static_cast<uint64_t>(cols[j]) >> 2);
+      list_blocks[count] = block;
+      count += (j == begin) | (block != last);
+      last = block;
+      word_index[j] = static_cast<int32_t>(4 * (count - 1) + (cols[j] & 3));
+    }
+    block_count[begin / kListChunk] = count;
+  }
+};
+
+template <class Simd, class Emitter>
+void fill_simd(const PhiloxGather& g, typename Emitter::value_type* out, const Emitter& emit,
+               int num_threads) {
+  using T = typename Emitter::value_type;
+  const PhiloxKey key = philox_key(g.seed);
+  const PhiloxRow layer_row{key, 0, g.layer, g.stream};  // for fill_pairs: rows per lane
+  const int threads = threads_for(num_threads);
+  const long long values = g.outer ? g.num_rows * g.num_cols : g.num_rows;
+  const bool parallel = threads > 1 && values >= kParallelValues;
+  (void)parallel;  // read by OpenMP only
+  if (values == 0) return;
+  if (g.outer && g.num_cols >= kNarrowColumns) {
+    const ColumnBlocks columns(g.cols, g.num_cols, threads, parallel);
+    const long long tiles_per_row = (g.num_cols + kColumnTile - 1) / kColumnTile;
+    const long long tasks = g.num_rows * tiles_per_row;
+#if defined(SUBSETSUM_HAVE_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
+#endif
+    for (long long t = 0; t < tasks; ++t) {
+      const long long i = t / tiles_per_row, tile = t % tiles_per_row;
+      const long long begin = tile * kColumnTile;
+      const long long end = std::min(begin + kColumnTile, g.num_cols);
+      const PhiloxRow row{key, static_cast<uint32_t>(g.rows[i]), g.layer, g.stream};
+      T* row_out = out + i * g.num_cols;
+      if (columns.contiguous_tile[tile]) {
+        fill_run<Simd>(row, static_cast<uint64_t>(g.cols[begin]), end - begin, emit,
+                       row_out + begin);
+        continue;
+      }
+      alignas(64) uint32_t words[4 * (kListChunk + kListPad)];
+      for (long long list = begin; list < end; list += kListChunk) {
+        Simd::fill_words(row, columns.blocks.data() + list, columns.block_count[list / kListChunk],
+                         words);
+        Simd::emit_words(words, columns.word_index.data() + list,
+                         std::min(list + kListChunk, end) - list, emit, row_out + list);
+      }
+    }
+  } else if (g.outer) {
+    // Narrow: the block in row-major order as pairs, kColumnTile values per task.
+    const long long tasks = (values + kColumnTile - 1) / kColumnTile;
+#if defined(SUBSETSUM_HAVE_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
+#endif
+    for (long long t = 0; t < tasks; ++t) {
+      const long long begin = t * kColumnTile;
+      const long long end = std::min(begin + kColumnTile, values);
+      long long i = begin / g.num_cols, j = begin % g.num_cols;
+      for (long long chunk = begin; chunk < end; chunk += kListChunk) {
+        const long long chunk_end = std::min(chunk + kListChunk, end);
+        int64_t pair_rows[kListChunk], pair_cols[kListChunk];
+        for (long long e = 0; e < chunk_end - chunk; ++e) {
+          pair_rows[e] = g.rows[i];
+          pair_cols[e] = g.cols[j];
+          if (++j == g.num_cols) j = 0, ++i;
+        }
+        Simd::fill_pairs(layer_row, pair_rows, pair_cols, chunk_end - chunk, emit, out + chunk);
+      }
+    }
+  } else {
+    const long long tasks = (values + kColumnTile - 1) / kColumnTile;
+#if defined(SUBSETSUM_HAVE_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
+#endif
+    for (long long t = 0; t < tasks; ++t) {
+      const long long begin = t * kColumnTile;
+      const long long end = std::min(begin + kColumnTile, values);
+      Simd::fill_pairs(layer_row, g.rows + begin, g.cols + begin, end - begin, emit, out + begin);
+    }
+  }
+  (void)threads;
+}
+
+#endif  // SUBSETSUM_PHILOX_X86_SIMD
+
+template <class Emitter>
+void fill_with(const PhiloxGather& g, typename Emitter::value_type* out, const Emitter& emit,
+               int num_threads, PhiloxKernel kernel) {
+  if (kernel == PhiloxKernel::kAuto) kernel = philox_fill_kernel_auto();
+#if defined(SUBSETSUM_PHILOX_X86_SIMD)
+  if (kernel == PhiloxKernel::kAvx2) return fill_simd<PhiloxAvx2>(g, out, emit, num_threads);
+  if (kernel == PhiloxKernel::kAvx512) return fill_simd<PhiloxAvx512>(g, out, emit, num_threads);
+#endif
+  fill(g, out, emit, num_threads);
+}
+
 }  // namespace
 
-void philox_uniform_cpu(const PhiloxGather& where, float* out, int num_threads) {
-  fill(where, out, [](uint32_t x) { return uniform_pm1(x); }, num_threads);
+bool philox_kernel_available(PhiloxKernel kernel) {
+  switch (kernel) {
+    case PhiloxKernel::kAuto:
+    case PhiloxKernel::kScalar:
+      return true;
+#if defined(SUBSETSUM_PHILOX_X86_SIMD)
+    case PhiloxKernel::kAvx2:
+      return cpu_has_avx2();
+    case PhiloxKernel::kAvx512:
+      return cpu_has_avx512();
+#endif
+    default:
+      return false;
+  }
+}
+
+PhiloxKernel philox_fill_kernel_auto() {
+#if defined(SUBSETSUM_PHILOX_X86_SIMD)
+  if (cpu_has_avx512()) return PhiloxKernel::kAvx512;
+  if (cpu_has_avx2()) return PhiloxKernel::kAvx2;
+#endif
+  return PhiloxKernel::kScalar;
+}
+
+void philox_uniform_cpu(const PhiloxGather& where, float* out, int num_threads,
+                        PhiloxKernel kernel) {
+  fill_with(where, out, UniformEmitter{}, num_threads, kernel);
 }
 
 void philox_bernoulli_cpu(const PhiloxGather& where, uint64_t threshold, bool* out,
-                          int num_threads) {
-  fill(where, out, [threshold](uint32_t x) { return bernoulli_bit(x, threshold); }, num_threads);
+                          int num_threads, PhiloxKernel kernel) {
+  fill_with(where, out, BernoulliEmitter{threshold}, num_threads, kernel);
 }
 
 void philox4x32_10_cpu(const uint32_t* counters, long long n, const uint32_t* key, uint32_t* out,

@@ -21,10 +21,22 @@ struct PhiloxGather {
   bool outer;
 };
 
-// num_threads 0 uses all cores.
-void philox_uniform_cpu(const PhiloxGather& where, float* out, int num_threads);
+// The code that fills: kAuto is the fastest this CPU runs (philox_fill_kernel_auto); the others
+// force one, so that tests and benchmarks can run the SIMD kernels beside the scalar reference in
+// one process. Every kernel writes the same values.
+enum class PhiloxKernel : int { kAuto = 0, kScalar = 1, kAvx2 = 2, kAvx512 = 3 };
+
+// Whether this build and CPU run the kernel (kAuto and kScalar always).
+bool philox_kernel_available(PhiloxKernel kernel);
+// What kAuto runs here: kAvx512 where the CPU has AVX-512 F/BW/DQ/VL (about twice the speed of
+// kAvx2 on the Xeon of benchmarks/results/philox.md), else kAvx2 where it has AVX2, else kScalar.
+PhiloxKernel philox_fill_kernel_auto();
+
+// num_threads 0 uses all cores. kernel must be available (philox_kernel_available).
+void philox_uniform_cpu(const PhiloxGather& where, float* out, int num_threads,
+                        PhiloxKernel kernel = PhiloxKernel::kAuto);
 void philox_bernoulli_cpu(const PhiloxGather& where, uint64_t threshold, bool* out,
-                          int num_threads);
+                          int num_threads, PhiloxKernel kernel = PhiloxKernel::kAuto);
 
 // counters (n, 4), key (2,), out (n, 4): out[i] = philox4x32_10(counters[i], key).
 void philox4x32_10_cpu(const uint32_t* counters, long long n, const uint32_t* key, uint32_t* out,
