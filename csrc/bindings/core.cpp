@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "../cpu/driver.hpp"
 #include "../cpu/philox_fill.hpp"
@@ -71,18 +72,42 @@ PhiloxGather philox_gather(uint64_t seed, uint32_t stream, uint32_t layer, py::a
   return g;
 }
 
+// The fill kernel named by the bindings' `kernel` argument; one this CPU cannot run is an error.
+PhiloxKernel philox_kernel(const std::string& name) {
+  static const std::pair<const char*, PhiloxKernel> kernels[] = {
+      {"auto", PhiloxKernel::kAuto},
+      {"scalar", PhiloxKernel::kScalar},
+      {"avx2", PhiloxKernel::kAvx2},
+      {"avx512", PhiloxKernel::kAvx512}};
+  for (const auto& [kernel_name, kernel] : kernels) {
+    if (name != kernel_name) continue;
+    if (philox_kernel_available(kernel)) return kernel;
+    std::string available;
+    for (const auto& [other_name, other] : kernels)
+      if (philox_kernel_available(other))
+        available += (available.empty() ? "" : ", ") + std::string(other_name);
+    throw std::invalid_argument("kernel: '" + name + "' does not run on this CPU or build " +
+                                "(available: " + available + ")");
+  }
+  throw std::invalid_argument("kernel: expected one of auto, scalar, avx2, avx512, got '" + name +
+                              "'");
+}
+
 void philox_uniform_into(uint64_t seed, uint32_t stream, uint32_t layer, py::array rows,
-                         py::array cols, py::array out, bool outer, int num_threads) {
+                         py::array cols, py::array out, bool outer, int num_threads,
+                         const std::string& kernel) {
+  const PhiloxKernel fill_kernel = philox_kernel(kernel);
   long long length = 0;
   const PhiloxGather g = philox_gather(seed, stream, layer, rows, cols, outer, &length);
   float* values = bindings::data_of<float>(out, "out", py::dtype::of<float>(), length);
   py::gil_scoped_release release;
-  philox_uniform_cpu(g, values, num_threads);
+  philox_uniform_cpu(g, values, num_threads, fill_kernel);
 }
 
 void philox_bernoulli_into(uint64_t seed, uint32_t stream, uint32_t layer, py::array rows,
                            py::array cols, uint64_t threshold, py::array out, bool outer,
-                           int num_threads) {
+                           int num_threads, const std::string& kernel) {
+  const PhiloxKernel fill_kernel = philox_kernel(kernel);
   if (threshold > (uint64_t{1} << 32))
     throw std::invalid_argument("threshold: expected at most 2^32, got " +
                                 std::to_string(threshold));
@@ -90,7 +115,7 @@ void philox_bernoulli_into(uint64_t seed, uint32_t stream, uint32_t layer, py::a
   const PhiloxGather g = philox_gather(seed, stream, layer, rows, cols, outer, &length);
   bool* bits = bindings::data_of<bool>(out, "out", py::dtype::of<bool>(), length);
   py::gil_scoped_release release;
-  philox_bernoulli_cpu(g, threshold, bits, num_threads);
+  philox_bernoulli_cpu(g, threshold, bits, num_threads, fill_kernel);
 }
 
 void philox4x32_10_into(py::array counters, py::array key, py::array out, int num_threads) {
@@ -172,18 +197,20 @@ PYBIND11_MODULE(_core, m) {
       "Rough operations per problem (used to size chunks).");
   m.def("philox_uniform_into", &philox_uniform_into, py::arg("seed"), py::arg("stream"),
         py::arg("layer"), py::arg("rows"), py::arg("cols"), py::arg("out"), py::arg("outer"),
-        py::arg("num_threads") = 0,
+        py::arg("num_threads") = 0, py::arg("kernel") = "auto",
         "Source weights uniform in (-1, 1), in place (contract: subsetsum/philox.hpp).\n"
         "seed < 2^64, stream and layer < 2^32; rows int64 (R,) below 2^32 and cols int64 (C,)\n"
         "below 2^34, C-contiguous. outer=True: out float32 (R, C) gets the value at (rows[i],\n"
         "cols[j]); outer=False: R == C and out float32 (R,) gets the value at (rows[i], cols[i]).\n"
         "Values are odd multiples of 2^-24; identical for any num_threads (0: all cores).\n"
+        "kernel: 'auto' (the fastest this CPU runs), 'scalar' (the reference), 'avx2' or\n"
+        "'avx512' (ValueError where the CPU lacks it); identical values from each.\n"
         "Releases the GIL.");
   m.def("philox_bernoulli_into", &philox_bernoulli_into, py::arg("seed"), py::arg("stream"),
         py::arg("layer"), py::arg("rows"), py::arg("cols"), py::arg("threshold"), py::arg("out"),
-        py::arg("outer"), py::arg("num_threads") = 0,
+        py::arg("outer"), py::arg("num_threads") = 0, py::arg("kernel") = "auto",
         "Source Bernoulli bits, in place: True where the weight's 32-bit word is below threshold\n"
-        "(at most 2^32; see philox_bernoulli_threshold). rows, cols and outer as in\n"
+        "(at most 2^32; see philox_bernoulli_threshold). rows, cols, outer and kernel as in\n"
         "philox_uniform_into; out bool (R, C) or (R,). Releases the GIL.");
   m.def("philox_bernoulli_threshold", &bernoulli_threshold, py::arg("p"),
         "floor(p * 2^32) for p in [0, 1], so p = 1 gives 2^32 (always) and p = 0 gives 0 (never).");
