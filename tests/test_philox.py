@@ -3,7 +3,8 @@
 Known answers from Random123; a plain-Python Philox written from the SC'11 description checks the
 compiled one and the (seed, stream, layer, row, col) -> value contract; blocks, gathers and
 grown blocks agree; the values are Uniform(-1, 1) / Bernoulli(p) within tight statistical
-bounds; the thread count changes nothing; bad arguments name themselves.
+bounds; the thread count changes nothing; the SIMD fill kernels (AVX2, AVX-512, where the CPU has
+them) write bit for bit what the scalar reference writes; bad arguments name themselves.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from subsetsum import _core
 from subsetsum._philox import bernoulli, philox4x32_10, uniform
@@ -306,6 +309,199 @@ def test_identical_for_one_and_two_threads(outer):
         one, two, default = draw(1), draw(2), draw(None)
         np.testing.assert_array_equal(one, two)
         np.testing.assert_array_equal(one, default)
+
+
+# --- SIMD kernels against the scalar reference ---------------------------------------------------
+
+SIMD_KERNELS = ("avx2", "avx512")
+# Thresholds of every kind: never, the smallest and largest partial ones, one half, always, and a
+# threshold that is not a power of two.
+THRESHOLDS = (0, 1, 2**31, 2**32 - 1, 2**32, math.floor(0.3 * 2**32))
+
+
+def kernel_runs_here(kernel: str) -> bool:
+    one = np.zeros(1, np.int64)
+    try:
+        _core.philox_uniform_into(0, 0, 0, one, one, np.empty((1, 1), np.float32), True, 1,
+                                  kernel=kernel)
+    except ValueError as error:
+        assert "does not run on this CPU" in str(error)
+        return False
+    return True
+
+
+@pytest.fixture(params=SIMD_KERNELS)
+def simd_kernel(request):
+    if not kernel_runs_here(request.param):
+        pytest.skip(f"this CPU (or build) has no {request.param}")
+    return request.param
+
+
+def fill(kernel, seed, stream, layer, rows, cols, *, outer, threshold=None, num_threads=1):
+    """The compiled fill with a given kernel: uniform values, or Bernoulli bits at threshold."""
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    cols = np.ascontiguousarray(cols, dtype=np.int64)
+    shape = (rows.size, cols.size) if outer else (rows.size,)
+    if threshold is None:
+        out = np.full(shape, np.nan, np.float32)
+        _core.philox_uniform_into(seed, stream, layer, rows, cols, out, outer, num_threads,
+                                  kernel=kernel)
+    else:
+        out = np.empty(shape, np.bool_)
+        _core.philox_bernoulli_into(seed, stream, layer, rows, cols, threshold, out, outer,
+                                    num_threads, kernel=kernel)
+    return out
+
+
+def assert_kernel_matches_scalar(kernel, seed, stream, layer, rows, cols, *, outer,
+                                 thresholds=THRESHOLDS, num_threads=1):
+    where = dict(outer=outer, num_threads=num_threads)
+    expected = fill("scalar", seed, stream, layer, rows, cols, **where)
+    got = fill(kernel, seed, stream, layer, rows, cols, **where)
+    # compared as bit patterns: equal floats and equal bits are the same test here (no NaN, no
+    # signed zero), but the bits say more when they differ
+    np.testing.assert_array_equal(got.view(np.uint32), expected.view(np.uint32))
+    for threshold in thresholds:
+        np.testing.assert_array_equal(
+            fill(kernel, seed, stream, layer, rows, cols, threshold=threshold, **where),
+            fill("scalar", seed, stream, layer, rows, cols, threshold=threshold, **where),
+            err_msg=f"threshold {threshold}")
+
+
+def test_kernel_argument():
+    rows, cols = np.arange(5, dtype=np.int64), np.arange(3, 70, dtype=np.int64)
+    auto = fill("auto", 3, 1, 2, rows, cols, outer=True)
+    np.testing.assert_array_equal(auto, fill("scalar", 3, 1, 2, rows, cols, outer=True))
+    np.testing.assert_array_equal(auto, uniform(3, 1, 2, rows, cols))  # the default is "auto"
+    with pytest.raises(ValueError, match="^kernel: expected one of auto, scalar, avx2, avx512"):
+        fill("sse2", 3, 1, 2, rows, cols, outer=True)
+    with pytest.raises(ValueError, match="^kernel: "):
+        fill("sse2", 3, 1, 2, rows, cols, outer=False, threshold=7)
+
+
+@pytest.mark.parametrize("point", CONTRACT_POINTS)
+def test_simd_values_follow_the_documented_contract(simd_kernel, point):
+    # straight against the plain-Python reference, not only against the scalar fill
+    seed, stream, layer, row, col = point
+    x = reference_word(seed, stream, layer, row, col)
+    for outer in (True, False):
+        value = fill(simd_kernel, seed, stream, layer, [row], [col], outer=outer).ravel()[0]
+        assert value == np.float32(reference_uniform(x))
+        for threshold in THRESHOLDS:
+            bit = fill(simd_kernel, seed, stream, layer, [row], [col], outer=outer,
+                       threshold=threshold).ravel()[0]
+            assert bool(bit) == (x < threshold)
+
+
+def test_simd_contiguous_columns_every_start_and_length(simd_kernel):
+    # starts on and off a Philox block boundary, lengths 0..100: whole and partial batches, runs
+    # that begin and end mid block, inside one block and across several
+    rows = np.array([0, 7, 2**32 - 1], np.int64)
+    for start in range(9):
+        for length in range(101):
+            cols = np.arange(start, start + length)
+            assert_kernel_matches_scalar(simd_kernel, 11, 2, 5, rows, cols, outer=True,
+                                         thresholds=(2**31,))
+    for start, length in [(0, 16000), (3, 16000), (2, 4096 + 17), (2**34 - 5000, 5000)]:
+        cols = np.arange(start, start + length)
+        assert_kernel_matches_scalar(simd_kernel, 2**64 - 1, 2**32 - 1, 9, rows, cols, outer=True)
+
+
+@pytest.mark.parametrize("num_cols", [1, 2, 5, 16, 23, 24, 25, 40, 64, 100, 513, 5000])
+def test_simd_scattered_shuffled_and_repeated_columns(simd_kernel, num_cols):
+    # both sides of the narrow-block switch (24 columns), lists of 512 columns, tiles of 2048
+    rng = np.random.default_rng(105 + num_cols)
+    rows = rng.integers(0, 2**32, size=7)
+    pool = rng.choice(3 * num_cols + 8, size=num_cols, replace=False)
+    column_sets = {
+        "sorted subset": np.sort(pool),
+        "shuffled": pool,
+        "shuffled range": rng.permutation(num_cols) + 2**33,
+        "repeated": rng.integers(0, max(2, num_cols // 3), size=num_cols),
+        "descending": np.arange(num_cols)[::-1] + 1,
+        "far apart": rng.integers(0, 2**34, size=num_cols),
+    }
+    for cols in column_sets.values():
+        assert_kernel_matches_scalar(simd_kernel, 17, 1, 3, rows, cols, outer=True)
+        # the same columns as pairs, rows repeated as the ticket's gathers do
+        pair_rows = np.resize(np.repeat(rows, 30), num_cols)
+        assert_kernel_matches_scalar(simd_kernel, 17, 1, 3, pair_rows, cols, outer=False)
+
+
+def test_simd_mixed_contiguous_and_scattered_tiles(simd_kernel):
+    # an outer block whose column tiles (2048 columns) are partly consecutive, partly not
+    rng = np.random.default_rng(106)
+    cols = np.concatenate([np.arange(5, 2048 + 5), np.sort(rng.choice(9000, 2048, replace=False)),
+                           np.arange(100, 2048 + 100), np.arange(7, 300)])
+    assert_kernel_matches_scalar(simd_kernel, 21, 0, 1, np.arange(3), cols, outer=True)
+
+
+@pytest.mark.parametrize("length", [0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 2049, 30000])
+def test_simd_pairs(simd_kernel, length):
+    # pairs (outer=False): whole and partial batches of 8 and 16 lanes, random positions and
+    # 30-column runs of one row (the ticket's groups), unaligned
+    rng = np.random.default_rng(107 + length)
+    rows = rng.integers(0, 2**32, size=length)
+    cols = rng.integers(0, 2**34, size=length)
+    assert_kernel_matches_scalar(simd_kernel, 23, 4, 6, rows, cols, outer=False)
+    groups = -(-length // 30)
+    run_rows = np.repeat(rng.integers(0, 5000, size=groups), 30)[:length]
+    run_cols = (rng.integers(0, 2**20, size=groups)[:, None] + np.arange(30)).ravel()[:length]
+    assert_kernel_matches_scalar(simd_kernel, 23, 4, 6, run_rows, run_cols, outer=False)
+
+
+@pytest.mark.parametrize("outer", [True, False])
+def test_simd_identical_for_one_and_two_threads(simd_kernel, outer):
+    rng = np.random.default_rng(108)
+    if outer:  # several tasks per row, consecutive and scattered columns
+        rows = np.arange(40)
+        for cols in (np.arange(5, 9000), np.sort(rng.choice(20000, 9000, replace=False))):
+            assert_kernel_matches_scalar(simd_kernel, 12, 1, 2, rows, cols, outer=True,
+                                         num_threads=2, thresholds=(2**30,))
+        # a narrow block large enough to run in parallel
+        assert_kernel_matches_scalar(simd_kernel, 12, 1, 2, np.arange(5000), [3, 9, 4, 2**33],
+                                     outer=True, num_threads=2, thresholds=(2**30,))
+    else:
+        rows, cols = rng.integers(0, 2**32, 50000), rng.integers(0, 2**34, 50000)
+        assert_kernel_matches_scalar(simd_kernel, 12, 1, 2, rows, cols, outer=False,
+                                     num_threads=2, thresholds=(2**30,))
+
+
+def _concatenated_runs(runs):
+    """Columns made of runs (start, length), one after the other: consecutive stretches with
+    jumps (and overlaps) between them."""
+    return np.concatenate([np.arange(start, start + length, dtype=np.int64)
+                           for start, length in runs] or [np.zeros(0, np.int64)])
+
+
+COLUMN_START = st.integers(0, 2**34 - 3000)
+COLUMNS = st.one_of(
+    # one range (an outer fill's common case), across column tiles of 2048 at most once
+    st.tuples(COLUMN_START, st.integers(0, 3000)).map(lambda run: _concatenated_runs([run])),
+    # runs of consecutive columns with jumps, like groups of a ticket's layer
+    st.lists(st.tuples(COLUMN_START, st.integers(0, 100)), max_size=8).map(_concatenated_runs),
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**64 - 1), stream=st.integers(0, 2**32 - 1),
+       layer=st.integers(0, 2**32 - 1),
+       rows=st.lists(st.integers(0, 2**32 - 1), min_size=0, max_size=4),
+       cols=COLUMNS, shuffle=st.booleans(), outer=st.booleans(),
+       threshold=st.integers(0, 2**32), order_seed=st.integers(0, 2**32 - 1))
+def test_simd_matches_scalar_on_generated_layouts(seed, stream, layer, rows, cols, shuffle, outer,
+                                                  threshold, order_seed):
+    if shuffle:
+        cols = np.random.default_rng(order_seed).permutation(cols)
+    if outer:
+        rows = np.array(rows, np.int64)
+    else:  # each row repeated over 30 columns in turn, as in a gather of groups
+        rows = np.resize(np.repeat(np.array(rows or [0], np.int64), 30), cols.size)
+    for kernel in SIMD_KERNELS:
+        if kernel_runs_here(kernel):
+            assert_kernel_matches_scalar(kernel, seed, stream, layer, rows, cols, outer=outer,
+                                         thresholds=(0, threshold, 2**32))
 
 
 # --- argument checks -----------------------------------------------------------------------------
