@@ -21,7 +21,8 @@
 
 namespace subsetsum {
 
-// The counter words that stay fixed along a row ({block, row, layer, stream}), and the key.
+// The key and the counter words that stay fixed along a row ({block, row, layer, stream});
+// fill_pairs reads each lane's row from its pair instead.
 struct PhiloxRow {
   PhiloxKey key;
   uint32_t row;
