@@ -121,54 +121,50 @@ def test_saved_rows_and_bits_read_back_identical(small_ticket, tmp_path):
     assert all(isinstance(e, KeptEdges) for e in loaded.edges)
 
 
-def test_previous_format_with_index_pairs_still_loads(small_ticket, tmp_path):
-    """Format /2 stored every sparse layer as (rows, cols) int32 pairs."""
+def _rewritten(ticket, tmp_path, edit):
+    """The ticket saved, then its file rewritten by ``edit(header, tensors)`` with consistent
+    checksums (what a file of another format or a buggy writer would hold)."""
+    from safetensors import safe_open
     from safetensors.numpy import save_file
 
     from subsetsum.tickets.ticket import _checksums
 
     path = tmp_path / "t.ticket"
-    small_ticket.save(path)
-    from safetensors import safe_open
-
+    ticket.save(path)
     with safe_open(str(path), framework="numpy") as f:
         header = json.loads(f.metadata()["subsetsum"])
         tensors = {k: f.get_tensor(k) for k in f.keys()}
-    for s, how in enumerate(header["storage"]):
-        if how == "rows":
-            rows, cols = small_ticket.edges[s]
-            del tensors[f"edges.indptr.{s}"]
-            tensors[f"edges.rows.{s}"], tensors[f"edges.cols.{s}"] = rows, cols
-            header["storage"][s] = "indices"
-    header["format"] = "subsetsum.ticket/2"
+    edit(header, tensors)
     header.pop("checksums")
     header["checksums"] = _checksums(header, tensors)
-    old = tmp_path / "old.ticket"
-    save_file(tensors, str(old), metadata={"subsetsum": json.dumps(header)})
-    assert _same_edges(small_ticket, Ticket.load(old))
+    out = tmp_path / "rewritten.ticket"
+    save_file(tensors, str(out), metadata={"subsetsum": json.dumps(header)})
+    return out
+
+
+def test_previous_format_with_index_pairs_still_loads(small_ticket, tmp_path):
+    """Format /2 stored every sparse layer as (rows, cols) int32 pairs."""
+
+    def to_index_pairs(header, tensors):
+        for s, how in enumerate(header["storage"]):
+            if how == "rows":
+                del tensors[f"edges.indptr.{s}"]
+                tensors[f"edges.rows.{s}"], tensors[f"edges.cols.{s}"] = small_ticket.edges[s]
+                header["storage"][s] = "indices"
+        header["format"] = "subsetsum.ticket/2"
+
+    assert _same_edges(small_ticket, Ticket.load(_rewritten(small_ticket, tmp_path, to_index_pairs)))
 
 
 def test_corrupted_row_offsets_are_refused(small_ticket, tmp_path):
-    from safetensors import safe_open
-    from safetensors.numpy import save_file
+    def decreasing_offsets(header, tensors):
+        s = header["storage"].index("rows")
+        indptr = tensors[f"edges.indptr.{s}"].copy()
+        indptr[1], indptr[2] = indptr[2] + 1, indptr[1]
+        tensors[f"edges.indptr.{s}"] = indptr
 
-    from subsetsum.tickets.ticket import _checksums
-
-    path = tmp_path / "t.ticket"
-    small_ticket.save(path)
-    with safe_open(str(path), framework="numpy") as f:
-        header = json.loads(f.metadata()["subsetsum"])
-        tensors = {k: f.get_tensor(k) for k in f.keys()}
-    s = header["storage"].index("rows")
-    indptr = tensors[f"edges.indptr.{s}"].copy()
-    indptr[1], indptr[2] = indptr[2] + 1, indptr[1]  # decreasing offsets
-    tensors[f"edges.indptr.{s}"] = indptr
-    header.pop("checksums")
-    header["checksums"] = _checksums(header, tensors)  # a consistent file with bad offsets
-    bad = tmp_path / "bad.ticket"
-    save_file(tensors, str(bad), metadata={"subsetsum": json.dumps(header)})
     with pytest.raises(ValueError, match="row offsets"):
-        Ticket.load(bad)
+        Ticket.load(_rewritten(small_ticket, tmp_path, decreasing_offsets))
 
 
 def test_ticket_given_pairs_converts_them(small_ticket):
