@@ -111,7 +111,15 @@ class KeptEdges:
 class EdgeCollector:
     """The kept edges of one weight matrix while a build runs: chunks in by-row form, ``(rows
     int64 (R,) distinct and increasing, counts int64 (R,), cols int32 (E,))``, about 4 bytes per
-    edge, merged once by :meth:`merge`."""
+    edge, merged once by :meth:`merge`.
+
+    >>> c = EdgeCollector()
+    >>> c.add(np.array([1, 0, 1]), np.array([7, 2, 3]))   # one solved block's edges
+    >>> c.add(np.array([1, 2]), np.array([5, 0]))         # a later block (or the repair pass)
+    >>> edges, collected = c.merge(3, np.array([True, True, False]), parts=[(np.array([0]), np.array([9]))])
+    >>> edges.indptr.tolist(), edges.cols.tolist(), collected   # row 2 is not kept
+    ([0, 2, 5, 5], [2, 9, 3, 5, 7], 4)
+    """
 
     def __init__(self):
         self.chunks = []
