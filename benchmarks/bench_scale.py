@@ -74,6 +74,7 @@ def run_one(method: str, scale: int, executor: str) -> dict:
     ticket = construct_ticket(target, method=method, seed=0, progress=False,
                               executor=timing if timing is not None else executor)
     wall = time.perf_counter() - start
+    build_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "t.ticket")
         ticket.save(path)
@@ -83,7 +84,8 @@ def run_one(method: str, scale: int, executor: str) -> dict:
         "method": method, "scale": scale, "widths": widths, "executor": executor, "wall_s": wall,
         "job_s": timing.seconds if timing is not None else None, "jobs": timing.jobs if timing is not None else None,
         "problems": meta["problems"], "parameters": ticket.parameters, "target_parameters": ticket.target.num_parameters,
-        "source_weights": sum(r * c for r, c in ticket.shapes), "peak_rss_mb": resource.getrusage(
+        "source_weights": sum(r * c for r, c in ticket.shapes), "build_peak_rss_mb": build_peak,
+        "peak_rss_mb": resource.getrusage(
             resource.RUSAGE_SELF).ru_maxrss / 1024.0, "saved_bytes": saved, "failed": len(ticket.failed),
         "group_sizes": meta["group_sizes"],
     }
@@ -106,6 +108,9 @@ def main(argv=None) -> int:
     parser.add_argument("--scales", type=int, nargs="+", default=list(DEFAULT_SCALES))
     parser.add_argument("--no-ray", action="store_true", help="skip the Ray rows")
     parser.add_argument("--full", action="store_true", help="also build the full 25M-weight target (s = 1)")
+    parser.add_argument("--full-json", type=str, default=None,
+                        help="with --full: JSON lines of full-target rows already measured (read if the file "
+                             "exists, else written as they finish)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -115,11 +120,18 @@ def main(argv=None) -> int:
     load_start = os.getloadavg()[0]
     rows = []
     scales = list(args.scales) + ([1] if args.full and 1 not in args.scales else [])
+    cached = {}
+    if args.full_json and os.path.exists(args.full_json):
+        with open(args.full_json) as f:
+            cached = {(r["method"], r["scale"]): r for r in map(json.loads, f) if r}
     for scale in scales:
         for method in ("L+1", "2L"):
-            row = child(method, scale, "local")
+            row = cached.get((method, scale)) or child(method, scale, "local")
             rows.append(row)
             print(json.dumps(row), flush=True)
+            if scale == 1 and args.full_json and (method, scale) not in cached:
+                with open(args.full_json, "a") as f:
+                    f.write(json.dumps(row) + "\n")
     smallest = max(scales)
     if not args.no_ray:
         for method in ("L+1", "2L"):

@@ -115,7 +115,7 @@ def test_saved_rows_and_bits_read_back_identical(small_ticket, tmp_path):
 
     with safe_open(str(path), framework="numpy") as f:
         storage = json.loads(f.metadata()["subsetsum"])["storage"]
-    assert set(storage) <= {"rows", "bits"} and "rows" in storage  # the sparse layers by row
+    assert set(storage) == {"rows", "bits"}  # sparse layers by row, dense ones as bits
     loaded = Ticket.load(path)
     assert _same_edges(small_ticket, loaded)
     assert all(isinstance(e, KeptEdges) for e in loaded.edges)
@@ -197,3 +197,22 @@ def test_streamed_safetensors_file_reads_back_with_safetensors_itself(tmp_path):
 
     with safe_open(str(path), framework="numpy") as f:
         assert f.metadata() == {"k": "v"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_rows=st.integers(1, 40), n_cols=st.integers(1, 70),
+       density=st.floats(0.0, 1.0), batch=st.sampled_from([1, 5, 64, 1 << 23]))
+def test_packed_bits_equal_numpy_packbits_of_the_dense_mask(seed, n_rows, n_cols, density, batch):
+    rng = np.random.default_rng(seed)
+    mask = rng.random((n_rows, n_cols)) < density
+    rows, cols = np.nonzero(mask)
+    extra = rng.integers(0, rows.size, rows.size // 3) if rows.size else np.zeros(0, np.int64)
+    edges = KeptEdges.from_pairs(np.concatenate([rows, rows[extra]]), np.concatenate([cols, cols[extra]]), n_rows)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(edges_mod, "BITS_PER_BATCH", batch)
+        bits = edges.packed_bits(n_cols)
+        np.testing.assert_array_equal(bits, np.packbits(mask.ravel()))  # repeats set one bit
+        back = KeptEdges.from_packed_bits(bits, (n_rows, n_cols))
+    ref = KeptEdges.from_pairs(rows, cols, n_rows)
+    np.testing.assert_array_equal(back.indptr, ref.indptr)
+    np.testing.assert_array_equal(back.cols, ref.cols)

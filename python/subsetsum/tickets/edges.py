@@ -21,6 +21,8 @@ __all__ = ["KeptEdges", "EdgeCollector"]
 
 # edges per sort when columns are put in order within rows after a merge (bounds the int64 keys)
 SORT_CHUNK = 1 << 20
+# bits of a dense mask handled at a time when packing or unpacking it (8 MB of bools)
+BITS_PER_BATCH = 1 << 23
 # edges copied by a merge between two returns of freed memory to the system (release_freed_memory)
 RELEASE_EVERY = 1 << 22
 
@@ -63,6 +65,48 @@ class KeptEdges:
         order = np.lexsort((cols, rows))
         counts = np.bincount(rows, minlength=n_rows) if rows.size else np.zeros(n_rows, np.int64)
         return cls(np.concatenate([[0], np.cumsum(counts)]), cols[order])
+
+    @classmethod
+    def from_packed_bits(cls, bits, shape) -> "KeptEdges":
+        """From the row-major dense mask of ``shape`` packed as by ``np.packbits`` (uint8,
+        big-endian bit order), a bounded number of rows at a time, reading only nonzero bytes
+        (never the whole mask)."""
+        n_rows, n_cols = (int(x) for x in shape)
+        counts = np.zeros(n_rows, np.int64)
+        cols = []
+        step = max(1, BITS_PER_BATCH // max(1, n_cols))
+        for r0 in range(0, n_rows, step):
+            r1 = min(n_rows, r0 + step)
+            first, last = r0 * n_cols, r1 * n_cols
+            seg = bits[first >> 3:(last + 7) >> 3]
+            nonzero = np.flatnonzero(seg)
+            k, bit = np.nonzero(np.unpackbits(seg[nonzero][:, None], axis=1))
+            pos = ((first >> 3) + nonzero[k]) * 8 + bit  # increasing
+            pos = pos[(pos >= first) & (pos < last)]  # the first and last bytes are shared with other rows
+            r = pos // n_cols
+            counts[r0:r1] = np.bincount(r - r0, minlength=r1 - r0)
+            cols.append((pos - r * n_cols).astype(np.int32))
+        return cls(np.concatenate([[0], np.cumsum(counts)]), np.concatenate(cols) if cols else np.zeros(0, np.int32))
+
+    def packed_bits(self, n_cols: int) -> np.ndarray:
+        """The row-major dense mask (rows, n_cols) packed as by ``np.packbits`` (uint8 (ceil(rows *
+        n_cols / 8),)), built a bounded number of edges at a time (never the whole bool mask)."""
+        out = np.zeros((self.n_rows * n_cols + 7) // 8, np.uint8)
+        step = max(1, BITS_PER_BATCH // 8)
+        r0 = 0
+        while r0 < self.n_rows:
+            r1 = int(np.searchsorted(self.indptr, self.indptr[r0] + step, side="right")) - 1
+            r1 = min(self.n_rows, max(r1, r0 + 1))
+            lo, hi = self.indptr[r0], self.indptr[r1]
+            if hi > lo:
+                rows = np.repeat(np.arange(r0, r1, dtype=np.int64), np.diff(self.indptr[r0:r1 + 1]))
+                pos = rows * n_cols + self.cols[lo:hi]  # increasing: columns are in order within rows
+                pos = pos[np.concatenate([[True], pos[1:] != pos[:-1]])]  # a repeated edge is one bit
+                byte = pos >> 3
+                starts = np.flatnonzero(np.concatenate([[True], byte[1:] != byte[:-1]]))
+                out[byte[starts]] |= np.add.reduceat((0x80 >> (pos & 7)).astype(np.uint8), starts)  # distinct bits
+            r0 = r1
+        return out
 
     @classmethod
     def empty(cls, n_rows: int) -> "KeptEdges":

@@ -711,9 +711,7 @@ class Ticket:
                 tensors[f"edges.cols.{s}"] = e.cols
                 storage.append("rows")
             else:
-                mask = np.zeros(shape, bool)
-                mask[e.rows, e.cols] = True
-                tensors[f"edges.bits.{s}"] = np.packbits(mask.ravel())
+                tensors[f"edges.bits.{s}"] = e.packed_bits(shape[1])
                 storage.append("bits")
             if self.bias_rows[s] is not None:
                 tensors[f"bias_rows.{s}"] = self.bias_rows[s].astype(np.int32)
@@ -824,8 +822,10 @@ def _read_edges(tensors: dict, s: int, shape: tuple, how: str, path) -> KeptEdge
                              f"and {cols.size} kept edges")
         edges = KeptEdges(indptr, cols)
     elif how == "bits":
-        m = np.unpackbits(tensors[f"edges.bits.{s}"], count=shape[0] * shape[1]).astype(bool).reshape(shape)
-        edges = KeptEdges(np.concatenate([[0], np.cumsum(m.sum(axis=1))]), np.nonzero(m)[1])
+        bits = tensors[f"edges.bits.{s}"]
+        if bits.ndim != 1 or bits.size != (shape[0] * shape[1] + 7) // 8:
+            raise ValueError(f"path: {path}: the packed bits of source layer {s} do not fit its shape {shape}")
+        edges = KeptEdges.from_packed_bits(bits, shape)
     elif how == "indices":
         rows, cols = tensors[f"edges.rows.{s}"], tensors[f"edges.cols.{s}"]
         if rows.size and (rows.max() >= shape[0] or rows.min() < 0):
