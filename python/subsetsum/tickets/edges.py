@@ -60,11 +60,10 @@ class KeptEdges:
     @classmethod
     def from_pairs(cls, rows, cols, n_rows: int) -> "KeptEdges":
         """From (row, col) pairs in any order (each int array (E,)); rows must lie in [0, n_rows)."""
-        rows = np.asarray(rows, np.int64)
-        cols = np.asarray(cols, np.int64)
-        order = np.lexsort((cols, rows))
-        counts = np.bincount(rows, minlength=n_rows) if rows.size else np.zeros(n_rows, np.int64)
-        return cls(np.concatenate([[0], np.cumsum(counts)]), cols[order])
+        distinct, per_row, cols = by_row(rows, cols)
+        counts = np.zeros(n_rows, np.int64)
+        counts[distinct] = per_row
+        return cls(np.concatenate([[0], np.cumsum(counts)]), cols)
 
     @classmethod
     def from_packed_bits(cls, bits, shape) -> "KeptEdges":
