@@ -29,7 +29,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results", "scale.md")
 sys.path.insert(0, HERE)
-from recording import cpu_model, write_results  # noqa: E402
+from recording import DeviceMemoryPeak, cpu_model, write_results  # noqa: E402
 
 FULL = (4096, 4096, 2048, 1000)
 DEFAULT_SCALES = (16, 8, 4)
@@ -45,8 +45,10 @@ def make_target(widths, seed=0):
     return [(rng.uniform(-1, 1, (b, a)), rng.uniform(-1, 1, b)) for a, b in zip(widths[:-1], widths[1:])]
 
 
-def run_one(method: str, scale: int, executor: str) -> dict:
-    """One build in this process; returns a JSON-able dict."""
+def run_one(method: str, scale: int, executor: str, device: str | None = None) -> dict:
+    """One build in this process (on ``device``: None or "cuda"); returns a JSON-able dict."""
+    import contextlib
+
     from subsetsum import construct_ticket
     from subsetsum.tickets.executor import Executor, LocalExecutor
 
@@ -70,9 +72,11 @@ def run_one(method: str, scale: int, executor: str) -> dict:
     widths = widths_for(scale)
     target = make_target(widths)
     timing = TimingExecutor() if executor == "local" else None
+    memory = DeviceMemoryPeak() if device == "cuda" else contextlib.nullcontext()
     start = time.perf_counter()
-    ticket = construct_ticket(target, method=method, seed=0, progress=False,
-                              executor=timing if timing is not None else executor)
+    with memory:
+        ticket = construct_ticket(target, method=method, seed=0, progress=False, device=device,
+                                  executor=timing if timing is not None else executor)
     wall = time.perf_counter() - start
     build_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     with tempfile.TemporaryDirectory() as folder:
@@ -81,7 +85,8 @@ def run_one(method: str, scale: int, executor: str) -> dict:
         saved = os.path.getsize(path)
     meta = ticket.metadata
     return {
-        "method": method, "scale": scale, "widths": widths, "executor": executor, "wall_s": wall,
+        "method": method, "scale": scale, "widths": widths, "executor": executor, "device": device or "cpu",
+        "wall_s": wall, "peak_device_mb": memory.peak_mb if device == "cuda" else None,
         "job_s": timing.seconds if timing is not None else None, "jobs": timing.jobs if timing is not None else None,
         "problems": meta["problems"], "parameters": ticket.parameters, "target_parameters": ticket.target.num_parameters,
         "source_weights": sum(r * c for r, c in ticket.shapes), "build_peak_rss_mb": build_peak,
@@ -114,8 +119,7 @@ def main(argv=None) -> int:
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        method, scale, executor = json.loads(args.one)
-        print(json.dumps(run_one(method, scale, executor)))
+        print(json.dumps(run_one(*json.loads(args.one))))  # [method, scale, executor(, device)]
         return 0
     load_start = os.getloadavg()[0]
     rows = []

@@ -33,7 +33,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results", "ticket.md")
 sys.path.insert(0, HERE)
-from recording import cpu_model, write_results  # noqa: E402
+from recording import DeviceMemoryPeak, cpu_model, write_results  # noqa: E402
 
 # (method, construct_ticket options) run on the LeNet-shape target; defaults first
 SCENARIOS = [
@@ -75,11 +75,15 @@ def digits_target():
 
 def run_one(method, options, widths, device, target_name):
     """Build one ticket in this process; returns a JSON-able dict."""
+    import contextlib
+
     from subsetsum import construct_ticket
 
     target = digits_target() if target_name == "digits" else make_target(widths)
+    memory = DeviceMemoryPeak() if device == "cuda" else contextlib.nullcontext()
     start = time.perf_counter()
-    ticket = construct_ticket(target, method=method, eps=0.01, seed=0, device=device, progress=False, **options)
+    with memory:
+        ticket = construct_ticket(target, method=method, eps=0.01, seed=0, device=device, progress=False, **options)
     wall = time.perf_counter() - start
     meta = ticket.metadata
     n_target = ticket.target.num_parameters
@@ -89,6 +93,7 @@ def run_one(method, options, widths, device, target_name):
         "plan_s": meta["plan_seconds"], "repair_s": meta["repair"]["seconds"],
         "repaired": meta["repair"]["problems"], "added_rows": sum(meta["repair"]["added_rows"]),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "peak_device_mb": memory.peak_mb if device == "cuda" else None,
         "problems": meta["problems"], "parameters": ticket.parameters, "target_parameters": n_target,
         "source_weights": sum(r * c for r, c in ticket.shapes), "group_sizes": meta["group_sizes"],
         "failed": len(ticket.failed), "max_error": ticket.max_errors(),

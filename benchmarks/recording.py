@@ -33,3 +33,34 @@ def write_results(path: str, lines: list[str]) -> None:
     with open(path, "w") as f:
         f.write("\n".join(lines))
     print("\n".join(lines))
+
+
+class DeviceMemoryPeak:
+    """Peak device memory in use while the block runs (MB), sampled every 5 ms through
+    cudaMemGetInfo: the solver allocates with the CUDA runtime, outside torch's allocator."""
+
+    def __init__(self, device: int = 0):
+        from subsetsum import _cuda
+
+        self._info = lambda: _cuda.mem_info(device)
+        self.peak_mb = 0.0
+
+    def __enter__(self):
+        import threading
+
+        self._stop = threading.Event()
+        free, total = self._info()
+        self._base = total - free
+
+        def sample():
+            while not self._stop.wait(0.005):
+                free, total = self._info()
+                self.peak_mb = max(self.peak_mb, (total - free - self._base) / 2**20)
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()

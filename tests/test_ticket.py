@@ -443,3 +443,25 @@ def test_large_tickets_become_sparse_modules(monkeypatch):
     assert not any(isinstance(m, SparseLinear) for m in ticket.to_module(sparse=False).modules())
     with pytest.raises(TypeError, match="sparse"):
         ticket.to_module(sparse="yes")
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("mode", ["min_size", "fixed_size"])
+def test_device_solve_call_equals_host_call_on_torch_cpu_tensors(mode, masked):
+    """The device branch of a ticket's batched solve (torch tensors on ``device``) run on torch's
+    CPU device gives the host branch's answer, with and without a mask (a ticket built with
+    device="cuda" once failed on unmasked problems)."""
+    import types
+
+    from subsetsum.tickets.solve import _solve_call
+
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    targets = rng.uniform(-1, 1, 500)
+    elements = rng.uniform(-1, 1, (500, 12))
+    mask = rng.random((500, 12)) < 0.8 if masked else None
+    plan = types.SimpleNamespace(mode=mode, max_size=6, subset_size=3)
+    host = _solve_call(targets, elements, mask, 0.01, plan, None)
+    device = _solve_call(targets, elements, mask, 0.01, plan, "cpu")
+    for a, b in zip(host, device):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

@@ -352,8 +352,11 @@ SUBSETSUM_HD void write_unsolved(double target, const BatchOutput& out, long lon
   out.status[b] = status;
 }
 
-// Solves problem b. `mitm` is scratch for meet_in_the_middle (host only), else unused.
-template <class T, int CAP>
+// Solves problem b. `mitm` is scratch for meet_in_the_middle, else unused. ALG, when not -1, is
+// the algorithm p.algorithm holds, fixed at compile time: the other searches drop out of the
+// code, which on the GPU frees registers and stack for the one that runs (a kernel compiled
+// for every algorithm held 1.9 KB of stack per thread even for the size-1..3 search).
+template <class T, int CAP, int ALG = -1>
 SUBSETSUM_HD void solve_problem(const T* row, const uint8_t* mask_row, int n, double target,
                                 const SolveParams& p, const MitmScratch* mitm,
                                 const BatchOutput& out, long long b) {
@@ -368,7 +371,7 @@ SUBSETSUM_HD void solve_problem(const T* row, const uint8_t* mask_row, int n, do
   work.init(p.work_limit, p.stop);
   ChosenSet chosen;
   bool feasible = true;
-  switch (p.algorithm) {
+  switch (ALG >= 0 ? ALG : p.algorithm) {
     case ALG_GRAY_CODE:
       feasible = gray_code_solve(e, target, p, chosen, work);
       break;

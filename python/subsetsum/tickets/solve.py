@@ -740,7 +740,7 @@ def _solve_call(targets, elements, mask, tol, plan, device):
         import torch
 
         res = solve(torch.as_tensor(targets, device=device), torch.as_tensor(elements, device=device),
-                    **{**kwargs, "mask": torch.as_tensor(mask, device=device)})
+                    **{**kwargs, "mask": None if mask is None else torch.as_tensor(mask, device=device)})
         p, e = res.chosen_elements(ordered=False)
         return p, e, res.errors.cpu().numpy(), res.found.cpu().numpy()
     res = solve(targets, elements, **kwargs)

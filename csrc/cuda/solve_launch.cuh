@@ -1,0 +1,135 @@
+// The solve kernel and its launcher, one (dtype, capacity) pair per instantiation. Each pair is
+// compiled in a translation unit of its own (CMakeLists.txt writes them: solve_<dtype>_<cap>.cu),
+// so the eight instantiations build in parallel: one file holding all of them took two minutes of
+// a single core, most of it in ptxas.
+//
+// Thread mapping, and why: a problem has at most 64 elements (256 for fixed_size) and the
+// typical one is settled after a few dozen candidate sums (min_size, first_hit), so one thread
+// per problem keeps its elements in registers/local memory and needs no synchronisation; the
+// batch supplies the parallelism (10^5-10^9 problems). Neighbouring threads read neighbouring
+// rows, so the loads of a warp share cache lines. meet_in_the_middle needs 2^(n/2)-entry lists
+// per problem: they live in global scratch, and the batch is launched in slices sized so the
+// scratch fits in a quarter of the free device memory.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "launch.hpp"
+
+namespace subsetsum {
+
+inline void cuda_check(cudaError_t status, const char* what) {
+  if (status != cudaSuccess)
+    throw std::runtime_error(std::string("CUDA error in ") + what + ": " +
+                             cudaGetErrorString(status));
+}
+
+// Solves problems [0, batch) on `stream`; defined below, instantiated once per pair.
+template <class T, int CAP>
+void launch_range(const T* targets, const T* bases, const uint8_t* mask, long long batch, int n,
+                  const SolveParams& params, const BatchOutput& out, cudaStream_t stream);
+
+#ifdef SUBSETSUM_SOLVE_LAUNCH_DEFINITIONS
+
+namespace {
+
+constexpr int kThreadsPerBlock = 128;
+
+struct MitmSlots {
+  double* sums;      // 3 list blocks per slot, each `stride` long (layout: mitm_scratch)
+  uint32_t* bits;
+  long long stride;
+};
+
+// One kernel per algorithm (solve_problem's ALG), so each keeps only its own search.
+template <class T, int CAP, int ALG>
+__global__ void __launch_bounds__(kThreadsPerBlock)
+solve_kernel(const T* __restrict__ targets, const T* __restrict__ bases,
+             const uint8_t* __restrict__ mask, long long first, long long count, int n,
+             SolveParams params, BatchOutput out, MitmSlots slots) {
+  const long long slot = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x;
+  if (slot >= count) return;
+  const long long b = first + slot;
+  MitmScratch scratch{};
+  if (slots.sums != nullptr) {
+    scratch = mitm_scratch(slots.sums + slot * 3 * slots.stride,
+                           slots.bits + slot * 3 * slots.stride, slots.stride);
+  }
+  solve_problem<T, CAP, ALG>(bases + b * n, mask ? mask + b * n : nullptr, n,
+                             static_cast<double>(targets[b]), params, &scratch, out, b);
+}
+
+// The smallest n a capacity serves (with_capacity): an algorithm whose limit is below it never
+// runs at that capacity, and its kernel is not compiled.
+constexpr int smallest_n_of_capacity(int cap) {
+  return cap <= 16 ? 1 : cap <= 32 ? 17 : cap <= kNarrowLimit ? 33 : kNarrowLimit + 1;
+}
+
+template <int CAP, int ALG>
+constexpr bool algorithm_serves_capacity() {
+  return kMaxElements[ALG] >= smallest_n_of_capacity(CAP);
+}
+
+// Launches solve_kernel<T, CAP, ALG> for params.algorithm.
+template <class T, int CAP, class Launch>
+void with_algorithm_kernel(int algorithm, Launch&& launch) {
+  auto pick = [&](auto alg) {
+    constexpr int kAlg = decltype(alg)::value;
+    if constexpr (algorithm_serves_capacity<CAP, kAlg>()) {
+      launch(solve_kernel<T, CAP, kAlg>);
+    } else {
+      throw std::invalid_argument("solve kernel: algorithm " + std::to_string(kAlg) +
+                                  " does not serve n up to " + std::to_string(CAP));
+    }
+  };
+  switch (algorithm) {
+    case ALG_GRAY_CODE: pick(std::integral_constant<int, ALG_GRAY_CODE>{}); break;
+    case ALG_MEET_IN_THE_MIDDLE: pick(std::integral_constant<int, ALG_MEET_IN_THE_MIDDLE>{}); break;
+    case ALG_INCREASING_SIZE: pick(std::integral_constant<int, ALG_INCREASING_SIZE>{}); break;
+    case ALG_EXACT_COMBINATIONS: pick(std::integral_constant<int, ALG_EXACT_COMBINATIONS>{}); break;
+    case ALG_FIRST_HIT: pick(std::integral_constant<int, ALG_FIRST_HIT>{}); break;
+    default: throw std::invalid_argument("solve kernel: unknown algorithm " + std::to_string(algorithm));
+  }
+}
+
+}  // namespace
+
+template <class T, int CAP>
+void launch_range(const T* targets, const T* bases, const uint8_t* mask, long long batch, int n,
+                  const SolveParams& params, const BatchOutput& out, cudaStream_t stream) {
+  MitmSlots slots{nullptr, nullptr, 0};
+  long long per_launch = batch;
+  if (params.algorithm == ALG_MEET_IN_THE_MIDDLE) {
+    slots.stride = mitm_list_stride(n);
+    const long long bytes_per_slot = 3 * slots.stride * (sizeof(double) + sizeof(uint32_t));
+    size_t free_bytes = 0, total_bytes = 0;
+    cuda_check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
+    per_launch = std::max<long long>(1, (long long)(free_bytes / 4) / bytes_per_slot);
+    per_launch = std::min<long long>(per_launch, batch);
+    cuda_check(cudaMallocAsync(&slots.sums, per_launch * 3 * slots.stride * sizeof(double), stream),
+          "cudaMallocAsync");
+    cuda_check(cudaMallocAsync(&slots.bits, per_launch * 3 * slots.stride * sizeof(uint32_t), stream),
+          "cudaMallocAsync");
+  }
+  for (long long first = 0; first < batch; first += per_launch) {
+    const long long count = std::min(per_launch, batch - first);
+    const unsigned blocks = static_cast<unsigned>((count + kThreadsPerBlock - 1) / kThreadsPerBlock);
+    with_algorithm_kernel<T, CAP>(params.algorithm, [&](auto kernel) {
+      kernel<<<blocks, kThreadsPerBlock, 0, stream>>>(targets, bases, mask, first, count, n,
+                                                       params, out, slots);
+    });
+    cuda_check(cudaGetLastError(), "kernel launch");
+  }
+  if (slots.sums != nullptr) {
+    cuda_check(cudaFreeAsync(slots.sums, stream), "cudaFreeAsync");
+    cuda_check(cudaFreeAsync(slots.bits, stream), "cudaFreeAsync");
+  }
+}
+
+#endif  // SUBSETSUM_SOLVE_LAUNCH_DEFINITIONS
+
+}  // namespace subsetsum
