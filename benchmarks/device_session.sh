@@ -35,12 +35,28 @@ python3 -c "import subsetsum; print(subsetsum.compile_options()); print('cuda', 
 step bench_gpu 150 python3 benchmarks/bench_gpu.py
 cp benchmarks/results/solve-gpu.md "$OUT/" 2>/dev/null
 
-step tests_gpu 180 python3 -m pytest tests/gpu -q -x -p no:cacheprovider
+step tests_gpu 180 python3 -m pytest tests/gpu -q -p no:cacheprovider
 
 for method in L+1 2L; do
   step "ticket lenet $method cuda" 90 python3 benchmarks/bench_ticket.py --one "[\"$method\", {}, \"lenet\"]" --device cuda
 done
 
+cat > /tmp/ncu_target.py <<'EOF'
+import torch, subsetsum
+g = torch.Generator(device="cuda").manual_seed(0)
+for mode, n, kw, batch in (("min_size", 15, {"max_size": 10}, 1 << 22), ("best", 24, {}, 1 << 14)):
+    x = torch.rand(batch, n, generator=g, device="cuda") * 2 - 1
+    t = torch.rand(batch, generator=g, device="cuda") * 2 - 1
+    subsetsum.solve(t, x, eps=0.01, mode=mode, **kw)
+torch.cuda.synchronize()
+EOF
+step ncu 120 ncu --clock-control none -k regex:"solve_kernel|min_size" -c 3 --section SpeedOfLight \
+  --section Occupancy --section LaunchStats --section WarpStateStats --section SchedulerStats \
+  --section MemoryWorkloadAnalysis python3 /tmp/ncu_target.py
+# (its report is in session.log)
+
+step "scale 2L full cuda" 150 python3 benchmarks/bench_scale.py --one '["2L", 1, "local", "cuda"]'
+step "scale L+1 s=4 cuda" 120 python3 benchmarks/bench_scale.py --one '["L+1", 4, "local", "cuda"]'
 step "stats 1e8 cuda" 90 python3 - <<'EOF'
 import time
 from subsetsum import stats
@@ -54,20 +70,4 @@ for count in (10**7, 10**8):
           f"P(found) {est.probability:.5f}, mean size {est.mean_size:.3f}")
 EOF
 
-cat > /tmp/ncu_target.py <<'EOF'
-import torch, subsetsum
-g = torch.Generator(device="cuda").manual_seed(0)
-for mode, n, kw, batch in (("min_size", 15, {"max_size": 10}, 1 << 22), ("best", 24, {}, 1 << 14)):
-    x = torch.rand(batch, n, generator=g, device="cuda") * 2 - 1
-    t = torch.rand(batch, generator=g, device="cuda") * 2 - 1
-    subsetsum.solve(t, x, eps=0.01, mode=mode, **kw)
-torch.cuda.synchronize()
-EOF
-step ncu 120 ncu --clock-control none -k regex:solve_kernel -c 2 --section SpeedOfLight \
-  --section Occupancy --section LaunchStats --section WarpStateStats --section SchedulerStats \
-  --section MemoryWorkloadAnalysis python3 /tmp/ncu_target.py
-# (its report is in session.log)
-
-step "scale 2L full cuda" 150 python3 benchmarks/bench_scale.py --one '["2L", 1, "local", "cuda"]'
-step "scale L+1 s=4 cuda" 120 python3 benchmarks/bench_scale.py --one '["L+1", 4, "local", "cuda"]'
 echo "=== done $(date -u +%H:%M:%S)"

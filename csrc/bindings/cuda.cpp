@@ -66,6 +66,11 @@ PYBIND11_MODULE(_cuda, m) {
         return py::make_tuple(free_bytes, total_bytes);
       },
       py::arg("device"), "(free, total) bytes of device memory.");
+  m.def("set_min_size_first_pass_sizes", &cuda_set_min_size_first_pass_sizes, py::arg("sizes"),
+        "min_size: the exhaustive sizes (1-3) a first pass tries, one thread per problem, before\n"
+        "the rest goes to a second; 0: one pass. For benchmarks; every setting gives the same answers.");
+  m.def("min_size_first_pass_sizes", &cuda_min_size_first_pass_sizes,
+        "The sizes min_size's first pass tries (0: one pass).");
   m.def("solve_device", &solve_device, py::arg("targets"), py::arg("bases"), py::arg("mask"),
         py::arg("dtype_size"), py::arg("batch"), py::arg("n"), py::arg("mode"),
         py::arg("max_size"), py::arg("k"), py::arg("eps"), py::arg("algorithm"),

@@ -3,6 +3,7 @@
 // host-array round trip.
 #include <cuda_runtime.h>
 
+#include <atomic>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -40,6 +41,23 @@ struct DeviceBuffer {
 };
 
 }  // namespace
+
+namespace {
+// Sizes 1-3 first: measured on an H200 against 0 (one pass), 1 and 2 (benchmarks/results/
+// solve-gpu.md): 1.03x (float32) and 1.06x (float64) the one pass at n = 15, 1.72x at n = 30,
+// where size 3 is not exhaustive and the second pass takes the problems that need it. Sizes 1
+// or 2 alone are slower at n = 15 (0.34x, 0.45x): too many problems need size 3 and are solved
+// twice over.
+std::atomic<int> min_size_first_pass_sizes{kExhaustiveMaxSize};
+}  // namespace
+
+int cuda_min_size_first_pass_sizes() { return min_size_first_pass_sizes.load(); }
+void cuda_set_min_size_first_pass_sizes(int sizes) {
+  if (sizes < 0 || sizes > kExhaustiveMaxSize)
+    throw std::invalid_argument("sizes: expected 0 (one pass) to " +
+                                std::to_string(kExhaustiveMaxSize) + ", got " + std::to_string(sizes));
+  min_size_first_pass_sizes.store(sizes);
+}
 
 int cuda_device_count() {
   int count = 0;

@@ -20,6 +20,13 @@ void cuda_solve_device(const void* targets, const void* bases, const uint8_t* ma
                        long long batch, int n, const SolveParams& params, const BatchOutput& out,
                        intptr_t stream);
 
+// min_size's first pass (csrc/cuda/min_size_two_pass.cuh) tries the exhaustive sizes up to
+// this (1-3) one thread per problem and leaves the rest to a second pass; 0 runs every problem
+// through one pass. The default is 3 (kernels.cu says why); a switch for the benchmark's side-by-side
+// runs: every setting gives the same answers.
+int cuda_min_size_first_pass_sizes();
+void cuda_set_min_size_first_pass_sizes(int sizes);
+
 // Copies host arrays to the current device, solves, copies the results back; synchronous.
 void cuda_solve_host(const void* host_targets, const void* host_bases, const uint8_t* host_mask,
                      int dtype_size, long long batch, int n, const SolveParams& params,

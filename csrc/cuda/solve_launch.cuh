@@ -33,11 +33,18 @@ template <class T, int CAP>
 void launch_range(const T* targets, const T* bases, const uint8_t* mask, long long batch, int n,
                   const SolveParams& params, const BatchOutput& out, cudaStream_t stream);
 
+// Threads per block of every solve kernel.
+constexpr int kThreadsPerBlock = 128;
+
+}  // namespace subsetsum
+
 #ifdef SUBSETSUM_SOLVE_LAUNCH_DEFINITIONS
 
-namespace {
+#include "min_size_two_pass.cuh"
 
-constexpr int kThreadsPerBlock = 128;
+namespace subsetsum {
+
+namespace {
 
 struct MitmSlots {
   double* sums;      // 3 list blocks per slot, each `stride` long (layout: mitm_scratch)
@@ -98,9 +105,51 @@ void with_algorithm_kernel(int algorithm, Launch&& launch) {
 
 }  // namespace
 
+// Problems per slice of the two-pass min_size launch: its pending list (4 bytes a problem) stays
+// at 256 MB.
+constexpr long long kTwoPassSlice = 1LL << 26;
+
+// min_size in two passes (min_size_two_pass.cuh), slice by slice, all on `stream`.
+template <class T, int CAP>
+void launch_min_size_two_pass(const T* targets, const T* bases, const uint8_t* mask,
+                              long long batch, int n, const SolveParams& params, int first_sizes,
+                              const BatchOutput& out, cudaStream_t stream) {
+  const long long slice = std::min(batch, kTwoPassSlice);
+  unsigned* pending = nullptr;
+  cuda_check(cudaMallocAsync(&pending, (slice + 1) * sizeof(unsigned), stream), "cudaMallocAsync");
+  unsigned* num_pending = pending + slice;
+  int device = 0, sms = 0;
+  cuda_check(cudaGetDevice(&device), "cudaGetDevice");
+  cuda_check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
+  for (long long first = 0; first < batch; first += slice) {
+    const long long count = std::min(slice, batch - first);
+    cuda_check(cudaMemsetAsync(num_pending, 0, sizeof(unsigned), stream), "cudaMemsetAsync");
+    const unsigned blocks = static_cast<unsigned>((count + kThreadsPerBlock - 1) / kThreadsPerBlock);
+    min_size_first_pass_kernel<T, CAP><<<blocks, kThreadsPerBlock, 0, stream>>>(
+        targets, bases, mask, first, count, n, params, first_sizes, out, pending, num_pending);
+    cuda_check(cudaGetLastError(), "kernel launch");
+    // enough threads to fill the device whatever the list's length (read on the device)
+    const long long thread_blocks = std::min<long long>(
+        (count + kThreadsPerBlock - 1) / kThreadsPerBlock, 16LL * std::max(sms, 1));
+    min_size_pending_kernel<T, CAP><<<static_cast<unsigned>(thread_blocks), kThreadsPerBlock, 0,
+                                      stream>>>(targets, bases, mask, first, n, params, out,
+                                                pending, num_pending);
+    cuda_check(cudaGetLastError(), "kernel launch");
+  }
+  cuda_check(cudaFreeAsync(pending, stream), "cudaFreeAsync");
+}
+
 template <class T, int CAP>
 void launch_range(const T* targets, const T* bases, const uint8_t* mask, long long batch, int n,
                   const SolveParams& params, const BatchOutput& out, cudaStream_t stream) {
+  if constexpr (CAP <= kNarrowLimit) {
+    const int first_sizes = cuda_min_size_first_pass_sizes();
+    if (params.algorithm == ALG_INCREASING_SIZE && first_sizes > 0) {
+      launch_min_size_two_pass<T, CAP>(targets, bases, mask, batch, n, params, first_sizes, out,
+                                       stream);
+      return;
+    }
+  }
   MitmSlots slots{nullptr, nullptr, 0};
   long long per_launch = batch;
   if (params.algorithm == ALG_MEET_IN_THE_MIDDLE) {
@@ -130,6 +179,6 @@ void launch_range(const T* targets, const T* bases, const uint8_t* mask, long lo
   }
 }
 
-#endif  // SUBSETSUM_SOLVE_LAUNCH_DEFINITIONS
-
 }  // namespace subsetsum
+
+#endif  // SUBSETSUM_SOLVE_LAUNCH_DEFINITIONS

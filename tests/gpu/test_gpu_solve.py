@@ -60,6 +60,35 @@ def test_torch_cuda_matches_cpu(mode, n, kwargs, batch, dtype, masked):
     _assert_same(cpu, gpu)
 
 
+@pytest.mark.parametrize("first_pass_sizes", [0, 1, 2, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n,eps,max_size", [(15, 0.01, 10), (15, 1e-4, 4), (30, 0.01, 10), (40, 0.01, 3),
+                                            (3, 0.01, 3), (64, 0.01, 6)])
+def test_min_size_kernels_match_cpu(n, eps, max_size, dtype, first_pass_sizes):
+    """Every min_size launch (one pass; two passes with sizes up to 1, 2, 3 first) gives the CPU
+    backend's answers: problems settled by the first pass and those left to the second
+    (tight eps, small max_size, n where size 3 is not exhaustive); ties from quarter-step values;
+    targets within eps of 0 (the empty subset); float64 rows too large for pass 1's check."""
+    from subsetsum import _cuda
+
+    t, x, m = _instances(120_000, n, dtype, seed=n + max_size, masked=True)
+    x[:20_000] = np.round(x[:20_000] * 4) / 4  # many equal sums
+    t[20_000:21_000] *= eps / 2  # the empty subset is within eps
+    if dtype == np.float64:  # sum |x| between half the solver's limit (2^1021) and the limit
+        rows = slice(21_000, 21_100)
+        x[rows] *= 1.5 * 2.0 ** 1020 / np.maximum(np.abs(np.where(m[rows], x[rows], 0)).sum(axis=1, keepdims=True), 1.0)
+    cpu = subsetsum.solve(t, x, eps=eps, mode="min_size", max_size=max_size, mask=m)
+    dev = torch.device("cuda")
+    default = _cuda.min_size_first_pass_sizes()
+    _cuda.set_min_size_first_pass_sizes(first_pass_sizes)
+    try:
+        gpu = subsetsum.solve(torch.from_numpy(t).to(dev), torch.from_numpy(x).to(dev), eps=eps,
+                              mode="min_size", max_size=max_size, mask=torch.from_numpy(m).to(dev))
+    finally:
+        _cuda.set_min_size_first_pass_sizes(default)
+    _assert_same(cpu, gpu)
+
+
 def test_every_algorithm_matches_cpu():
     t, x, m = _instances(20_000, 14, np.float32, seed=3, masked=True)
     dev = torch.device("cuda")
