@@ -283,3 +283,66 @@ def test_docstring_examples_run():
     import doctest
 
     assert doctest.testmod(stats, raise_on_error=False).failed == 0
+
+
+@pytest.mark.parametrize("base", ["uniform", "product"])
+def test_philox_problems_are_the_source_generator_values_in_any_chunking(base):
+    from subsetsum import _philox
+
+    scenario = Scenario(n=6, eps=0.01, base=base, density=0.6, target_range=2.5)
+    key = 2**63 + 12345
+    t, x, m = stats.draw_philox_problems(scenario, key, 0, 300)
+    # chunks of any size give the same rows
+    for lo, hi in [(0, 7), (7, 150), (150, 300)]:
+        tc, xc, mc = stats.draw_philox_problems(scenario, key, lo, hi - lo)
+        assert np.array_equal(tc, t[lo:hi]) and np.array_equal(xc, x[lo:hi]) and np.array_equal(mc, m[lo:hi])
+    rows = range(300)
+    u = _philox.uniform(key, stats.PHILOX_STREAM, 1, rows, range(6)).astype(np.float64)
+    if base == "product":  # exact: two 24-bit values multiply without rounding in float64
+        u = u * _philox.uniform(key, stats.PHILOX_STREAM, 3, rows, range(6)).astype(np.float64)
+    assert np.array_equal(x, u)
+    assert np.array_equal(t, 2.5 * _philox.uniform(key, stats.PHILOX_STREAM, 0, rows, [0])[:, 0].astype(np.float64))
+    assert np.array_equal(m, _philox.bernoulli(key, stats.PHILOX_STREAM, 2, rows, range(6), 0.6))
+    assert t.dtype == x.dtype == np.float64 and np.abs(t).max() < 2.5 and np.abs(x).max() < 1.0
+
+
+def test_philox_problems_follow_their_distributions():
+    t, x, m = stats.draw_philox_problems(Scenario(n=8, eps=0.01, density=0.3), 99, 0, 50_000)
+    assert abs(x.mean()) < 0.01 and abs(x.var() - 1 / 3) < 0.01  # Uniform(-1, 1)
+    assert abs(t.mean()) < 0.02 and abs(m.mean() - 0.3) < 0.01
+    assert stats.draw_philox_problems(Scenario(n=8, eps=0.01), 99, 0, 5)[2] is None
+    with pytest.raises(ValueError, match="uniform or product"):
+        stats.draw_philox_problems(Scenario(n=8, eps=0.01, base="normal"), 99, 0, 5)
+    with pytest.raises(ValueError, match="2\\^32"):
+        stats.draw_philox_problems(Scenario(n=8, eps=0.01), 99, 2**32 - 2, 5)
+
+
+def test_estimates_of_seed_sequences_and_generators_are_reproducible():
+    scenario = Scenario(n=6, eps=0.02, base="product")
+    a = stats.estimate(scenario, 3000, seed=np.random.SeedSequence(5))
+    b = stats.estimate(scenario, 3000, seed=np.random.SeedSequence(5))
+    c = stats.estimate(scenario, 3000, seed=np.random.default_rng(5))
+    d = stats.estimate(scenario, 3000, seed=np.random.default_rng(5))
+    assert a.successes == b.successes and c.successes == d.successes
+    assert np.array_equal(a.error_counts, b.error_counts) and np.array_equal(c.error_counts, d.error_counts)
+
+
+def test_device_histograms_equal_numpys():
+    """The histogram code that runs on device results (torch tensors), here on torch's CPU
+    tensors, counts exactly as np.histogram does: bin edges, zeros, the largest edges."""
+    import types
+
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    errors = np.concatenate([10.0 ** rng.uniform(-14, 3, 20_000), [0.0, 1e-12, 100.0, 1e3],
+                             stats.ERROR_BIN_EDGES[1:-1:7]])
+    sizes = rng.integers(0, 7, errors.size).astype(np.int32)
+    found = errors <= 0.01
+    host = types.SimpleNamespace(errors=errors, sizes=sizes, found=found, algorithm="x")
+    device = types.SimpleNamespace(errors=torch.from_numpy(errors), sizes=torch.from_numpy(sizes),
+                                   found=torch.from_numpy(found), algorithm="x")
+    a = stats._chunk_summary(host, 6, True)
+    b = stats._chunk_summary(device, 6, True)
+    assert a[0] == b[0] and a[1] == pytest.approx(b[1], rel=1e-12)
+    for x, y in zip(a[2:6], b[2:6]):
+        np.testing.assert_array_equal(x, y)

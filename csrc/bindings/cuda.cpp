@@ -51,6 +51,14 @@ void solve_host(py::array targets, py::array bases, py::object mask, const std::
                   params, out.view);
 }
 
+void check_rows(uint32_t first_row, long long num_rows, long long num_cols) {
+  if (num_rows < 0 || num_cols < 0)
+    throw std::invalid_argument("num_rows, num_cols: expected >= 0");
+  if (static_cast<long long>(first_row) + num_rows > (1LL << 32))
+    throw std::invalid_argument("first_row + num_rows: expected at most 2^32 (rows are 32-bit)");
+  if (num_cols > (1LL << 34)) throw std::invalid_argument("num_cols: expected at most 2^34");
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_cuda, m) {
@@ -71,6 +79,31 @@ PYBIND11_MODULE(_cuda, m) {
         "the rest goes to a second; 0: one pass. For benchmarks; every setting gives the same answers.");
   m.def("min_size_first_pass_sizes", &cuda_min_size_first_pass_sizes,
         "The sizes min_size's first pass tries (0: one pass).");
+  m.def(
+      "philox_uniform_rows",
+      [](uint64_t seed, uint32_t stream, uint32_t layer, uint32_t first_row, long long num_rows,
+         long long num_cols, intptr_t out, intptr_t cuda_stream) {
+        check_rows(first_row, num_rows, num_cols);
+        cuda_philox_uniform_rows(seed, stream, layer, first_row, num_rows, num_cols,
+                                 pointer<float>(out), cuda_stream);
+      },
+      py::arg("seed"), py::arg("stream"), py::arg("layer"), py::arg("first_row"),
+      py::arg("num_rows"), py::arg("num_cols"), py::arg("out"), py::arg("cuda_stream"),
+      "Philox uniform(-1, 1) source values of rows first_row.. (num_rows of them) and columns\n"
+      "0..num_cols-1 into the float32 device array at `out` (row-major), on `cuda_stream`.");
+  m.def(
+      "philox_bernoulli_rows",
+      [](uint64_t seed, uint32_t stream, uint32_t layer, uint32_t first_row, long long num_rows,
+         long long num_cols, uint64_t threshold, intptr_t out, intptr_t cuda_stream) {
+        check_rows(first_row, num_rows, num_cols);
+        cuda_philox_bernoulli_rows(seed, stream, layer, first_row, num_rows, num_cols, threshold,
+                                   pointer<bool>(out), cuda_stream);
+      },
+      py::arg("seed"), py::arg("stream"), py::arg("layer"), py::arg("first_row"),
+      py::arg("num_rows"), py::arg("num_cols"), py::arg("threshold"), py::arg("out"),
+      py::arg("cuda_stream"),
+      "Philox Bernoulli bits (word < threshold, threshold <= 2^32) as philox_uniform_rows, into a\n"
+      "bool device array.");
   m.def("solve_device", &solve_device, py::arg("targets"), py::arg("bases"), py::arg("mask"),
         py::arg("dtype_size"), py::arg("batch"), py::arg("n"), py::arg("mode"),
         py::arg("max_size"), py::arg("k"), py::arg("eps"), py::arg("algorithm"),

@@ -10,12 +10,6 @@
 
 #include "launch.hpp"
 #include "solve_launch.cuh"
-// Not used by a kernel yet: included so every CUDA build compiles the shared generator for the
-// device (virtual source networks draw the same bits here as on the CPU).
-#include "subsetsum/philox.hpp"
-// Not used by a kernel yet: included so every CUDA build compiles the shared generator for the
-// device (virtual source networks draw the same bits here as on the CPU).
-#include "subsetsum/philox.hpp"
 
 namespace subsetsum {
 

@@ -27,6 +27,16 @@ void cuda_solve_device(const void* targets, const void* bases, const uint8_t* ma
 int cuda_min_size_first_pass_sizes();
 void cuda_set_min_size_first_pass_sizes(int sizes);
 
+// Philox source values (subsetsum/philox.hpp) of rows first_row .. first_row + num_rows - 1 and
+// columns 0 .. num_cols - 1, row-major into the device array `out`, on `cuda_stream`; the rows
+// must stay below 2^32. Bit for bit the CPU fills of the same (seed, stream, layer, row, col).
+void cuda_philox_uniform_rows(uint64_t seed, uint32_t stream, uint32_t layer, uint32_t first_row,
+                              long long num_rows, long long num_cols, float* out,
+                              intptr_t cuda_stream);
+void cuda_philox_bernoulli_rows(uint64_t seed, uint32_t stream, uint32_t layer,
+                                uint32_t first_row, long long num_rows, long long num_cols,
+                                uint64_t threshold, bool* out, intptr_t cuda_stream);
+
 // Copies host arrays to the current device, solves, copies the results back; synchronous.
 void cuda_solve_host(const void* host_targets, const void* host_bases, const uint8_t* host_mask,
                      int dtype_size, long long batch, int n, const SolveParams& params,

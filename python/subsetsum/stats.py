@@ -9,8 +9,11 @@ histogram of the errors and the histogram of the subset sizes. :func:`sweep` run
 grid points with independent child seeds. The ``fit_*`` functions fit the unspecified
 constants of the bounds in :mod:`subsetsum.theory` to such measurements.
 
-Problems are always drawn on the host, so a seed gives the same problems -- and the same
-estimates -- on the CPU and on the GPU (``device="cuda"`` copies them to the GPU).
+A seed gives the same problems -- and the same estimates -- on the CPU and on the GPU. The
+``"uniform"`` and ``"product"`` bases (the tickets' own) are drawn from the counter-based
+Philox generator of the source networks (``csrc/include/subsetsum/philox.hpp``): on the device
+with ``device="cuda"``, so 10^9 problems never cross the bus, and bit for bit the same values
+on the CPU. ``"normal"`` and callable bases are drawn on the host with numpy and copied over.
 
 Base distributions (``Scenario.base``), all with targets z ~ Uniform[-r, r]
 (``r = target_range``):
@@ -63,6 +66,11 @@ DRAW_BLOCK = 1 << 18
 # scheduling overhead stays small against the work.
 SHARD_PROBLEMS = 1 << 23
 
+# Philox draws of an estimate (uniform and product bases): the stream of every draw, and the
+# layer of each quantity; row = the problem's place in its draw block, col = its element.
+PHILOX_STREAM = 0x53544154  # "STAT"
+_LAYER_TARGETS, _LAYER_BASES, _LAYER_MASK, _LAYER_FACTOR = 0, 1, 2, 3
+
 # Error histogram: an underflow bin [0, 1e-12), then log10-spaced bins of 0.02 decades (a 4.7%
 # ratio, the resolution of the quantiles read from it) up to 1e2, then an overflow bin.
 ERROR_BIN_EDGES = np.concatenate(([0.0], 10.0 ** np.arange(-12.0, 2.0 + 1e-9, 0.02), [np.inf]))
@@ -83,6 +91,7 @@ __all__ = [
     "Estimate",
     "wilson_interval",
     "sample_problems",
+    "draw_philox_problems",
     "estimate",
     "sweep",
     "crossing_n",
@@ -382,6 +391,116 @@ def sample_problems(scenario: Scenario, num_problems: int, rng):
     return targets, bases, mask
 
 
+def _philox_drawn(scenario: Scenario) -> bool:
+    """Whether :func:`estimate` draws the scenario's problems with Philox (on either device)."""
+    return isinstance(scenario.base, str) and scenario.base in ("uniform", "product")
+
+
+def _philox_key(child) -> int:
+    """A draw block's 64-bit Philox key, from its first spawned child (SeedSequence or Generator)."""
+    sequence = child if isinstance(child, np.random.SeedSequence) else getattr(child.bit_generator, "seed_seq", None)
+    if isinstance(sequence, np.random.SeedSequence):
+        words = sequence.generate_state(2, np.uint32)
+    else:  # a Generator without a SeedSequence behind it
+        words = child.integers(0, 2**32, size=2, dtype=np.uint64)
+    return int(words[0]) | (int(words[1]) << 32)
+
+
+def draw_philox_problems(scenario: Scenario, key: int, first: int, count: int, device: str = "cpu"):
+    """Problems ``first .. first + count - 1`` of a Philox draw block, on ``device``.
+
+    Targets ``r * u`` (u uniform in (-1, 1), odd multiples of 2^-24, r = ``target_range``), bases
+    u (``"uniform"``) or the product of two such values (``"product"``, exact in float64), mask
+    Bernoulli(density), each from its own layer of stream :data:`PHILOX_STREAM` with row = the
+    problem's place in the block and col = its element: so any chunking, and either device, gives
+    the same problems.
+
+    Returns
+    -------
+    targets : float64 (count,), bases : float64 (count, n), mask : bool (count, n) or None;
+    numpy arrays on the CPU, torch CUDA tensors with ``device="cuda"``.
+
+    >>> t, x, m = draw_philox_problems(Scenario(n=3, eps=0.1, density=0.5), 7, 0, 4)
+    >>> t.shape, x.shape, m.dtype
+    ((4,), (4, 3), dtype('bool'))
+    >>> bool((draw_philox_problems(Scenario(n=3, eps=0.1), 7, 2, 2)[1] == x[2:]).all())
+    True
+    """
+    if not _philox_drawn(scenario):
+        raise ValueError(f"scenario: Philox draws have uniform or product bases, got base={scenario.base!r}")
+    n, r = scenario.n, float(scenario.target_range)
+    if first < 0 or count < 0 or first + count > 2**32:
+        raise ValueError(f"first, count: expected rows within [0, 2^32), got {first} + {count}")
+    if device == "cuda":
+        return _draw_philox_cuda(scenario, key, first, count)
+    from . import _philox
+
+    rows = range(first, first + count)
+    targets = _philox.uniform(key, PHILOX_STREAM, _LAYER_TARGETS, rows, [0])[:, 0].astype(np.float64) * r
+    bases = _philox.uniform(key, PHILOX_STREAM, _LAYER_BASES, rows, range(n)).astype(np.float64)
+    if scenario.base == "product":
+        bases *= _philox.uniform(key, PHILOX_STREAM, _LAYER_FACTOR, rows, range(n))
+    mask = None
+    if scenario.density < 1.0:
+        mask = _philox.bernoulli(key, PHILOX_STREAM, _LAYER_MASK, rows, range(n), scenario.density)
+    return targets, bases, mask
+
+
+def _draw_philox_cuda(scenario: Scenario, key: int, first: int, count: int):
+    """draw_philox_problems on the current CUDA device (torch tensors, its current stream)."""
+    import torch
+
+    from . import _core
+    from ._gpu import cuda_module
+
+    cuda = cuda_module()
+    n, r = scenario.n, float(scenario.target_range)
+    stream = torch.cuda.current_stream().cuda_stream
+
+    def uniform(layer, cols):
+        out = torch.empty((count, cols), dtype=torch.float32, device="cuda")
+        cuda.philox_uniform_rows(key, PHILOX_STREAM, layer, first, count, cols, out.data_ptr(), stream)
+        return out
+
+    targets = uniform(_LAYER_TARGETS, 1)[:, 0].double() * r
+    bases = uniform(_LAYER_BASES, n).double()
+    if scenario.base == "product":
+        bases *= uniform(_LAYER_FACTOR, n).double()
+    mask = None
+    if scenario.density < 1.0:
+        mask = torch.empty((count, n), dtype=torch.bool, device="cuda")
+        threshold = int(_core.philox_bernoulli_threshold(float(scenario.density)))
+        cuda.philox_bernoulli_rows(key, PHILOX_STREAM, _LAYER_MASK, first, count, n, threshold,
+                                   mask.data_ptr(), stream)
+    return targets, bases, mask
+
+
+def _chunk_summary(result, n: int, keep_samples: bool) -> tuple:
+    """(successes, error sum, error histogram, size histogram, errors or None, sizes or None,
+    algorithm) of one solve; histograms of device results are taken on the device."""
+    errors, sizes = result.errors, result.sizes
+    if isinstance(errors, np.ndarray):
+        errors = np.asarray(errors, dtype=np.float64)
+        sizes = np.asarray(sizes)
+        return (int(np.count_nonzero(result.found)), float(errors.sum()),
+                np.histogram(errors, bins=ERROR_BIN_EDGES)[0],
+                np.bincount(sizes, minlength=n + 1)[: n + 1],
+                errors if keep_samples else None,
+                sizes.astype(np.int32) if keep_samples else None, result.algorithm)
+    import torch
+
+    edges = torch.as_tensor(ERROR_BIN_EDGES, device=errors.device)
+    # np.histogram's bins: [e_i, e_i+1), the last one closed; values outside the edges not counted
+    bins = torch.bucketize(errors, edges, right=True) - 1
+    bins = torch.where(errors == edges[-1], edges.numel() - 2, bins)
+    inside = (errors >= edges[0]) & (errors <= edges[-1])
+    error_hist = torch.bincount(bins[inside], minlength=edges.numel() - 1)
+    size_hist = torch.bincount(sizes.long(), minlength=n + 1)[: n + 1]
+    return (int(result.found.sum()), float(errors.sum()), error_hist.cpu().numpy(),
+            size_hist.cpu().numpy(), errors.cpu().numpy() if keep_samples else None,
+            sizes.cpu().numpy().astype(np.int32) if keep_samples else None, result.algorithm)
+
+
 def _resolve_device(device: str) -> str:
     from ._info import cuda_available
 
@@ -421,22 +540,24 @@ def _solve_blocks(scenario: Scenario, blocks, step: int, backend: str, num_threa
     problem); a job of :func:`estimate`'s executor. Returns per solver call (successes, error
     sum, error histogram, size histogram, errors or None, sizes or None, algorithm)."""
     n = scenario.n
+    philox = _philox_drawn(scenario)
     out = []
     for count, seeds in blocks:
-        streams = [g if isinstance(g, np.random.Generator) else np.random.default_rng(g) for g in seeds]
+        if philox:
+            key = _philox_key(seeds[0])
+        else:
+            streams = [g if isinstance(g, np.random.Generator) else np.random.default_rng(g) for g in seeds]
         for lo in range(0, count, step):
-            targets, bases, mask = sample_problems(scenario, min(step, count - lo), streams)
+            size = min(step, count - lo)
+            if philox:
+                targets, bases, mask = draw_philox_problems(scenario, key, lo, size, backend)
+            else:
+                targets, bases, mask = sample_problems(scenario, size, streams)
             forward = None if progress is None else _chunk_progress(progress)
             result = solve(targets, bases, eps=scenario.eps, mode=scenario.mode, k=scenario.k,
                            max_size=scenario.max_size, mask=mask, backend=backend,
                            num_threads=num_threads, progress=forward)
-            errors = np.asarray(result.errors, dtype=np.float64)
-            sizes = np.asarray(result.sizes)
-            out.append((int(np.count_nonzero(result.found)), float(errors.sum()),
-                        np.histogram(errors, bins=ERROR_BIN_EDGES)[0],
-                        np.bincount(sizes, minlength=n + 1)[: n + 1],
-                        errors if keep_samples else None,
-                        sizes.astype(np.int32) if keep_samples else None, result.algorithm))
+            out.append(_chunk_summary(result, n, keep_samples))
     return out
 
 
@@ -452,11 +573,14 @@ def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device
         Random problems to draw and solve.
     seed : int, numpy.random.SeedSequence or numpy.random.Generator
         Where the problems come from: blocks of :data:`DRAW_BLOCK` problems, each drawn from its
-        own three streams (targets, bases, mask) spawned from ``seed``, so the problems depend
-        neither on how many are solved at once nor on where or in which order blocks are solved.
+        own seeds spawned from ``seed`` (a Philox key for uniform and product bases,
+        :func:`draw_philox_problems`; three numpy streams for the others), so the problems
+        depend neither on how many are solved at once nor on where or in which order blocks
+        are solved.
     device : {"cpu", "cuda", "auto"}
-        Where to solve. The problems are drawn on the host either way, so the estimate does not
-        depend on the device.
+        Where to draw (uniform and product bases) and solve. The problems, the successes and the
+        histograms do not depend on it; ``mean_error`` may differ in its last bits (the errors
+        are summed in another order on the device).
     confidence : float in (0, 1)
         Level of the Wilson interval.
     keep_samples : bool
@@ -568,7 +692,7 @@ def sweep(scenarios: Sequence[Scenario], num_samples: int, *, seed: int = 0, dev
 
     >>> grid = [Scenario(n=n, eps=0.05) for n in (1, 2, 3)]
     >>> [e.successes for e in sweep(grid, 2000, seed=0)]
-    [230, 349, 575]
+    [204, 343, 581]
     """
     scenarios = list(scenarios)
     for i, s in enumerate(scenarios):

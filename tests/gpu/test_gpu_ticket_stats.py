@@ -1,5 +1,6 @@
-"""Tickets and statistics computed on the GPU equal their CPU counterparts exactly: both build
-the problems on the host and the two backends choose identical subsets."""
+"""Tickets and statistics computed on the GPU equal their CPU counterparts exactly: the problems
+are the same (drawn on the host, or with Philox on either device) and the two backends choose
+identical subsets."""
 
 from __future__ import annotations
 
@@ -59,8 +60,9 @@ def test_ticket_on_gpu_equals_ticket_on_cpu(options):
         Scenario(n=20, eps=0.01, mode="min_size", density=0.5),
         Scenario(n=40, eps=0.01, mode="fixed_size", k=6),
         Scenario(n=16, eps=0.001, mode="best"),
+        Scenario(n=12, eps=0.01, mode="min_size", base="normal", density=0.8),
     ],
-    ids=["min_size", "product", "er", "rfss", "best"],
+    ids=["min_size", "product", "er", "rfss", "best", "normal-host-drawn"],
 )
 def test_stats_on_gpu_equal_stats_on_cpu(scenario):
     on_cpu = stats.estimate(scenario, 200_000, seed=11, device="cpu")
@@ -72,3 +74,14 @@ def test_stats_on_gpu_equal_stats_on_cpu(scenario):
 
 def test_cuda_device_is_reported():
     assert subsetsum.cuda_available()
+
+
+@pytest.mark.parametrize("base", ["uniform", "product"])
+def test_philox_problems_on_gpu_equal_those_on_cpu(base):
+    scenario = Scenario(n=15, eps=0.01, base=base, density=0.7, target_range=1.5)
+    for first, count in [(0, 100_000), (123_457, 3)]:
+        cpu = stats.draw_philox_problems(scenario, 2**64 - 3, first, count)
+        gpu = stats.draw_philox_problems(scenario, 2**64 - 3, first, count, device="cuda")
+        for a, b in zip(cpu, gpu):
+            assert b.device.type == "cuda"
+            np.testing.assert_array_equal(a, b.cpu().numpy())
