@@ -63,8 +63,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true",
                         help="small grids and few samples: a run of seconds, for tests and CI")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                        help="where to solve; the problems are drawn on the host, so results do "
-                             "not depend on it (default: %(default)s)")
+                        help="where to draw (uniform and product bases) and solve; the problems "
+                             "and results do not depend on it (default: %(default)s)")
     parser.add_argument("--threads", type=int_at_least(1), default=None,
                         help="CPU threads per solve (default: all cores; 1 per Ray task)")
     parser.add_argument("--executor", choices=("local", "ray"), default="local",
