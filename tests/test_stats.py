@@ -346,3 +346,29 @@ def test_device_histograms_equal_numpys():
     assert a[0] == b[0] and a[1] == pytest.approx(b[1], rel=1e-12)
     for x, y in zip(a[2:6], b[2:6]):
         np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("n", [5, 40])
+def test_grouping_draw_blocks_into_calls_changes_nothing(monkeypatch, n):
+    """Several Philox draw blocks solved in one call (as on the GPU) or one by one give the same
+    problems and counts; jobs of any number of blocks give the same error sums (one per block,
+    or per `step` rows of a block larger than a call), so Ray shards and local jobs agree."""
+    scenario = Scenario(n=n, eps=0.05, base="product", density=0.9)
+    monkeypatch.setattr(stats, "DRAW_BLOCK", 700)
+    monkeypatch.setattr(stats, "CHUNK_ELEMENTS", n * 500)  # blocks larger than a call
+    split = stats.estimate(scenario, 5_000, seed=8, keep_samples=True)
+    monkeypatch.setattr(stats, "CHUNK_ELEMENTS", n * 2_000)  # two blocks per call
+    grouped = stats.estimate(scenario, 5_000, seed=8, keep_samples=True)
+    assert grouped.successes == split.successes and grouped.mean_error == pytest.approx(split.mean_error)
+    assert np.array_equal(grouped.error_counts, split.error_counts)
+    assert np.array_equal(grouped.errors, split.errors) and np.array_equal(grouped.sizes, split.sizes)
+
+    calls = []
+    real_solve = stats.solve
+    monkeypatch.setattr(stats, "solve", lambda *a, **k: calls.append(len(a[0])) or real_solve(*a, **k))
+    blocks = list(zip([700] * 7 + [100], stats._block_seeds(8, 8)))
+    whole = stats._solve_blocks(scenario, blocks, 2_000, "cpu", None, False)
+    assert calls == [1_400, 1_400, 1_400, 800]  # whole blocks, as many as fit a call
+    one_by_one = [part for block in blocks for part in stats._solve_blocks(scenario, [block], 2_000, "cpu", None, False)]
+    assert [x for part in whole for x in part[1]] == [x for part in one_by_one for x in part[1]]
+    assert sum(part[0] for part in whole) == sum(part[0] for part in one_by_one)

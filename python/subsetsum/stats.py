@@ -59,6 +59,9 @@ DEVICES = ("auto", "cpu", "cuda")
 # Elements (problems x n) drawn and solved at once: 2^24 float64 values are 128 MiB of bases.
 # Below this a grid point is one solve call; above it, memory stays bounded.
 CHUNK_ELEMENTS = 1 << 24
+# The same on the GPU (float64 bases of 512 MiB): the problems of several draw blocks are drawn
+# and solved in one call there, since each call costs about 2 ms of work besides the solving.
+DEVICE_CHUNK_ELEMENTS = 1 << 26
 # Problems drawn from one set of streams: blocks are independent of each other, so they can be
 # solved anywhere in any order (Ray shards) and give the same estimate.
 DRAW_BLOCK = 1 << 18
@@ -475,14 +478,18 @@ def _draw_philox_cuda(scenario: Scenario, key: int, first: int, count: int):
     return targets, bases, mask
 
 
-def _chunk_summary(result, n: int, keep_samples: bool) -> tuple:
-    """(successes, error sum, error histogram, size histogram, errors or None, sizes or None,
-    algorithm) of one solve; histograms of device results are taken on the device."""
+def _chunk_summary(result, n: int, keep_samples: bool, pieces=None) -> tuple:
+    """(successes, error sums, error histogram, size histogram, errors or None, sizes or None,
+    algorithm) of one solve; histograms of device results are taken on the device. The error
+    sums are one per piece ``(start, stop)`` of the batch (default: the whole batch), so that
+    how pieces are grouped into solve calls changes no sum."""
     errors, sizes = result.errors, result.sizes
+    if pieces is None:
+        pieces = [(0, int(errors.shape[0]))]
     if isinstance(errors, np.ndarray):
         errors = np.asarray(errors, dtype=np.float64)
         sizes = np.asarray(sizes)
-        return (int(np.count_nonzero(result.found)), float(errors.sum()),
+        return (int(np.count_nonzero(result.found)), tuple(float(errors[a:b].sum()) for a, b in pieces),
                 np.histogram(errors, bins=ERROR_BIN_EDGES)[0],
                 np.bincount(sizes, minlength=n + 1)[: n + 1],
                 errors if keep_samples else None,
@@ -496,7 +503,8 @@ def _chunk_summary(result, n: int, keep_samples: bool) -> tuple:
     inside = (errors >= edges[0]) & (errors <= edges[-1])
     error_hist = torch.bincount(bins[inside], minlength=edges.numel() - 1)
     size_hist = torch.bincount(sizes.long(), minlength=n + 1)[: n + 1]
-    return (int(result.found.sum()), float(errors.sum()), error_hist.cpu().numpy(),
+    sums = torch.stack([errors[a:b].sum() for a, b in pieces]).cpu().tolist()
+    return (int(result.found.sum()), tuple(sums), error_hist.cpu().numpy(),
             size_hist.cpu().numpy(), errors.cpu().numpy() if keep_samples else None,
             sizes.cpu().numpy().astype(np.int32) if keep_samples else None, result.algorithm)
 
@@ -535,30 +543,58 @@ def _block_seeds(seed: SeedLike, num_blocks: int) -> list:
 
 def _solve_blocks(scenario: Scenario, blocks, step: int, backend: str, num_threads, keep_samples: bool,
                   progress=None) -> list:
-    """Draw and solve draw blocks ``[(count, three seeds), ...]`` of one grid point, ``step``
-    problems per solver call (each block's streams drawn in row order, so ``step`` changes no
-    problem); a job of :func:`estimate`'s executor. Returns per solver call (successes, error
-    sum, error histogram, size histogram, errors or None, sizes or None, algorithm)."""
-    n = scenario.n
+    """Draw and solve draw blocks ``[(count, seeds), ...]`` of one grid point, ``step`` problems
+    per solver call (each block's problems drawn by row, so ``step`` changes no problem; with
+    Philox draws one call may take the problems of several blocks); a job of :func:`estimate`'s
+    executor. Returns per solver call (successes, error sums (one per block part), error
+    histogram, size histogram, errors or None, sizes or None, algorithm)."""
     philox = _philox_drawn(scenario)
-    out = []
-    for count, seeds in blocks:
-        if philox:
-            key = _philox_key(seeds[0])
+    # The calls: lists of pieces (block, first row, rows), at most `step` problems each. A piece
+    # is a whole block, or `step` rows of a larger one: the same pieces however blocks are
+    # grouped into jobs, so the error sums (one per piece) are too.
+    calls, current, filled = [], [], 0
+    for b, (count, _seeds) in enumerate(blocks):
+        if current and (filled + count > step or not philox):
+            calls.append(current)
+            current, filled = [], 0
+        if count > step or not philox:  # numpy streams: one block part per call
+            calls.extend([(b, lo, min(step, count - lo))] for lo in range(0, count, step))
         else:
-            streams = [g if isinstance(g, np.random.Generator) else np.random.default_rng(g) for g in seeds]
-        for lo in range(0, count, step):
-            size = min(step, count - lo)
-            if philox:
-                targets, bases, mask = draw_philox_problems(scenario, key, lo, size, backend)
-            else:
-                targets, bases, mask = sample_problems(scenario, size, streams)
-            forward = None if progress is None else _chunk_progress(progress)
-            result = solve(targets, bases, eps=scenario.eps, mode=scenario.mode, k=scenario.k,
-                           max_size=scenario.max_size, mask=mask, backend=backend,
-                           num_threads=num_threads, progress=forward)
-            out.append(_chunk_summary(result, n, keep_samples))
+            current.append((b, 0, count))
+            filled += count
+    if current:
+        calls.append(current)
+    if philox:
+        keys = [_philox_key(seeds[0]) for _count, seeds in blocks]
+    else:
+        streams = [[g if isinstance(g, np.random.Generator) else np.random.default_rng(g) for g in seeds]
+                   for _count, seeds in blocks]
+    out = []
+    for call in calls:
+        if philox:
+            parts = [draw_philox_problems(scenario, keys[b], lo, size, backend) for b, lo, size in call]
+            targets, bases, mask = (_concatenate([p[i] for p in parts]) for i in range(3))
+        else:
+            (b, _lo, size), = call
+            targets, bases, mask = sample_problems(scenario, size, streams[b])
+        forward = None if progress is None else _chunk_progress(progress)
+        result = solve(targets, bases, eps=scenario.eps, mode=scenario.mode, k=scenario.k,
+                       max_size=scenario.max_size, mask=mask, backend=backend,
+                       num_threads=num_threads, progress=forward)
+        starts = np.cumsum([0] + [size for _b, _lo, size in call])
+        out.append(_chunk_summary(result, scenario.n, keep_samples, list(zip(starts[:-1], starts[1:]))))
     return out
+
+
+def _concatenate(arrays):
+    """numpy or torch arrays joined along the first axis (None stays None; one stays itself)."""
+    if arrays[0] is None or len(arrays) == 1:
+        return arrays[0]
+    if isinstance(arrays[0], np.ndarray):
+        return np.concatenate(arrays)
+    import torch
+
+    return torch.cat(arrays)
 
 
 def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device: str = "cpu",
@@ -619,11 +655,13 @@ def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device
     local = isinstance(runner, LocalExecutor)
 
     n = scenario.n
-    step = max(1, CHUNK_ELEMENTS // n)
+    step = max(1, (DEVICE_CHUNK_ELEMENTS if backend == "cuda" else CHUNK_ELEMENTS) // n)
     counts = [min(DRAW_BLOCK, num_samples - lo) for lo in range(0, num_samples, DRAW_BLOCK)]
     blocks = list(zip(counts, _block_seeds(seed, len(counts))))
-    if local:  # one job per block, with the solver's own progress calls
-        jobs = [(scenario, [block], step, backend, num_threads, keep_samples, progress) for block in blocks]
+    if local:  # a solver call's worth of blocks per job, with the solver's own progress calls
+        per_job = max(1, step // DRAW_BLOCK) if _philox_drawn(scenario) else 1
+        jobs = [(scenario, blocks[i:i + per_job], step, backend, num_threads, keep_samples, progress)
+                for i in range(0, len(blocks), per_job)]
     else:
         per_shard = max(1, SHARD_PROBLEMS // DRAW_BLOCK)
         threads = 1 if num_threads is None else num_threads
@@ -640,7 +678,7 @@ def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device
     for shard in runner.map(_solve_blocks, jobs):
         for found, error_sum, errors_hist, sizes_hist, errors, sizes, algorithm in shard:
             successes += found
-            error_sums.append(error_sum)
+            error_sums.extend(error_sum)
             error_counts += errors_hist
             size_counts += sizes_hist
             count = int(sizes_hist.sum())
