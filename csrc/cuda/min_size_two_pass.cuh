@@ -42,20 +42,11 @@ min_size_first_pass_kernel(const T* __restrict__ targets, const T* __restrict__ 
   int best_index[kExhaustiveMaxSize];
   int best_size = 0;
   double best_err = fabs(target);
-  int s = 1;
   // rejected problems (sums near overflow, NaN) are pass 2's to report
   bool defer = !(e.abs_sum + fabs(target) < kSumLimit);
   if (!defer) {
-    for (; s <= smax && s <= first_sizes && exhaustive_affordable(m, s) && !(best_err <= p.eps);
-         ++s) {
-      int found[kExhaustiveMaxSize];
-      const double err = exhaustive_best(e, target, s, found);
-      if (err < best_err) {
-        for (int i = 0; i < s; ++i) best_index[i] = found[i];
-        best_size = s;
-        best_err = err;
-      }
-    }
+    const int s =
+        exhaustive_sizes(e, target, p, smax, first_sizes, best_index, best_size, best_err);
     // increasing_size_solve goes on past these sizes exactly in this case
     defer = s <= smax && !(best_err <= p.eps);
   }

@@ -204,6 +204,29 @@ SUBSETSUM_HD double exhaustive_best(const Elements<CAP>& e, double target, int s
   return best;
 }
 
+// The exhaustive sizes of increasing_size_solve: s = 1, 2, ... while s <= smax and s <= up_to,
+// exhaustive_best is affordable and the best error so far is not within eps; a size replaces
+// the best (best_index: original indices, best_size, best_err) only by beating it strictly.
+// Returns the first size not tried. The GPU's first min_size pass runs it alone
+// (csrc/cuda/min_size_two_pass.cuh).
+template <int CAP>
+SUBSETSUM_HD int exhaustive_sizes(const Elements<CAP>& e, double target, const SolveParams& p,
+                                  int smax, int up_to, int* best_index, int& best_size,
+                                  double& best_err) {
+  int s = 1;
+  for (; s <= smax && s <= up_to && exhaustive_affordable(e.count, s) && !(best_err <= p.eps);
+       ++s) {
+    int found[kExhaustiveMaxSize];
+    const double err = exhaustive_best(e, target, s, found);
+    if (err < best_err) {
+      for (int i = 0; i < s; ++i) best_index[i] = found[i];
+      best_size = s;
+      best_err = err;
+    }
+  }
+  return s;
+}
+
 // min_size: sizes 0, 1, 2, ... each searched exactly; the first size with a subset within eps
 // wins. A larger size must beat the best error so far strictly (ties go to the smaller size),
 // which is also what makes the no-solution fallback the best subset within max_size. Small sizes
@@ -218,16 +241,7 @@ SUBSETSUM_HD void increasing_size_solve(Elements<CAP>& e, double target, const S
   int best_index[CAP];  // original indices of the best subset so far
   int best_size = 0;
   double best_err = fabs(target);
-  int s = 1;
-  for (; s <= smax && exhaustive_affordable(m, s) && !(best_err <= p.eps); ++s) {
-    int found[kExhaustiveMaxSize];
-    const double err = exhaustive_best(e, target, s, found);
-    if (err < best_err) {
-      for (int i = 0; i < s; ++i) best_index[i] = found[i];
-      best_size = s;
-      best_err = err;
-    }
-  }
+  int s = exhaustive_sizes(e, target, p, smax, kExhaustiveMaxSize, best_index, best_size, best_err);
   if (s <= smax && !(best_err <= p.eps)) e.analyze();
   // Every error equal: nothing larger beats the best so far (the empty set at worst).
   if (s <= smax && !(best_err <= p.eps) && !e.all_errors_equal(target)) {
