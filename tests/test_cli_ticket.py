@@ -36,6 +36,12 @@ def test_ticket_command_builds_and_saves(saved_mlp, tmp_path, capsys):
     assert np.abs(ticket.forward(x) - expected).max() <= ticket.error_bound()
 
 
+def test_ticket_command_can_skip_the_measured_error(saved_mlp, tmp_path, capsys):
+    _net, path = saved_mlp
+    assert main(["ticket", str(path), "--out", str(tmp_path / "t.ticket"), "--samples", "0"]) == 0
+    assert "not measured (samples=0)" in capsys.readouterr().out
+
+
 def test_ticket_command_builds_a_conv_ticket(tmp_path):
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 4 * 4, 2))

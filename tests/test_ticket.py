@@ -465,3 +465,53 @@ def test_device_solve_call_equals_host_call_on_torch_cpu_tensors(mode, masked):
     device = _solve_call(targets, elements, mask, 0.01, plan, "cpu")
     for a, b in zip(host, device):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def _blocked_forward_cases():
+    from test_ticket_conv import make_target as conv_target
+    from test_ticket_residual import make_target as residual_target
+
+    rng = np.random.default_rng(0)
+    mlp = [(rng.uniform(-1, 1, (6, 5)), rng.uniform(-1, 1, 6)), (rng.uniform(-1, 1, (3, 6)), rng.uniform(-1, 1, 3))]
+    yield "mlp", mlp, (5,)
+    net, shape = conv_target("k3 stride2 pad1, flatten")
+    yield "conv", net, shape
+    net, shape = residual_target("identity", "relu")
+    yield "residual", net, shape
+
+
+@pytest.mark.parametrize("case", ["mlp", "conv", "residual"])
+def test_forward_of_layers_too_large_to_cache_regenerates_the_same_weights(monkeypatch, case):
+    """Layers above FORWARD_CACHE_EDGES are evaluated by row blocks with their weights
+    regenerated from the source: the same outputs as the cached path, whatever the block."""
+    from subsetsum.tickets import ticket as ticket_module
+
+    name, target, shape = next(c for c in _blocked_forward_cases() if c[0] == case)
+    t = construct_ticket(target, method="2L", seed=3, progress=False,
+                         **({} if shape == (5,) else {"input_shape": shape}))
+    x = np.random.default_rng(1).uniform(-1, 1, (40, *shape))
+    cached = t.forward(x)
+    for block in (1, 7, 1 << 22):
+        monkeypatch.setattr(ticket_module, "FORWARD_CACHE_EDGES", 0)
+        monkeypatch.setattr(ticket_module, "FORWARD_BLOCK_EDGES", block)
+        t._cache.clear()
+        np.testing.assert_allclose(t.forward(x), cached, rtol=0, atol=1e-12)
+        assert all(layer[0] is None for layer in t._sparse_layers())
+
+
+def test_report_samples_shrink_for_large_tickets_and_zero_skips_the_measurement(monkeypatch):
+    from subsetsum.tickets import ticket as ticket_module
+
+    t = construct_ticket([(np.array([[0.5, -0.3]]), np.array([0.1]))], progress=False)
+    assert t.report().samples == 10_000
+    kept = sum(e.size for e in t.edges)
+    monkeypatch.setattr(ticket_module, "REPORT_EDGE_EVALUATIONS", kept * 500)
+    assert t.report().samples == 500
+    monkeypatch.setattr(ticket_module, "REPORT_EDGE_EVALUATIONS", 1)
+    assert t.report().samples == ticket_module.REPORT_MIN_SAMPLES
+    skipped = t.report(samples=0)
+    assert skipped.sup_error is None and skipped.relative_error is None
+    assert "certified_bound" not in skipped.holds() and skipped.holds()["tolerances"]
+    assert "not measured" in str(skipped)
+    with pytest.raises(ValueError, match="samples"):
+        t.report(samples=-1)

@@ -56,8 +56,9 @@ def configure_parser(parser) -> None:
     parser.add_argument("--device", default=None, help='solve on this device, e.g. "cuda"')
     parser.add_argument("--executor", choices=("local", "ray"), default="local",
                         help="where the first solve runs: this process (default) or a Ray cluster")
-    parser.add_argument("--samples", type=int_at_least(1), default=None,
-                        help="random inputs the report measures the error on (default: the report's)")
+    parser.add_argument("--samples", type=int_at_least(0), default=None,
+                        help="random inputs the report measures the error on (default: the report's, "
+                             "fewer for large tickets; 0 skips the measurement)")
     parser.add_argument("--checkpoint", type=Path, default=None,
                         help="folder of finished shards, for resuming an interrupted run (default: OUT.partial)")
     parser.add_argument("--no-checkpoint", action="store_true", help="keep no checkpoint")

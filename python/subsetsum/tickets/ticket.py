@@ -35,6 +35,15 @@ _READS = ("subsetsum.ticket/2", _FORMAT)  # /2 stored index pairs where /3 store
 # to_module(sparse=None) turns fully connected layers sparse above this many dense weights
 # (512 MiB of float32 weights, plus the masks).
 SPARSE_ABOVE = 1 << 27
+# forward / verify / report: a layer of at most this many kept edges keeps its weights in memory
+# between calls (16 bytes a kept edge: int64 columns and float64 values); a larger one regenerates
+# them from the source, FORWARD_BLOCK_EDGES at a time, on every call.
+FORWARD_CACHE_EDGES = 1 << 25
+FORWARD_BLOCK_EDGES = 1 << 22
+# report's default number of random inputs shrinks for large tickets so that measuring the error
+# takes about this many kept-edge evaluations (seconds to minutes), down to REPORT_MIN_SAMPLES.
+REPORT_EDGE_EVALUATIONS = 1 << 36
+REPORT_MIN_SAMPLES = 100
 
 
 @dataclass
@@ -64,7 +73,8 @@ class TicketReport:
     certified_bound : the ticket's own certified bound on ``sup max_i |f_i - g_i|`` over
         [-M, M]^d (always valid; :mod:`subsetsum.tickets.bounds`)
     sup_error : measured ``max_i |f_i(x) - g_i(x)|`` over ``samples`` uniform inputs of [-M, M]^d
-    relative_error : sup_error over the target's largest output magnitude on the domain
+        (None when samples is 0: not measured)
+    relative_error : sup_error over the target's largest output magnitude on the domain (or None)
     """
 
     method: str
@@ -76,8 +86,8 @@ class TicketReport:
     output_eps: float | None
     lemma_bound: float | None
     certified_bound: float
-    sup_error: float
-    relative_error: float
+    sup_error: float | None
+    relative_error: float | None
     samples: int
     input_bound: float
     seconds: float
@@ -101,7 +111,9 @@ class TicketReport:
     def holds(self) -> dict:
         """Which requests hold: per-parameter tolerances, output_eps (certified), and whether the
         measured error is within the certified bound."""
-        out = {"tolerances": not self.failed, "certified_bound": self.sup_error <= self.certified_bound * (1 + 1e-9)}
+        out = {"tolerances": not self.failed}
+        if self.sup_error is not None:
+            out["certified_bound"] = self.sup_error <= self.certified_bound * (1 + 1e-9)
         if self.output_eps is not None:
             out["output_eps"] = self.certified_bound <= self.output_eps
         return out
@@ -137,10 +149,13 @@ class TicketReport:
             lines.append("  Lemma 2.8 bound        n/a  (it assumes every parameter within tolerance)")
         else:
             lines.append(f"  Lemma 2.8 bound        {self.lemma_bound:.3g}  (001's a-priori bound for these tolerances)")
-        ratio = (f", {self.certified_bound / self.sup_error:.0f}x below the certified bound"
-                 if self.sup_error > 0 else "")
-        lines.append(f"  measured               {self.sup_error:.3g}  over {self.samples} random inputs "
-                     f"(relative {self.relative_error:.3g}{ratio})")
+        if self.sup_error is None:
+            lines.append("  measured               not measured (samples=0)")
+        else:
+            ratio = (f", {self.certified_bound / self.sup_error:.0f}x below the certified bound"
+                     if self.sup_error > 0 else "")
+            lines.append(f"  measured               {self.sup_error:.3g}  over {self.samples} random inputs "
+                         f"(relative {self.relative_error:.3g}{ratio})")
         return "\n".join(lines)
 
 
@@ -320,12 +335,41 @@ class Ticket:
         return [self.target.activation] * (self.depth - 1) + [self.target.output_activation]
 
     def _sparse_layers(self):
+        """Per source layer (indptr, int64 cols, float64 values, bias), the first three None for
+        a layer above FORWARD_CACHE_EDGES kept edges (evaluated by :meth:`_product` in blocks)."""
         if "sparse" not in self._cache:
             layers = []
             for s, e in enumerate(self.edges):
-                layers.append((e.indptr, e.cols.astype(np.int64), self.kept_values(s), self.kept_bias(s)))
+                if e.size > FORWARD_CACHE_EDGES:
+                    layers.append((None, None, None, self.kept_bias(s)))
+                else:
+                    layers.append((e.indptr, e.cols.astype(np.int64), self.kept_values(s), self.kept_bias(s)))
             self._cache["sparse"] = layers
         return self._cache["sparse"]
+
+    def _product(self, s: int, x) -> np.ndarray:
+        """``W_s @ x`` over the kept edges of layer s: x float64 (features, batch) -> (rows,
+        batch). A layer too large to cache regenerates its kept weights by row blocks of about
+        FORWARD_BLOCK_EDGES edges, so memory stays O(block), not O(kept edges)."""
+        from ._kernels import csr_matmul
+
+        indptr, cols, vals, _bias = self._sparse_layers()[s]
+        if indptr is not None:
+            return csr_matmul(indptr, cols, vals, x)
+        e = self.edges[s]
+        out = np.empty((e.indptr.size - 1, x.shape[1]))
+        r0 = 0
+        while r0 < out.shape[0]:
+            first = e.indptr[r0]
+            r1 = max(r0 + 1, int(np.searchsorted(e.indptr, first + FORWARD_BLOCK_EDGES, side="right")) - 1)
+            r1 = min(r1, out.shape[0])
+            block = e.indptr[r0:r1 + 1] - first
+            rows = np.repeat(np.arange(r0, r1, dtype=np.int64), np.diff(block))
+            block_cols = e.cols[first:e.indptr[r1]].astype(np.int64)
+            values = self.scales[s] * self.source.weights(s, rows, block_cols, outer=False).astype(np.float64)
+            out[r0:r1] = csr_matmul(block, block_cols, values, x)
+            r0 = r1
+        return out
 
     # ------------------------------------------------------------ evaluation
 
@@ -379,23 +423,21 @@ class Ticket:
         return self._cache["ops"]
 
     def _forward(self, x):
-        from ._kernels import csr_matmul
-
         if self.skips:
             return self._dag_forward(x)
         if not self.target.convolutional:
             h = np.ascontiguousarray(x.T)  # (features, batch): rows of the next layer read columns
-            for (indptr, cols, vals, bias), act in zip(self._sparse_layers(), self._activations()):
-                h = csr_matmul(indptr, cols, vals, h) + bias[:, None]
+            for s, ((*_, bias), act) in enumerate(zip(self._sparse_layers(), self._activations())):
+                h = self._product(s, h) + bias[:, None]
                 if act is not None:
                     h = act(h)
             return h.T
         h = x
-        for (indptr, cols, vals, bias), act, op in zip(self._sparse_layers(), self._activations(), self.layer_ops()):
+        for s, ((*_, bias), act, op) in enumerate(zip(self._sparse_layers(), self._activations(), self.layer_ops())):
             patches = op.patches(h)  # (B, features, positions)
             batch, features, positions = patches.shape
             flat = np.ascontiguousarray(patches.transpose(1, 0, 2)).reshape(features, batch * positions)
-            flat = csr_matmul(indptr, cols, vals, flat) + bias[:, None]
+            flat = self._product(s, flat) + bias[:, None]
             if act is not None:
                 flat = act(flat)
             h = op.output(flat.reshape(-1, batch, positions).transpose(1, 0, 2))
@@ -404,8 +446,6 @@ class Ticket:
     def _dag_forward(self, x):
         """:meth:`_forward` with skip layers: each layer adds its skip layers' products before
         its activation; outputs are dropped after their last reader."""
-        from ._kernels import csr_matmul
-
         readers = {}
         for m in range(len(self.shapes)):
             source, into = self._reads(m)
@@ -418,12 +458,12 @@ class Ticket:
         for s, act in enumerate(self._activations()):
             pre = None
             for m in [s] + skips_into.get(s, []):
-                indptr, cols, vals, bias = sparse[m]
+                bias = sparse[m][3]
                 op = ops[m]
                 patches = op.patches(outs[self._reads(m)[0]])  # (B, features, positions)
                 batch, features, positions = patches.shape
                 flat = np.ascontiguousarray(patches.transpose(1, 0, 2)).reshape(features, batch * positions)
-                part = csr_matmul(indptr, cols, vals, flat)
+                part = self._product(m, flat)
                 pre = part + bias[:, None] if pre is None else pre + part
             if act is not None:
                 pre = act(pre)
@@ -468,7 +508,9 @@ class Ticket:
         folded into the target, parameters and neurons per source layer, per-layer largest errors
         against their tolerances, and the end-to-end error: requested, certified, Lemma 2.8, and
         measured over ``samples`` uniform random inputs of [-M, M]^d (default 10,000; 1,000 for
-        a convolutional target, whose every sample runs the convolutions at every position).
+        a convolutional target, whose every sample runs the convolutions at every position;
+        fewer, down to REPORT_MIN_SAMPLES, where the ticket's kept edges times the samples would
+        pass REPORT_EDGE_EVALUATIONS). ``samples=0`` skips the measurement (``sup_error`` None).
 
         >>> import numpy as np
         >>> from subsetsum import construct_ticket
@@ -481,7 +523,9 @@ class Ticket:
         """
         if samples is None:
             samples = 1_000 if self.target.convolutional else 10_000
-        samples = check_int("samples", samples, 1)
+            kept = sum(e.size for e in self.edges)
+            samples = min(samples, max(REPORT_MIN_SAMPLES, REPORT_EDGE_EVALUATIONS // max(1, kept)))
+        samples = check_int("samples", samples, 0)
         layers = []
         for s, (e, shape) in enumerate(zip(self.edges, self.shapes)):
             b = self.bias_rows[s]
@@ -495,15 +539,18 @@ class Ticket:
                 neurons = self.target.widths[-1]
             layers.append(LayerStats(params, neurons, size, params / size))
         m = float(self.metadata["input_bound"])
-        x = np.random.default_rng(seed).uniform(-m, m, size=(samples, *self.target.input_shape))
-        sup = self.verify(x)
-        scale = float(self.target.output_range(m).max(initial=0.0))
+        sup = relative = None
+        if samples:
+            x = np.random.default_rng(seed).uniform(-m, m, size=(samples, *self.target.input_shape))
+            sup = self.verify(x)
+            scale = float(self.target.output_range(m).max(initial=0.0))
+            relative = sup / scale if scale > 0 else float("nan")
         return TicketReport(
             method=self.metadata["method"], layers=layers, target_parameters=self.target.num_parameters,
             tolerances=list(self.metadata["tolerances"]),
             max_errors=[float(e.max(initial=0.0)) for e in self.errors], failed=self.failed,
             output_eps=self.metadata["output_eps"], lemma_bound=self.lemma_bound(),
-            certified_bound=self.error_bound(), sup_error=sup, relative_error=sup / scale if scale > 0 else float("nan"),
+            certified_bound=self.error_bound(), sup_error=sup, relative_error=relative,
             samples=samples, input_bound=m, seconds=float(self.metadata["seconds"]), repair=self.metadata["repair"],
             target_total_parameters=self.target.total_parameters, folded=tuple(self.target.folded),
         )
