@@ -814,7 +814,7 @@ def solve_block(source, er, s, matrix, settings, device, rows, targets):
     # compiled gather may not be: writable copies of the small ones (no copy when already writable)
     members, pairs, elem_mult, valid = (np.require(a, requirements="W") for a in matrix)
     rows = np.require(rows, np.int64, "W")
-    n_groups, width = elem_mult.shape
+    width = elem_mult.shape[1]
     limit, tol = settings.limit, settings.tolerance
     w = source.weights(s, rows, members)
     mask = None
@@ -830,8 +830,10 @@ def solve_block(source, er, s, matrix, settings, device, rows, targets):
             lambda z, x, m: _solve_call(z, x, m, tol, settings, device), targets, comp, comp_ok)
         e_idx = back[p_idx, c_idx]
     else:
+        from ._kernels import gather_elements
+
         n_rows = rows.size
-        elements = (w.reshape(n_rows, n_groups, width) * elem_mult[None]).reshape(-1, width)
+        elements = gather_elements(w, elem_mult)
         ok = None if valid.all() else np.repeat(valid[None], n_rows, axis=0).reshape(-1, width)
         if width > limit:
             solve_fn = lambda z, x, m: _solve_compacted(z, x, m, limit, settings, device, tol, prefer_last=False)
