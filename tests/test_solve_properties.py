@@ -159,3 +159,20 @@ def test_first_hit_hits_are_valid(problem, eps):
     check_invariants(result, targets, bases, mask, options)
     exact = subsetsum.solve(targets, bases, mask=mask, backend="numba", **options)
     np.testing.assert_array_equal(as_numpy(result.found), as_numpy(exact.found))
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=40), st.sampled_from([1, 7, 64]))
+def test_chosen_elements_are_the_set_bits_of_the_subsets(patterns, n):
+    """chosen_elements: every set bit of every subset, problem-major, elements increasing
+    (np.nonzero of the dense mask), whatever bits are set (the top bit included)."""
+    bits = np.array(patterns, dtype=np.uint64) & np.uint64(2**n - 1 if n < 64 else 2**64 - 1)
+    result = subsetsum.SolveResult(subsets=bits, indices=None, sums=np.zeros(bits.size), errors=np.zeros(bits.size),
+                                   sizes=np.zeros(bits.size, np.int32), found=np.zeros(bits.size, bool),
+                                   exhausted=np.zeros(bits.size, bool), algorithm="x")
+    dense = (bits[:, None] >> np.arange(n, dtype=np.uint64)[None, :]) & np.uint64(1)
+    expected = np.nonzero(dense)
+    for ordered in (True, False):
+        problems, elements = result.chosen_elements(ordered=ordered)
+        assert problems.dtype == elements.dtype == np.int64
+        np.testing.assert_array_equal(problems, expected[0])
+        np.testing.assert_array_equal(elements, expected[1])

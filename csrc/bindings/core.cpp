@@ -130,6 +130,32 @@ void philox4x32_10_into(py::array counters, py::array key, py::array out, int nu
   philox4x32_10_cpu(c, n, k, y, num_threads);
 }
 
+// The set bits of subset bit patterns as (problem, element) pairs, problem-major and elements
+// increasing: a popcount pass sizes the output, a second writes it.
+py::tuple subset_pairs(py::array subsets) {
+  const auto u64 = py::dtype::of<uint64_t>();
+  if (subsets.ndim() != 1) throw std::invalid_argument("subsets: expected shape (B,)");
+  const long long batch = subsets.shape(0);
+  const uint64_t* bits = bindings::data_of<uint64_t>(subsets, "subsets", u64, batch);
+  long long total = 0;
+  for (long long b = 0; b < batch; ++b) total += __builtin_popcountll(bits[b]);
+  py::array_t<int64_t> problems(total), elements(total);
+  int64_t* p = problems.mutable_data();
+  int64_t* e = elements.mutable_data();
+  {
+    py::gil_scoped_release release;
+    long long at = 0;
+    for (long long b = 0; b < batch; ++b) {
+      for (uint64_t x = bits[b]; x; x &= x - 1) {
+        p[at] = b;
+        e[at] = __builtin_ctzll(x);
+        ++at;
+      }
+    }
+  }
+  return py::make_tuple(problems, elements);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -195,6 +221,9 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("algorithm"), py::arg("n"), py::arg("k"), py::arg("max_size"),
       "Rough operations per problem (used to size chunks).");
+  m.def("subset_pairs", &subset_pairs, py::arg("subsets"),
+        "(problem int64 (E,), element int64 (E,)) of every set bit of subsets uint64 (B,),\n"
+        "problem-major, elements increasing.");
   m.def("philox_uniform_into", &philox_uniform_into, py::arg("seed"), py::arg("stream"),
         py::arg("layer"), py::arg("rows"), py::arg("cols"), py::arg("out"), py::arg("outer"),
         py::arg("num_threads") = 0, py::arg("kernel") = "auto",

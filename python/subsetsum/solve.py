@@ -112,8 +112,7 @@ class SolveResult:
     def chosen_elements(self, *, ordered: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """The chosen elements as index pairs (problem int64 (E,), element int64 (E,)), sorted by
         problem then element: ``np.nonzero(self.to_mask(n))`` without the (B, n) array.
-        ``ordered=False`` skips the sort (the pairs come grouped by how many elements precede
-        them in their subset).
+        ``ordered`` is kept for compatibility: the pairs always come sorted.
 
         >>> import numpy as np, subsetsum
         >>> r = subsetsum.solve([0.5, 0.7], [[0.25, 0.25, 0.7], [0.1, 0.2, 0.7]], eps=1e-9, mode="best")
@@ -124,25 +123,8 @@ class SolveResult:
             idx = _to_numpy(self.indices)
             rows, cols = np.nonzero(idx >= 0)
             return rows.astype(np.int64), idx[rows, cols].astype(np.int64)
-        bits = _to_numpy(self.subsets).astype(np.uint64)
-        probs = np.flatnonzero(bits)
-        rest = bits[probs]
-        out_p, out_e = [], []
-        while rest.size:
-            low = rest & (~rest + np.uint64(1))  # lowest set bit
-            out_p.append(probs)
-            out_e.append(np.log2(low.astype(np.float64)).astype(np.int64))  # exact for powers of 2
-            rest = rest ^ low
-            keep = rest != 0
-            probs, rest = probs[keep], rest[keep]
-        if not out_p:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        p, e = np.concatenate(out_p), np.concatenate(out_e)
-        if not ordered:
-            return p.astype(np.int64), e
-        # rounds take bits from low to high, so a stable sort by problem keeps elements in order
-        order = np.argsort(p, kind="stable")
-        return p[order].astype(np.int64), e[order]
+        bits = np.ascontiguousarray(_to_numpy(self.subsets), dtype=np.uint64)
+        return _core.subset_pairs(bits)
 
 
 def solve(
