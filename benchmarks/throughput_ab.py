@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 # (mode, n, max_size, k, problems): the scenarios of compare_cpu.py, at a size of about 1 s each
 SCENARIOS = [
     ("min_size", 15, 10, None, 2_000_000),
+    ("min_size", 55, 10, None, 1_000_000),  # the base sets of a LeNet-shape L+1 ticket
     ("best", 24, None, None, 20_000),
     ("best", 32, None, None, 1_000),
     ("fixed_size", 64, None, 8, 1_000_000),

@@ -291,3 +291,20 @@ def test_rounded_error_ties_follow_the_contract(mode, options, elements, target,
     assert_results_equal(reference, expected, exact=True, context="reference")
     assert_results_equal(result, expected, exact=True, problems=(targets, bases, mask),
                          context=f"mode={mode} algorithm={algorithm} {options}")
+
+
+@pytest.mark.parametrize("n", [2, 9, 17, 36, 64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_min_size_pairs_with_many_ties_match_the_reference(n, dtype):
+    """Size 2 of min_size with many equal sums (values on a quarter grid, targets on and off it):
+    the first pair in index order among equal errors, as the reference picks it, whether the CPU
+    tries every pair (vectorised) or searches the sorted elements."""
+    rng = np.random.default_rng(n)
+    bases = (rng.integers(-4, 5, (3000, n)) / 4).astype(dtype)
+    targets = np.concatenate([rng.integers(-8, 9, 1500) / 4, rng.uniform(-2, 2, 1500)]).astype(dtype)
+    mask = rng.random((3000, n)) < 0.8
+    for m in (None, mask):
+        cpu = subsetsum.solve(targets, bases, eps=1e-3, mode="min_size", max_size=2, mask=m, backend="cpu")
+        ref = subsetsum.solve(targets, bases, eps=1e-3, mode="min_size", max_size=2, mask=m, backend="numba")
+        np.testing.assert_array_equal(cpu.subsets, ref.subsets)
+        np.testing.assert_array_equal(cpu.errors, ref.errors)

@@ -1,4 +1,5 @@
 #include "driver.hpp"
+#include "pair_search.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -54,8 +55,9 @@ void work(const T* targets, const T* bases, const uint8_t* mask, long long batch
     if (lo >= batch) break;
     const long long hi = lo + kBlock < batch ? lo + kBlock : batch;
     for (long long b = lo; b < hi && !stop_requested(&shared.stop); ++b) {
-      solve_problem<T, CAP>(bases + b * n, mask ? mask + b * n : nullptr, n,
-                            static_cast<double>(targets[b]), params, scratch, out, b);
+      solve_problem<T, CAP, -1, CpuExhaustive>(bases + b * n, mask ? mask + b * n : nullptr, n,
+                                               static_cast<double>(targets[b]), params, scratch,
+                                               out, b);
     }
     if (stop_requested(&shared.stop)) break;
   }

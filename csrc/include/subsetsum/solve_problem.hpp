@@ -154,6 +154,18 @@ SUBSETSUM_HD bool exhaustive_affordable(int m, int s) {
   return s <= kExhaustiveMaxSize && binomial(m, s) <= kExhaustiveMaxSubsets;
 }
 
+// How increasing_size_solve searches its exhaustive sizes: this default runs exhaustive_best for
+// every size (CPU and GPU alike); the CPU driver passes a policy with a vectorised size-2 search
+// and a larger affordable pair count (csrc/cpu/pair_search.hpp). A policy changes the speed only:
+// it must return exhaustive_best's subset and error.
+struct ScalarExhaustive {
+  SUBSETSUM_HD static bool affordable(int m, int s) { return exhaustive_affordable(m, s); }
+  template <int CAP>
+  SUBSETSUM_HD static double best(const Elements<CAP>& e, double target, int s, int* chosen) {
+    return exhaustive_best(e, target, s, chosen);
+  }
+};
+
 // The best s-subset (1 <= s <= 3, s <= count) by trying them all in increasing bit-pattern
 // order (largest index outermost) with strict improvement, so ties keep the contract's smaller
 // pattern. Sums are taken in index order, as write_solution recomputes them; elements in the
@@ -209,15 +221,15 @@ SUBSETSUM_HD double exhaustive_best(const Elements<CAP>& e, double target, int s
 // the best (best_index: original indices, best_size, best_err) only by beating it strictly.
 // Returns the first size not tried. The GPU's first min_size pass runs it alone
 // (csrc/cuda/min_size_two_pass.cuh).
-template <int CAP>
+template <class Exhaustive = ScalarExhaustive, int CAP>
 SUBSETSUM_HD int exhaustive_sizes(const Elements<CAP>& e, double target, const SolveParams& p,
                                   int smax, int up_to, int* best_index, int& best_size,
                                   double& best_err) {
   int s = 1;
-  for (; s <= smax && s <= up_to && exhaustive_affordable(e.count, s) && !(best_err <= p.eps);
+  for (; s <= smax && s <= up_to && Exhaustive::affordable(e.count, s) && !(best_err <= p.eps);
        ++s) {
     int found[kExhaustiveMaxSize];
-    const double err = exhaustive_best(e, target, s, found);
+    const double err = Exhaustive::best(e, target, s, found);
     if (err < best_err) {
       for (int i = 0; i < s; ++i) best_index[i] = found[i];
       best_size = s;
@@ -233,7 +245,7 @@ SUBSETSUM_HD int exhaustive_sizes(const Elements<CAP>& e, double target, const S
 // are tried exhaustively while affordable (their sums are index-order sums); most eps = 0.01
 // problems end there without ever sorting. Larger sizes use the pruned search over the sorted
 // elements, which stops where the work bound runs out (the best subset so far is returned).
-template <int CAP>
+template <class Exhaustive = ScalarExhaustive, int CAP>
 SUBSETSUM_HD void increasing_size_solve(Elements<CAP>& e, double target, const SolveParams& p,
                                         ChosenSet& chosen, Work& work) {
   const int m = e.count;
@@ -241,7 +253,8 @@ SUBSETSUM_HD void increasing_size_solve(Elements<CAP>& e, double target, const S
   int best_index[CAP];  // original indices of the best subset so far
   int best_size = 0;
   double best_err = fabs(target);
-  int s = exhaustive_sizes(e, target, p, smax, kExhaustiveMaxSize, best_index, best_size, best_err);
+  int s = exhaustive_sizes<Exhaustive>(e, target, p, smax, kExhaustiveMaxSize, best_index,
+                                      best_size, best_err);
   if (s <= smax && !(best_err <= p.eps)) e.analyze();
   // Every error equal: nothing larger beats the best so far (the empty set at worst).
   if (s <= smax && !(best_err <= p.eps) && !e.all_errors_equal(target)) {
@@ -370,7 +383,7 @@ SUBSETSUM_HD void write_unsolved(double target, const BatchOutput& out, long lon
 // the algorithm p.algorithm holds, fixed at compile time: the other searches drop out of the
 // code, which on the GPU frees registers and stack for the one that runs (a kernel compiled
 // for every algorithm held 1.9 KB of stack per thread even for the size-1..3 search).
-template <class T, int CAP, int ALG = -1>
+template <class T, int CAP, int ALG = -1, class Exhaustive = ScalarExhaustive>
 SUBSETSUM_HD void solve_problem(const T* row, const uint8_t* mask_row, int n, double target,
                                 const SolveParams& p, const MitmScratch* mitm,
                                 const BatchOutput& out, long long b) {
@@ -400,7 +413,7 @@ SUBSETSUM_HD void solve_problem(const T* row, const uint8_t* mask_row, int n, do
       break;
     }
     case ALG_INCREASING_SIZE:
-      increasing_size_solve(e, target, p, chosen, work);
+      increasing_size_solve<Exhaustive>(e, target, p, chosen, work);
       break;
     case ALG_EXACT_COMBINATIONS:
       feasible = exact_combinations_solve(e, target, p, chosen, work);
