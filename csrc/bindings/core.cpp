@@ -156,6 +156,28 @@ py::tuple subset_pairs(py::array subsets) {
   return py::make_tuple(problems, elements);
 }
 
+// Elements of rows x groups: out[r * G + g, e] = mult[g, e] * w[r, g * W + e] in float64 (the
+// float32 weight widened first, as numpy's broadcast product does), rows split among threads.
+void gather_elements_into(py::array w, py::array mult, py::array out) {
+  if (w.ndim() != 2 || mult.ndim() != 2 || out.ndim() != 2)
+    throw std::invalid_argument("w, mult, out: expected 2-d arrays");
+  const long long rows = w.shape(0), groups = mult.shape(0), width = mult.shape(1);
+  if (w.shape(1) != groups * width || out.shape(0) != rows * groups || out.shape(1) != width)
+    throw std::invalid_argument("w (R, G*W), mult (G, W), out (R*G, W): shapes do not match");
+  const float* wp = bindings::data_of<float>(w, "w", py::dtype::of<float>(), rows * groups * width);
+  const double* mp = bindings::data_of<double>(mult, "mult", py::dtype::of<double>(), groups * width);
+  double* op = bindings::data_of<double>(out, "out", py::dtype::of<double>(), rows * groups * width);
+  py::gil_scoped_release release;
+#if defined(SUBSETSUM_HAVE_OPENMP)
+#pragma omp parallel for schedule(static)
+#endif
+  for (long long r = 0; r < rows; ++r) {
+    const float* wr = wp + r * groups * width;
+    double* orow = op + r * groups * width;
+    for (long long k = 0; k < groups * width; ++k) orow[k] = mp[k] * static_cast<double>(wr[k]);
+  }
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -221,6 +243,9 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("algorithm"), py::arg("n"), py::arg("k"), py::arg("max_size"),
       "Rough operations per problem (used to size chunks).");
+  m.def("gather_elements_into", &gather_elements_into, py::arg("w"), py::arg("mult"), py::arg("out"),
+        "out[r * G + g, e] = mult[g, e] * w[r, g * W + e]: w float32 (R, G*W), mult float64 (G, W),\n"
+        "out float64 (R*G, W), all C-contiguous. Releases the GIL; all cores.");
   m.def("subset_pairs", &subset_pairs, py::arg("subsets"),
         "(problem int64 (E,), element int64 (E,)) of every set bit of subsets uint64 (B,),\n"
         "problem-major, elements increasing.");

@@ -83,30 +83,6 @@ def compact(elements, ok, limit: int, *, prefer_last: bool = False):
 
 
 @numba.njit(parallel=True, cache=True)
-def _gather_elements(w, mult, out):
-    n_groups, width = mult.shape
-    for r in numba.prange(w.shape[0]):
-        for g in range(n_groups):
-            p = r * n_groups + g
-            for e in range(width):
-                out[p, e] = mult[g, e] * w[r, g * width + e]
-
-
-def gather_elements(w, mult):
-    """Elements of rows x groups: ``w`` float32 (R, G * W) source weights, ``mult`` float64
-    (G, W) the multipliers (scale included); problem ``r * G + g`` gets ``mult[g, e] *
-    w[r, g * W + e]`` (float64 (R * G, W)), as numpy's broadcast product but on every core.
-
-    >>> gather_elements(np.array([[1.0, 2.0, 3.0, 4.0]], np.float32), np.array([[3.0, 4.0], [0.5, 1.0]])).tolist()
-    [[3.0, 8.0], [1.5, 4.0]]
-    """
-    n_groups, width = mult.shape
-    out = np.empty((w.shape[0] * n_groups, width))
-    _gather_elements(np.ascontiguousarray(w), np.ascontiguousarray(mult, dtype=np.float64), out)
-    return out
-
-
-@numba.njit(parallel=True, cache=True)
 def _gather_compact(w, er, mult, valid, limit, out, out_ok, back):
     n_groups, width = mult.shape
     for r in numba.prange(w.shape[0]):

@@ -766,6 +766,24 @@ class BlockSettings:
     pair_step: int = 1
 
 
+def gather_elements(w, mult):
+    """Elements of rows x groups: ``w`` float32 (R, G * W) source weights, ``mult`` float64
+    (G, W) the multipliers (scale included); problem ``r * G + g`` gets ``mult[g, e] *
+    w[r, g * W + e]`` (float64 (R * G, W)), as numpy's broadcast product but on every core, in
+    the compiled core (a dense build loads no numba, about 100 MB of resident memory).
+
+    >>> gather_elements(np.array([[1.0, 2.0, 3.0, 4.0]], np.float32), np.array([[3.0, 4.0], [0.5, 1.0]])).tolist()
+    [[3.0, 8.0], [1.5, 4.0]]
+    """
+    from .. import _core
+
+    n_groups, width = mult.shape
+    out = np.empty((w.shape[0] * n_groups, width))
+    _core.gather_elements_into(np.ascontiguousarray(w, dtype=np.float32),
+                               np.ascontiguousarray(mult, dtype=np.float64), out)
+    return out
+
+
 def solve_block(source, er, s, matrix, settings, device, rows, targets):
     """Solve one block of the first solve of combine layer ``s``: every row of ``rows`` with
     every group of a group matrix (G groups of width W). Pure: its result depends on its
@@ -830,8 +848,6 @@ def solve_block(source, er, s, matrix, settings, device, rows, targets):
             lambda z, x, m: _solve_call(z, x, m, tol, settings, device), targets, comp, comp_ok)
         e_idx = back[p_idx, c_idx]
     else:
-        from ._kernels import gather_elements
-
         n_rows = rows.size
         elements = gather_elements(w, elem_mult)
         ok = None if valid.all() else np.repeat(valid[None], n_rows, axis=0).reshape(-1, width)
