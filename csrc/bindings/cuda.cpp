@@ -59,6 +59,16 @@ void check_rows(uint32_t first_row, long long num_rows, long long num_cols) {
   if (num_cols > (1LL << 34)) throw std::invalid_argument("num_cols: expected at most 2^34");
 }
 
+PhiloxGather device_gather(uint64_t seed, uint32_t stream, uint32_t layer, intptr_t rows,
+                          long long num_rows, intptr_t cols, long long num_cols, bool outer) {
+  if (num_rows < 0 || num_cols < 0)
+    throw std::invalid_argument("num_rows, num_cols: expected >= 0");
+  if (!outer && num_rows != num_cols)
+    throw std::invalid_argument("rows, cols: outer=False needs as many rows as cols");
+  return PhiloxGather{seed, stream, layer, pointer<const int64_t>(rows), num_rows,
+                      pointer<const int64_t>(cols), num_cols, outer};
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_cuda, m) {
@@ -104,6 +114,31 @@ PYBIND11_MODULE(_cuda, m) {
       py::arg("cuda_stream"),
       "Philox Bernoulli bits (word < threshold, threshold <= 2^32) as philox_uniform_rows, into a\n"
       "bool device array.");
+  m.def(
+      "philox_uniform_gather",
+      [](uint64_t seed, uint32_t stream, uint32_t layer, intptr_t rows, long long num_rows,
+         intptr_t cols, long long num_cols, bool outer, intptr_t out, intptr_t cuda_stream) {
+        const PhiloxGather g = device_gather(seed, stream, layer, rows, num_rows, cols, num_cols, outer);
+        cuda_philox_uniform_gather(g, pointer<float>(out), cuda_stream);
+      },
+      py::arg("seed"), py::arg("stream"), py::arg("layer"), py::arg("rows"), py::arg("num_rows"),
+      py::arg("cols"), py::arg("num_cols"), py::arg("outer"), py::arg("out"),
+      py::arg("cuda_stream"),
+      "Philox uniform(-1, 1) source values at int64 device arrays rows (num_rows,) and cols\n"
+      "(num_cols,), into the float32 device array at `out`: (num_rows, num_cols) row-major when\n"
+      "outer, else (num_rows,) at (rows[i], cols[i]). Indices are checked by the caller.");
+  m.def(
+      "philox_bernoulli_gather",
+      [](uint64_t seed, uint32_t stream, uint32_t layer, intptr_t rows, long long num_rows,
+         intptr_t cols, long long num_cols, bool outer, uint64_t threshold, intptr_t out,
+         intptr_t cuda_stream) {
+        const PhiloxGather g = device_gather(seed, stream, layer, rows, num_rows, cols, num_cols, outer);
+        cuda_philox_bernoulli_gather(g, threshold, pointer<bool>(out), cuda_stream);
+      },
+      py::arg("seed"), py::arg("stream"), py::arg("layer"), py::arg("rows"), py::arg("num_rows"),
+      py::arg("cols"), py::arg("num_cols"), py::arg("outer"), py::arg("threshold"),
+      py::arg("out"), py::arg("cuda_stream"),
+      "Philox Bernoulli bits (word < threshold) as philox_uniform_gather, into a bool device array.");
   m.def("solve_device", &solve_device, py::arg("targets"), py::arg("bases"), py::arg("mask"),
         py::arg("dtype_size"), py::arg("batch"), py::arg("n"), py::arg("mode"),
         py::arg("max_size"), py::arg("k"), py::arg("eps"), py::arg("algorithm"),

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "../cpu/philox_fill.hpp"
 #include "subsetsum/solve_problem.hpp"
 
 namespace subsetsum {
@@ -36,6 +37,12 @@ void cuda_philox_uniform_rows(uint64_t seed, uint32_t stream, uint32_t layer, ui
 void cuda_philox_bernoulli_rows(uint64_t seed, uint32_t stream, uint32_t layer,
                                 uint32_t first_row, long long num_rows, long long num_cols,
                                 uint64_t threshold, bool* out, intptr_t cuda_stream);
+// Philox source values gathered at any rows and columns (csrc/cpu/philox_fill.hpp's PhiloxGather,
+// with rows and cols in device memory): the device twin of philox_uniform_cpu and
+// philox_bernoulli_cpu, bit for bit. What a ticket block built on the device draws.
+void cuda_philox_uniform_gather(const PhiloxGather& where, float* out, intptr_t cuda_stream);
+void cuda_philox_bernoulli_gather(const PhiloxGather& where, uint64_t threshold, bool* out,
+                                  intptr_t cuda_stream);
 
 // Copies host arrays to the current device, solves, copies the results back; synchronous.
 void cuda_solve_host(const void* host_targets, const void* host_bases, const uint8_t* host_mask,

@@ -89,6 +89,70 @@ def bernoulli(seed, stream, layer, rows, cols, p, *, outer: bool = True,
     return out
 
 
+def uniform_tensor(seed, stream, layer, rows, cols, *, outer: bool = True):
+    """:func:`uniform` drawn where the indices live: ``rows`` and ``cols`` int64 torch tensors
+    on one device, the result a float32 tensor there (CUDA: the gather kernel of
+    csrc/cuda/philox_fill.cu; CPU: the fills of :func:`uniform`). Same bits on every device.
+
+    >>> import torch
+    >>> w = uniform_tensor(7, 0, 1, torch.arange(3), torch.tensor([5, 0]))
+    >>> bool((w.numpy() == uniform(7, 0, 1, range(3), [5, 0])).all())
+    True
+    """
+    return _draw_tensor("uniform", seed, stream, layer, rows, cols, outer, None)
+
+
+def bernoulli_tensor(seed, stream, layer, rows, cols, p, *, outer: bool = True):
+    """:func:`bernoulli` on int64 torch tensors, as :func:`uniform_tensor`: a bool tensor on their
+    device.
+
+    >>> import torch
+    >>> m = bernoulli_tensor(7, 1, 0, torch.arange(4), torch.arange(6), 0.5)
+    >>> bool((m.numpy() == bernoulli(7, 1, 0, range(4), range(6), 0.5)).all())
+    True
+    """
+    return _draw_tensor("bernoulli", seed, stream, layer, rows, cols, outer, check_probability("p", p))
+
+
+def _draw_tensor(kind, seed, stream, layer, rows, cols, outer, p):
+    import torch
+
+    if rows.device != cols.device:
+        raise ValueError(f"rows, cols: expected tensors on one device, got {rows.device} and {cols.device}")
+    if rows.device.type != "cuda":
+        r, c = rows.cpu().numpy(), cols.cpu().numpy()
+        out = uniform(seed, stream, layer, r, c, outer=outer) if kind == "uniform" else \
+            bernoulli(seed, stream, layer, r, c, p, outer=outer)
+        return torch.from_numpy(out).to(rows.device)
+    seed, stream, layer = check_int("seed", seed, 0, _SEED), check_int("stream", stream, 0, _WORD), \
+        check_int("layer", layer, 0, _WORD)
+    rows = rows.to(torch.int64).contiguous()
+    cols = cols.to(torch.int64).contiguous()
+    for name, a, bound in (("rows", rows, _WORD), ("cols", cols, _COLS)):
+        if a.ndim != 1:
+            raise ValueError(f"{name}: expected a 1-D tensor, got shape {tuple(a.shape)}")
+        if a.numel() and (int(a.min()) < 0 or int(a.max()) >= bound):
+            raise ValueError(f"{name}: expected values in [0, {_pow2(bound)})")
+    if not outer and rows.numel() != cols.numel():
+        raise ValueError(f"rows, cols: outer=False needs as many rows as cols, got {rows.numel()} and {cols.numel()}")
+    from ._gpu import cuda_module
+
+    cuda = cuda_module()
+    shape = (rows.numel(), cols.numel()) if outer else (rows.numel(),)
+    stream_handle = int(torch.cuda.current_stream(rows.device).cuda_stream)
+    with torch.cuda.device(rows.device):
+        if kind == "uniform":
+            out = torch.empty(shape, dtype=torch.float32, device=rows.device)
+            cuda.philox_uniform_gather(seed, stream, layer, rows.data_ptr(), rows.numel(), cols.data_ptr(),
+                                       cols.numel(), bool(outer), out.data_ptr(), stream_handle)
+        else:
+            out = torch.empty(shape, dtype=torch.bool, device=rows.device)
+            cuda.philox_bernoulli_gather(seed, stream, layer, rows.data_ptr(), rows.numel(), cols.data_ptr(),
+                                         cols.numel(), bool(outer), int(_core.philox_bernoulli_threshold(p)),
+                                         out.data_ptr(), stream_handle)
+    return out
+
+
 def philox4x32_10(counters, key) -> np.ndarray:
     """The raw Philox4x32-10 function: uint32 array (N, 4), row i the output for counters[i].
 

@@ -803,7 +803,8 @@ def solve_block(source, er, s, matrix, settings, device, rows, targets):
         entries are members.
     settings : BlockSettings
     device : str or None
-        "cuda[:N]" solves on that GPU.
+        "cuda[:N]" draws, gathers and solves on that GPU (:mod:`.block_torch`; "cpu" runs that
+        torch code on the host); None: numpy arrays and the compiled CPU solver.
     rows : int64 (R,)
     targets : float64 (R * G,)
         Target of problem ``r * G + g`` (row ``rows[r]``, group g).
@@ -828,6 +829,10 @@ def solve_block(source, er, s, matrix, settings, device, rows, targets):
     >>> bool(found[0]), bool(abs(w[e].astype(np.float64).sum() - target) <= 1e-9)
     (True, True)
     """
+    if device is not None:  # drawn, gathered and solved on that device (same result, bit for bit)
+        from .block_torch import solve_block_torch
+
+        return solve_block_torch(source, er, s, matrix, settings, device, rows, targets)
     # arguments from Ray's object store are read-only, which the generator's index arrays and the
     # compiled gather may not be: writable copies of the small ones (no copy when already writable)
     members, pairs, elem_mult, valid = (np.require(a, requirements="W") for a in matrix)

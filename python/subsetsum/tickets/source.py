@@ -104,18 +104,36 @@ class GeneratedSource:
 
     def weights(self, s: int, rows, cols, *, outer: bool = True) -> np.ndarray:
         """``W_s[rows][:, cols]`` (outer: float32 (R, C)) or ``W_s[rows[i], cols[i]]`` (R,)."""
-        rows, cols = _as_index(rows), _as_index(cols)
+        return self._draw(s, _as_index(rows), _as_index(cols), outer, _philox.uniform, np.where)
+
+    def weights_tensor(self, s: int, rows, cols, *, outer: bool = True):
+        """:meth:`weights` at int64 torch tensors ``rows`` and ``cols``, drawn on their device (a
+        float32 tensor there): the same bits as :meth:`weights`.
+
+        >>> import torch
+        >>> src = GeneratedSource(7, ["uniform", "looks_linear"], [True, False])
+        >>> bool((src.weights_tensor(1, torch.arange(4), torch.arange(6)).numpy() == src.weights(1, range(4), range(6))).all())
+        True
+        """
+        import torch
+
+        return self._draw(s, rows, cols, outer, _philox.uniform_tensor, torch.where)
+
+    def _draw(self, s, rows, cols, outer, uniform, where):
+        """The weights of the docstring's contract from ``uniform(seed, stream, layer, rows, cols,
+        outer=)``; index arithmetic written once for numpy arrays and torch tensors alike."""
         if self.inits[s] == "uniform":
-            return _philox.uniform(self.seed, WEIGHT_STREAM, s, rows, cols, outer=outer)
+            return uniform(self.seed, WEIGHT_STREAM, s, rows, cols, outer=outer)
         if s == 0:
-            vals = _philox.uniform(self.seed, WEIGHT_STREAM, s, rows >> 1, cols, outer=outer)
+            vals = uniform(self.seed, WEIGHT_STREAM, s, rows >> 1, cols, outer=outer)
             sign = (rows & 1)[:, None] if outer else (rows & 1)
         else:
             fan = self.fans[s] if self.fans else 1
-            row_in, offset = np.divmod(cols, fan)
-            vals = _philox.uniform(self.seed, WEIGHT_STREAM, s, rows >> 1, (row_in >> 1) * fan + offset, outer=outer)
+            row_in = cols // fan
+            offset = cols - row_in * fan
+            vals = uniform(self.seed, WEIGHT_STREAM, s, rows >> 1, (row_in >> 1) * fan + offset, outer=outer)
             sign = ((rows & 1)[:, None] + (row_in & 1)[None, :]) if outer else (rows & 1) + (row_in & 1)
-        return np.where(sign & 1, -vals, vals).astype(np.float32, copy=False)
+        return where((sign & 1) == 1, -vals, vals)
 
     def bias(self, s: int, rows) -> np.ndarray | None:
         """Bias of the given rows of layer s (float32), or None for a layer without one."""
@@ -166,6 +184,14 @@ class UserSource:
         rows, cols = _as_index(rows), _as_index(cols)
         return w[np.ix_(rows, cols)] if outer else w[rows, cols]
 
+    def weights_tensor(self, s: int, rows, cols, *, outer: bool = True):
+        """:meth:`weights` at int64 torch tensors: gathered from the host arrays the source was
+        given as, then moved to the tensors' device."""
+        import torch
+
+        w = self.weights(s, rows.cpu().numpy(), cols.cpu().numpy(), outer=outer)
+        return torch.from_numpy(np.ascontiguousarray(w)).to(rows.device)
+
     def bias(self, s: int, rows) -> np.ndarray | None:
         b = self.layers[s][1]
         return None if b is None else b[_as_index(rows)]
@@ -202,6 +228,18 @@ class ERMasks:
             return None
         return _philox.bernoulli(self.seed, MASK_STREAM, s, _as_index(rows), _as_index(cols),
                                  float(self.densities[s]), outer=outer)
+
+    def mask_tensor(self, s: int, rows, cols, *, outer: bool = True):
+        """:meth:`mask` at int64 torch tensors, drawn on their device (bool tensor), or None.
+
+        >>> import torch
+        >>> er = ERMasks(0, [0.3])
+        >>> bool((er.mask_tensor(0, torch.arange(5), torch.arange(7)).numpy() == er.mask(0, range(5), range(7))).all())
+        True
+        """
+        if self.dense(s):
+            return None
+        return _philox.bernoulli_tensor(self.seed, MASK_STREAM, s, rows, cols, float(self.densities[s]), outer=outer)
 
     def to_json(self) -> dict:
         return {"seed": self.seed, "densities": [float(p) for p in self.densities]}
