@@ -211,3 +211,15 @@ def test_residual_ticket_built_by_the_torch_path_is_the_numpy_ticket(torch_cpu_b
     kwargs = dict(method="2L", eps=0.05, seed=1, input_shape=shape)
     _same_ticket(construct_ticket(net, device="cpu", **kwargs), construct_ticket(net, **kwargs))
     assert torch_cpu_builds
+
+
+@pytest.mark.parametrize("how", [{}, {"compact": True}, {"sparse": True}, {"baked": True}], ids=str)
+def test_modules_of_a_torch_path_ticket_are_those_of_the_numpy_ticket(torch_cpu_builds, how):
+    net = _mlp([4, 6, 2], seed=3)
+    on_torch = construct_ticket(net, device="cpu", seed=1)
+    assert on_torch.device == "cpu"
+    a, b = on_torch.to_module(**how).state_dict(), construct_ticket(net, seed=1).to_module(**how).state_dict()
+    assert a.keys() == b.keys()
+    for name in a:
+        x, y = (t.to_dense() if t.is_sparse else t for t in (a[name], b[name]))
+        assert torch.equal(x, y), name

@@ -52,6 +52,26 @@ def test_ticket_on_gpu_equals_ticket_on_cpu(options):
     assert on_gpu.failed == on_cpu.failed
 
 
+@pytest.mark.parametrize("how", [{}, {"compact": True}, {"sparse": True}, {"baked": True}], ids=str)
+def test_ticket_modules_are_made_on_the_build_device(how):
+    net = _target([6, 9, 3])
+    ticket = construct_ticket(net, seed=2, device="cuda", progress=False)
+    assert ticket.device == "cuda"
+    on_gpu = ticket.to_module(**how)
+    on_cpu = ticket.to_module(device="cpu", **how)
+    gpu_state, cpu_state = on_gpu.state_dict(), on_cpu.state_dict()
+    assert gpu_state.keys() == cpu_state.keys()
+    for name, tensor in gpu_state.items():
+        assert tensor.device.type == "cuda", name
+        a, b = tensor.cpu(), cpu_state[name]
+        if a.is_sparse:
+            a, b = a.to_dense(), b.to_dense()
+        assert torch.equal(a, b), name
+    x = torch.rand(50, 6, device="cuda") * 2 - 1
+    np.testing.assert_allclose(on_gpu(x).double().cpu().numpy(), ticket.forward(x.double().cpu().numpy()),
+                               atol=1e-4)
+
+
 @pytest.mark.parametrize(
     "scenario",
     [

@@ -313,7 +313,7 @@ def _build(tgt, options, user):
     metadata["repair"]["seconds"] = repair_seconds
     ticket = Ticket(tgt, result.shapes, result.edges, result.bias_rows,
                     [lay.scale for lay in plan.layers] + [sk.scale for sk in plan.skips], src, er,
-                    metadata, result.errors, result.output_bounds)
+                    metadata, result.errors, result.output_bounds, device=options.device)
     return ticket, plan
 
 

@@ -184,6 +184,10 @@ class Ticket:
         Largest subset-sum error per target parameter (last column: bias).
     output_bounds : float64 (n_L,)
         Certified bound on ``sup_x |f_i(x) - g_i(x)|`` per output over [-M, M]^d.
+    device : str or None
+        The device the ticket was built on ("cuda[:N]"), where :meth:`to_module` makes its
+        tensors by default; None: the host. Not saved: a loaded ticket's modules are made on the
+        host unless ``to_module(device=...)`` says otherwise.
     """
 
     target: TargetNetwork
@@ -196,6 +200,7 @@ class Ticket:
     metadata: dict
     errors: list
     output_bounds: np.ndarray
+    device: str | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
@@ -572,7 +577,7 @@ class Ticket:
                 out.append(np.arange(self.shapes[s][0]))
         return out
 
-    def to_module(self, *, compact: bool = False, baked: bool = False, sparse=None):
+    def to_module(self, *, compact: bool = False, baked: bool = False, sparse=None, device=None):
         """A torch ``nn.Sequential`` of Linear layers with the target's activations.
 
         ``compact=False``: the source's full Linear layers, each carrying ``weight_orig`` and
@@ -590,6 +595,10 @@ class Ticket:
         ``sparse=None`` (default): sparse when the dense layers would hold more than
         :data:`SPARSE_ABOVE` weights, else dense.
 
+        ``device``: where the module's tensors are made (default: the device the ticket was built
+        on, :attr:`device`, else the host); a generated source's weights are drawn there and the
+        masks assembled there, nothing of the source passes through the host.
+
         >>> import numpy as np, torch
         >>> from subsetsum import construct_ticket
         >>> t = construct_ticket([(np.array([[0.5, -0.3]]), np.array([0.1]))])
@@ -603,8 +612,10 @@ class Ticket:
         >>> type(s[0]).__name__, s[0].weight._nnz() == t.edges[0][0].size
         ('SparseLinear', True)
         """
+        import torch
         from torch import nn
 
+        device = torch.device(device if device is not None else (self.device or "cpu"))
         alive = self.alive_neurons()
         if sparse is None:
             if compact:  # the layers' kept neurons times their kept inputs (skip layers aside)
@@ -620,7 +631,7 @@ class Ticket:
             from .modules import ResidualTicket
 
             keep = {-1: np.arange(self.target.widths[0]), **dict(enumerate(alive))}
-            layers = [self._export(m, keep[self._reads(m)[0]], keep[self._reads(m)[1]], compact, baked, sparse)
+            layers = [self._export(m, keep[self._reads(m)[0]], keep[self._reads(m)[1]], compact, baked, sparse, device)
                       for m in range(len(self.shapes))]
             acts = [nn.Identity() if act is None else act.to_torch() for act in self._activations()]
             return ResidualTicket(layers[:self.depth], layers[self.depth:], [sk[0] for sk in self.skips],
@@ -628,71 +639,89 @@ class Ticket:
         keep_in = np.arange(self.target.widths[0])
         modules = []
         for s, act in enumerate(self._activations()):
-            modules += list(self._export(s, keep_in, alive[s], compact, baked, sparse))
+            modules += list(self._export(s, keep_in, alive[s], compact, baked, sparse, device))
             keep_in = alive[s]
             if act is not None:
                 modules.append(act.to_torch())
         return nn.Sequential(*modules)
 
-    def _export(self, s: int, keep_in, keep_out, compact: bool, baked: bool, sparse: bool = False):
-        """Weight matrix s as torch modules: its pooling and flatten (if any), then an nn.Conv2d
-        or nn.Linear carrying its mask as ``torch.nn.utils.prune`` leaves it (``baked``: applied;
-        ``sparse``: a SparseLinear of the kept weights for a fully connected layer);
-        ``compact``: only the rows ``keep_out`` and the input channels ``keep_in``."""
+    def _export(self, s: int, keep_in, keep_out, compact: bool, baked: bool, sparse: bool, device):
+        """Weight matrix s as torch modules on ``device``: its pooling and flatten (if any), then
+        an nn.Conv2d or nn.Linear carrying its mask as ``torch.nn.utils.prune`` leaves it
+        (``baked``: applied; ``sparse``: a SparseLinear of the kept weights for a fully connected
+        layer); ``compact``: only the rows ``keep_out`` and the input channels ``keep_in``. The
+        weights are drawn and the masks assembled on ``device`` (a generated source's Philox
+        gathers run there)."""
         import torch
         from torch import nn
         from torch.nn.utils import prune
 
         op = self.layer_ops()[s]
-        modules = []
-        rows, cols = self.edges[s]
-        has_bias = self.bias_rows[s] is not None
         if sparse and op.kind != "conv":
-            return self._export_sparse(s, op, keep_in, keep_out, compact)
+            return self._export_sparse(s, op, keep_in, keep_out, compact, device)
+        rows, cols = self._edge_tensors(s, device)
+        has_bias = self.bias_rows[s] is not None
+        bmask = None
         if compact:
-            row_pos, col_pos = self._compact_positions(s, op.fan, keep_in, keep_out)
-            sel = (row_pos[rows] >= 0) & (col_pos[cols] >= 0)
+            row_pos, col_pos = (torch.as_tensor(a, device=device)
+                                for a in self._compact_positions(s, op.fan, keep_in, keep_out))
+            r, c = row_pos[rows], col_pos[cols]
+            sel = (r >= 0) & (c >= 0)
+            r, c = r[sel], c[sel]
             shape = (keep_out.size, keep_in.size * op.fan)
-            weight = np.zeros(shape, np.float32)
-            weight[row_pos[rows[sel]], col_pos[cols[sel]]] = self.kept_values(s)[sel]
-            mask = np.zeros(shape, bool)
-            mask[row_pos[rows[sel]], col_pos[cols[sel]]] = True
-            bias = self.kept_bias(s)[keep_out].astype(np.float32) if has_bias else None
-            bmask = None if not has_bias else np.isin(keep_out, self.bias_rows[s])
-        else:
-            w, b = self.source.layer(s, self.shapes[s])
-            weight = (np.asarray(w, np.float32) * np.float32(self.scales[s]))
-            mask = np.zeros(self.shapes[s], bool)
-            mask[rows, cols] = True
-            bias = None if b is None else np.asarray(b, np.float32) * np.float32(self.scales[s])
-            bmask = None
+            weight = torch.zeros(shape, dtype=torch.float32, device=device)
+            weight[r, c] = self._kept_values_tensor(s, rows, cols)[sel].to(torch.float32)
+            mask = torch.zeros(shape, dtype=torch.bool, device=device)
+            mask[r, c] = True
+            bias = torch.as_tensor(self.kept_bias(s)[keep_out].astype(np.float32), device=device) if has_bias else None
             if has_bias:
-                bmask = np.zeros(self.shapes[s][0], bool)
-                bmask[self.bias_rows[s]] = True
-        modules += _pooling_modules(op)
+                bmask = torch.as_tensor(np.isin(keep_out, self.bias_rows[s]), device=device)
+        else:
+            n_rows, n_cols = self.shapes[s]
+            scale = torch.tensor(np.float32(self.scales[s]), device=device)  # float32 products, as the ticket's weights
+            weight = self.source.weights_tensor(s, torch.arange(n_rows, device=device),
+                                                torch.arange(n_cols, device=device)) * scale
+            mask = torch.zeros(self.shapes[s], dtype=torch.bool, device=device)
+            mask[rows, cols] = True
+            b = self.source.bias(s, np.arange(n_rows))
+            bias = None if b is None else torch.as_tensor(np.asarray(b, np.float32), device=device) * scale
+            if has_bias:
+                bmask = torch.zeros(n_rows, dtype=torch.bool, device=device)
+                bmask[torch.as_tensor(self.bias_rows[s], device=device)] = True
+        modules = _pooling_modules(op)
         if op.kind == "conv":
             lin = nn.Conv2d(weight.shape[1] // op.fan, weight.shape[0], op.kernel, stride=op.stride,
-                            padding=op.padding, dilation=op.dilation, bias=has_bias)
+                            padding=op.padding, dilation=op.dilation, bias=has_bias, device=device)
             weight = weight.reshape(lin.weight.shape)
             mask = mask.reshape(lin.weight.shape)
         else:
-            lin = nn.Linear(weight.shape[1], weight.shape[0], bias=has_bias)
+            lin = nn.Linear(weight.shape[1], weight.shape[0], bias=has_bias, device=device)
             if op.in_size:
                 modules.append(nn.Flatten())
         with torch.no_grad():
-            t_mask = torch.from_numpy(mask)
-            t_w = torch.from_numpy(np.ascontiguousarray(weight))
-            lin.weight.copy_(t_w * t_mask if baked else t_w)
+            lin.weight.copy_(weight * mask if baked else weight)
             if has_bias:
-                t_bmask = torch.from_numpy(np.ascontiguousarray(bmask))
-                t_b = torch.from_numpy(np.ascontiguousarray(bias))
-                lin.bias.copy_(t_b * t_bmask if baked else t_b)
+                lin.bias.copy_(bias * bmask if baked else bias)
         if not baked:
-            prune.custom_from_mask(lin, "weight", t_mask)
+            prune.custom_from_mask(lin, "weight", mask)
             if has_bias:
-                prune.custom_from_mask(lin, "bias", t_bmask)
+                prune.custom_from_mask(lin, "bias", bmask)
         modules.append(lin)
         return nn.Sequential(*modules)
+
+    def _edge_tensors(self, s: int, device):
+        """The kept edges of weight matrix s as int64 (rows, cols) tensors on ``device``."""
+        import torch
+
+        rows, cols = self.edges[s]
+        return (torch.as_tensor(np.asarray(rows, np.int64), device=device),
+                torch.as_tensor(np.asarray(cols, np.int64), device=device))
+
+    def _kept_values_tensor(self, s: int, rows, cols):
+        """:meth:`kept_values` at edge tensors ``rows``, ``cols``, drawn on their device."""
+        import torch
+
+        return self.scales[s] * self.source.weights_tensor(s, rows, cols, outer=False).to(torch.float64)
 
     def _compact_positions(self, s: int, fan: int, keep_in, keep_out):
         """Where rows and lowered columns of weight matrix s land in its compact form (-1:
@@ -706,33 +735,34 @@ class Ticket:
         col_pos[np.repeat(channel_pos < 0, fan)] = -1
         return row_pos, col_pos
 
-    def _export_sparse(self, s: int, op, keep_in, keep_out, compact: bool):
+    def _export_sparse(self, s: int, op, keep_in, keep_out, compact: bool, device):
         """A fully connected weight matrix s as its pooling and flatten (if any) and a
-        :class:`~.modules.SparseLinear` of the kept weights (``compact``: rows ``keep_out``,
-        input channels ``keep_in`` only)."""
+        :class:`~.modules.SparseLinear` of the kept weights on ``device`` (``compact``: rows
+        ``keep_out``, input channels ``keep_in`` only)."""
         import torch
         from torch import nn
 
         from .modules import SparseLinear
 
-        rows, cols = self.edges[s]
-        values = self.kept_values(s).astype(np.float32)
+        rows, cols = self._edge_tensors(s, device)
+        values = self._kept_values_tensor(s, rows, cols).to(torch.float32)
         n_out, n_in = self.shapes[s]
         out_index = np.arange(n_out)
         if compact:
-            row_pos, col_pos = self._compact_positions(s, op.fan, keep_in, keep_out)
-            sel = (row_pos[rows] >= 0) & (col_pos[cols] >= 0)
-            rows, cols, values = row_pos[rows[sel]], col_pos[cols[sel]], values[sel]
+            row_pos, col_pos = (torch.as_tensor(a, device=device)
+                                for a in self._compact_positions(s, op.fan, keep_in, keep_out))
+            r, c = row_pos[rows], col_pos[cols]
+            sel = (r >= 0) & (c >= 0)
+            rows, cols, values = r[sel], c[sel], values[sel]
             n_out, n_in = keep_out.size, keep_in.size * op.fan
             out_index = keep_out
         bias = None
         if self.bias_rows[s] is not None:
-            bias = torch.from_numpy(self.kept_bias(s)[out_index].astype(np.float32))
+            bias = torch.as_tensor(self.kept_bias(s)[out_index].astype(np.float32), device=device)
         modules = _pooling_modules(op)
         if op.in_size:
             modules.append(nn.Flatten())
-        modules.append(SparseLinear(n_in, n_out, torch.from_numpy(np.asarray(rows, np.int64)),
-                                    torch.from_numpy(np.asarray(cols, np.int64)), torch.from_numpy(values), bias))
+        modules.append(SparseLinear(n_in, n_out, rows, cols, values, bias))
         return nn.Sequential(*modules)
 
     def save(self, path) -> None:
