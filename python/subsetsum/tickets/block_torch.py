@@ -60,10 +60,11 @@ def compact_tensor(elements, ok, limit: int):
     return out, out_ok, back
 
 
-def chosen_pairs(result):
+def chosen_pairs(result, n: int = 64):
     """A :class:`subsetsum.SolveResult` of torch tensors: its chosen elements as (problem int64
     (K,), element int64 (K,)) tensors on the result's device, sorted by problem then element
-    (what :meth:`~subsetsum.SolveResult.chosen_elements` gives on the host).
+    (what :meth:`~subsetsum.SolveResult.chosen_elements` gives on the host); ``n`` the problems'
+    width (bits beyond it are never set: decoding stops there).
 
     >>> import torch, subsetsum
     >>> r = subsetsum.solve(torch.tensor([0.5, 0.7]), torch.tensor([[0.25, 0.25, 0.7], [0.1, 0.2, 0.7]]),
@@ -77,7 +78,7 @@ def chosen_pairs(result):
         p, slot = torch.nonzero(result.indices >= 0, as_tuple=True)
         return p, result.indices[p, slot].to(torch.int64)
     words = result.subsets.view(torch.int64)  # bit i: element i (an arithmetic shift keeps bit 63)
-    bits = (words[:, None] >> torch.arange(64, device=words.device)) & 1
+    bits = (words[:, None] >> torch.arange(min(64, n), device=words.device)) & 1
     return torch.nonzero(bits, as_tuple=True)
 
 
@@ -101,7 +102,7 @@ def _solve_tensors(targets, elements, mask, settings):
             elements = torch.nn.functional.pad(elements, (0, short))
             kwargs["mask"] = torch.nn.functional.pad(mask, (0, short))
     res = solve(targets, elements, **kwargs)
-    p, e = chosen_pairs(res)
+    p, e = chosen_pairs(res, elements.shape[1])
     return p, e, res.errors, res.found
 
 

@@ -40,6 +40,9 @@ __all__ = ["Builder", "BuildResult", "Progress"]
 # Elements (problems x width) gathered and solved per call: bounds a block's memory to ~50 MB
 # (a few ms of Python per block against ~50 ms of solving).
 ELEMENTS_PER_CALL = 1 << 21
+# The same on a device build (tickets/block_torch.py): ~0.5 GB of device memory per block, and an
+# eighth of the host's Python per block and kernel launches per problem.
+DEVICE_ELEMENTS_PER_CALL = 1 << 24
 # Blocks between two returns of freed memory to the system (edges.release_freed_memory): every
 # block would make the next one fault its pages in again.
 RELEASE_BLOCKS = 16
@@ -382,7 +385,8 @@ class Builder:
                 gids = np.flatnonzero((sizes == size) & (mats == m))
                 members, mult, valid = self._group_matrix([groups[g] for g in gids])
                 n_groups, width = members.shape
-                step = max(1, ELEMENTS_PER_CALL // max(1, n_groups * width))
+                per_call = ELEMENTS_PER_CALL if self.device is None else DEVICE_ELEMENTS_PER_CALL
+                step = max(1, per_call // max(1, n_groups * width))
                 pair_cols = np.repeat([groups[g].pair for g in gids], width)
                 matrix = ex.share((members.ravel(), pair_cols, self.scales[m] * mult, valid))
                 blocks += [(int(m), gids, members, mult, matrix, rows[lo:lo + step], settings)
