@@ -1,5 +1,6 @@
-"""Kept-edge storage (tickets/edges.py): the by-row form against plain sorted pairs, merges with
-row filters, the bytes it takes, and tickets saved in it (and in the previous format)."""
+"""Kept-edge storage (tickets/edges.py): the compressed by-row form against plain sorted pairs,
+merges with row filters, the bytes it takes, damaged data, and tickets saved in it (and in the
+previous formats)."""
 
 import json
 
@@ -28,10 +29,12 @@ def _reference(rows, cols, keep):
 
 @settings(max_examples=150, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n_rows=st.integers(1, 60), chunks=st.integers(0, 8),
-       parts=st.integers(0, 3), keep_fraction=st.floats(0.0, 1.0), sort_chunk=st.sampled_from([1, 7, 64, 1 << 20]))
-def test_merge_equals_sorted_pairs_of_kept_rows(seed, n_rows, chunks, parts, keep_fraction, sort_chunk):
+       parts=st.integers(0, 3), keep_fraction=st.floats(0.0, 1.0), sort_chunk=st.sampled_from([1, 7, 64, 1 << 20]),
+       batch=st.sampled_from([1, 3, 50, 1 << 23]))
+def test_merge_equals_sorted_pairs_of_kept_rows(seed, n_rows, chunks, parts, keep_fraction, sort_chunk, batch):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(edges_mod, "SORT_CHUNK", sort_chunk)
+        mp.setattr(edges_mod, "EDGES_PER_BATCH", batch)
         mp.setattr(edges_mod, "RELEASE_EVERY", 5)
         _check_merge(seed, n_rows, chunks, parts, keep_fraction)
 
@@ -65,7 +68,7 @@ def test_kept_edges_unpack_index_and_validate():
     e = KeptEdges.from_pairs([3, 1, 3, 3], [9, 4, 2, 9], n_rows=5)
     rows, cols = e
     assert rows.tolist() == [1, 3, 3, 3] and cols.tolist() == [4, 2, 9, 9]
-    assert e[0].tolist() == rows.tolist() and e[1] is e.cols and e[-1] is e.cols
+    assert e[0].tolist() == rows.tolist() and e[1].tolist() == e[-1].tolist() == cols.tolist()
     assert e.counts().tolist() == [0, 1, 0, 3, 0]
     with pytest.raises(IndexError):
         e[2]
@@ -81,20 +84,50 @@ def test_collector_refuses_negative_and_oversized_indices():
         EdgeCollector().add(np.array([0]), np.array([1 << 31]))
 
 
-def test_storage_is_about_four_bytes_per_edge():
-    """A block of the first solve (hundreds of rows, thousands of edges each) costs 4 bytes per
-    edge and two int64 per row, in the collector and in the merged layer."""
+@pytest.mark.parametrize("spread,bound", [(64, 1.01), (1 << 12, 2.01), (1 << 20, 3.01)])
+def test_storage_is_the_varint_of_the_column_gaps(spread, bound):
+    """A block of the first solve (hundreds of rows, thousands of edges each, a row's columns
+    ``spread`` apart on average) costs a byte per 7 bits of gap, and three int64 per row, in the
+    collector and in the merged layer; a ticket's rows read columns a few apart (1 byte)."""
     rng = np.random.default_rng(0)
     collector = EdgeCollector()
-    n_rows, per_block = 3000, 300_000
+    n_rows, per_row = 3000, 1000
     for lo in range(0, n_rows, 100):
-        rows = rng.integers(lo, lo + 100, per_block)
-        collector.add(rows, rng.integers(0, 1 << 20, per_block))
-    stored = sum(r.nbytes + c.nbytes + k.nbytes for r, c, k in collector.chunks)
+        rows = np.repeat(np.arange(lo, lo + 100), per_row)
+        cols = np.cumsum(rng.integers(0, 2 * spread - 1, rows.size).reshape(100, per_row), axis=1).ravel()
+        collector.add(rows, cols)
+    stored = sum(c.data.nbytes + c.rows.nbytes + c.indptr.nbytes + c.byteptr.nbytes for c in collector.chunks)
     edges = collector.edges()
-    assert stored / edges < 4.1
+    assert stored / edges < bound + 0.03
     merged, _ = collector.merge(n_rows, np.ones(n_rows, bool))
-    assert merged.nbytes == 4 * edges + 8 * (n_rows + 1)
+    assert merged.data.nbytes / edges < bound
+    assert merged.nbytes == merged.data.nbytes + 16 * (n_rows + 1)
+
+
+def test_varint_rows_round_trip_and_refuse_bad_input():
+    rng = np.random.default_rng(1)
+    counts = rng.integers(0, 50, 200)
+    counts[0] = 3  # row 0: the extremes, [0, 2^31 - 1, 2^31 - 1]
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    cols = np.concatenate([np.sort(rng.integers(0, 2**31, c)) for c in counts]).astype(np.int32)
+    cols[:3] = [0, 2**31 - 1, 2**31 - 1]
+    e = KeptEdges(indptr, cols)
+    np.testing.assert_array_equal(e.cols, cols)
+    for r0, r1 in [(0, 200), (17, 18), (50, 120), (5, 5)]:
+        np.testing.assert_array_equal(e.row_cols(r0, r1), cols[indptr[r0]:indptr[r1]])
+    blocks = list(e.row_blocks(100))
+    assert blocks[0][0] == 0 and blocks[-1][1] == 200 and all(b[1] == c[0] for b, c in zip(blocks, blocks[1:]))
+    np.testing.assert_array_equal(np.concatenate([b[2] for b in blocks]), cols)
+    again = KeptEdges.from_encoded(e.indptr, e.byteptr, e.data)
+    np.testing.assert_array_equal(again.cols, cols)
+    with pytest.raises(ValueError, match="increasing within each row"):
+        KeptEdges(np.array([0, 2]), np.array([5, 4], np.int32))
+    with pytest.raises(ValueError, match="byteptr"):
+        KeptEdges.from_encoded(e.indptr, e.byteptr[:-1], e.data)
+    damaged = e.data.copy()
+    damaged[np.flatnonzero(damaged < 0x80)[:200]] |= 0x80  # varints that never end within their row
+    with pytest.raises(ValueError, match="damaged"):
+        KeptEdges.from_encoded(e.indptr, e.byteptr, damaged).cols
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +148,7 @@ def test_saved_rows_and_bits_read_back_identical(small_ticket, tmp_path):
 
     with safe_open(str(path), framework="numpy") as f:
         storage = json.loads(f.metadata()["subsetsum"])["storage"]
-    assert set(storage) == {"rows", "bits"}  # sparse layers by row, dense ones as bits
+    assert set(storage) == {"varint", "bits"}  # sparse layers by row, dense ones as bits
     loaded = Ticket.load(path)
     assert _same_edges(small_ticket, loaded)
     assert all(isinstance(e, KeptEdges) for e in loaded.edges)
@@ -147,8 +180,9 @@ def test_previous_format_with_index_pairs_still_loads(small_ticket, tmp_path):
 
     def to_index_pairs(header, tensors):
         for s, how in enumerate(header["storage"]):
-            if how == "rows":
-                del tensors[f"edges.indptr.{s}"]
+            if how == "varint":
+                for name in ("indptr", "byteptr", "varint"):
+                    del tensors[f"edges.{name}.{s}"]
                 tensors[f"edges.rows.{s}"], tensors[f"edges.cols.{s}"] = small_ticket.edges[s]
                 header["storage"][s] = "indices"
         header["format"] = "subsetsum.ticket/2"
@@ -156,15 +190,50 @@ def test_previous_format_with_index_pairs_still_loads(small_ticket, tmp_path):
     assert _same_edges(small_ticket, Ticket.load(_rewritten(small_ticket, tmp_path, to_index_pairs)))
 
 
+def test_previous_format_with_int32_rows_still_loads(small_ticket, tmp_path):
+    """Format /3 stored every sparse layer as int64 row offsets and int32 columns."""
+
+    def to_int32_rows(header, tensors):
+        for s, how in enumerate(header["storage"]):
+            if how == "varint":
+                del tensors[f"edges.byteptr.{s}"], tensors[f"edges.varint.{s}"]
+                tensors[f"edges.cols.{s}"] = small_ticket.edges[s].cols
+                header["storage"][s] = "rows"
+        header["format"] = "subsetsum.ticket/3"
+
+    assert _same_edges(small_ticket, Ticket.load(_rewritten(small_ticket, tmp_path, to_int32_rows)))
+
+
 def test_corrupted_row_offsets_are_refused(small_ticket, tmp_path):
     def decreasing_offsets(header, tensors):
-        s = header["storage"].index("rows")
+        s = header["storage"].index("varint")
         indptr = tensors[f"edges.indptr.{s}"].copy()
         indptr[1], indptr[2] = indptr[2] + 1, indptr[1]
         tensors[f"edges.indptr.{s}"] = indptr
 
     with pytest.raises(ValueError, match="row offsets"):
         Ticket.load(_rewritten(small_ticket, tmp_path, decreasing_offsets))
+
+
+def test_damaged_varint_columns_are_refused(small_ticket, tmp_path):
+    def damage(header, tensors):
+        s = header["storage"].index("varint")
+        data = tensors[f"edges.varint.{s}"].copy()
+        data[:] = 0x80  # no varint ends
+        tensors[f"edges.varint.{s}"] = data
+
+    with pytest.raises(ValueError, match="damaged"):
+        Ticket.load(_rewritten(small_ticket, tmp_path, damage))
+
+
+def test_columns_beyond_the_layer_are_refused(small_ticket, tmp_path):
+    def widen(header, tensors):
+        s = header["storage"].index("varint")
+        e = KeptEdges(small_ticket.edges[s].indptr, small_ticket.edges[s].cols + small_ticket.shapes[s][1])
+        tensors[f"edges.byteptr.{s}"], tensors[f"edges.varint.{s}"] = e.byteptr, e.data
+
+    with pytest.raises(ValueError, match="outside its shape"):
+        Ticket.load(_rewritten(small_ticket, tmp_path, widen))
 
 
 def test_ticket_given_pairs_converts_them(small_ticket):

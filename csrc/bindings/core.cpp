@@ -11,6 +11,7 @@
 
 #include "../cpu/driver.hpp"
 #include "../cpu/philox_fill.hpp"
+#include "../cpu/varint_rows.hpp"
 #include "arrays.hpp"
 #include "subsetsum/philox.hpp"
 
@@ -178,6 +179,58 @@ void gather_elements_into(py::array w, py::array mult, py::array out) {
   }
 }
 
+// The row layout of varint_rows.hpp: `ptr` (R + 1,) int64, cumulative, starting anywhere.
+long long rows_of(const py::array& ptr, const char* name) {
+  if (ptr.ndim() != 1 || ptr.shape(0) < 1)
+    throw std::invalid_argument(std::string(name) + ": expected a 1-d int64 array of at least 1 entry");
+  return static_cast<long long>(ptr.shape(0)) - 1;
+}
+
+long long span_of(const int64_t* ptr, long long n_rows, const char* name) {
+  for (long long r = 0; r < n_rows; ++r)
+    if (ptr[r + 1] < ptr[r]) throw std::invalid_argument(std::string(name) + ": expected non-decreasing offsets");
+  return n_rows ? ptr[n_rows] - ptr[0] : 0;
+}
+
+py::array_t<int64_t> varint_row_bytes_py(const py::array& indptr, const py::array& cols) {
+  const long long n_rows = rows_of(indptr, "indptr");
+  const int64_t* ip = bindings::input_data_of<int64_t>(indptr, "indptr", py::dtype::of<int64_t>(), n_rows + 1);
+  const long long edges = span_of(ip, n_rows, "indptr");
+  const int32_t* cp = bindings::input_data_of<int32_t>(cols, "cols", py::dtype::of<int32_t>(), edges);
+  py::array_t<int64_t> out(n_rows);
+  int64_t* op = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    varint_row_bytes(ip, n_rows, cp, op);
+  }
+  return out;
+}
+
+void varint_encode_into(const py::array& indptr, const py::array& cols, const py::array& byteptr,
+                        py::array out) {
+  const long long n_rows = rows_of(indptr, "indptr");
+  const int64_t* ip = bindings::input_data_of<int64_t>(indptr, "indptr", py::dtype::of<int64_t>(), n_rows + 1);
+  const int64_t* bp = bindings::input_data_of<int64_t>(byteptr, "byteptr", py::dtype::of<int64_t>(), n_rows + 1);
+  const long long edges = span_of(ip, n_rows, "indptr");
+  const int32_t* cp = bindings::input_data_of<int32_t>(cols, "cols", py::dtype::of<int32_t>(), edges);
+  uint8_t* op = bindings::data_of<uint8_t>(out, "out", py::dtype::of<uint8_t>(), span_of(bp, n_rows, "byteptr"));
+  py::gil_scoped_release release;
+  varint_encode(ip, n_rows, cp, bp, op);
+}
+
+void varint_decode_into(const py::array& byteptr, const py::array& data, const py::array& indptr,
+                        py::array out) {
+  const long long n_rows = rows_of(byteptr, "byteptr");
+  if (rows_of(indptr, "indptr") != n_rows)
+    throw std::invalid_argument("byteptr, indptr: expected the same number of rows");
+  const int64_t* bp = bindings::input_data_of<int64_t>(byteptr, "byteptr", py::dtype::of<int64_t>(), n_rows + 1);
+  const int64_t* ip = bindings::input_data_of<int64_t>(indptr, "indptr", py::dtype::of<int64_t>(), n_rows + 1);
+  const uint8_t* dp = bindings::input_data_of<uint8_t>(data, "data", py::dtype::of<uint8_t>(), span_of(bp, n_rows, "byteptr"));
+  int32_t* op = bindings::data_of<int32_t>(out, "out", py::dtype::of<int32_t>(), span_of(ip, n_rows, "indptr"));
+  py::gil_scoped_release release;
+  varint_decode(bp, n_rows, dp, ip, op);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -272,6 +325,15 @@ PYBIND11_MODULE(_core, m) {
         py::arg("out"), py::arg("num_threads") = 0,
         "Raw Philox4x32-10, in place: counters uint32 (N, 4), key uint32 (2,), out uint32 (N, 4),\n"
         "all C-contiguous; out[i] = philox4x32_10(counters[i], key). Releases the GIL.");
+  m.def("varint_row_bytes", &varint_row_bytes_py, py::arg("indptr"), py::arg("cols"),
+        "Bytes of each row's varint encoding (int64 (R,)): indptr int64 (R + 1,) cumulative edge\n"
+        "counts (starting anywhere), cols int32 increasing within rows (csrc/cpu/varint_rows.hpp).");
+  m.def("varint_encode_into", &varint_encode_into, py::arg("indptr"), py::arg("cols"),
+        py::arg("byteptr"), py::arg("out"),
+        "Encode rows into out uint8 at byteptr int64 (R + 1,) (from varint_row_bytes). All cores.");
+  m.def("varint_decode_into", &varint_decode_into, py::arg("byteptr"), py::arg("data"),
+        py::arg("indptr"), py::arg("out"),
+        "Decode rows of data uint8 into out int32 at indptr; ValueError on damaged data. All cores.");
   m.def("max_threads", &cpu_max_threads, "Threads the CPU backend uses by default.");
   m.def("has_openmp", &cpu_has_openmp, "Whether the CPU backend was built with OpenMP.");
 }

@@ -30,8 +30,9 @@ from .source import ERMasks, GeneratedSource, UserSource
 
 __all__ = ["Ticket", "TicketReport", "LayerStats"]
 
-_FORMAT = "subsetsum.ticket/3"
-_READS = ("subsetsum.ticket/2", _FORMAT)  # /2 stored index pairs where /3 stores rows by indptr
+_FORMAT = "subsetsum.ticket/4"
+# /2 stored index pairs, /3 rows of int32 columns, where /4 stores rows of varint gaps
+_READS = ("subsetsum.ticket/2", "subsetsum.ticket/3", _FORMAT)
 # to_module(sparse=None) turns fully connected layers sparse above this many dense weights
 # (512 MiB of float32 weights, plus the masks).
 SPARSE_ABOVE = 1 << 27
@@ -362,18 +363,13 @@ class Ticket:
         if indptr is not None:
             return csr_matmul(indptr, cols, vals, x)
         e = self.edges[s]
-        out = np.empty((e.indptr.size - 1, x.shape[1]))
-        r0 = 0
-        while r0 < out.shape[0]:
-            first = e.indptr[r0]
-            r1 = max(r0 + 1, int(np.searchsorted(e.indptr, first + FORWARD_BLOCK_EDGES, side="right")) - 1)
-            r1 = min(r1, out.shape[0])
-            block = e.indptr[r0:r1 + 1] - first
+        out = np.empty((e.n_rows, x.shape[1]))
+        for r0, r1, block_cols in e.row_blocks(FORWARD_BLOCK_EDGES):
+            block = e.indptr[r0:r1 + 1] - e.indptr[r0]
             rows = np.repeat(np.arange(r0, r1, dtype=np.int64), np.diff(block))
-            block_cols = e.cols[first:e.indptr[r1]].astype(np.int64)
+            block_cols = block_cols.astype(np.int64)
             values = self.scales[s] * self.source.weights(s, rows, block_cols, outer=False).astype(np.float64)
             out[r0:r1] = csr_matmul(block, block_cols, values, x)
-            r0 = r1
         return out
 
     # ------------------------------------------------------------ evaluation
@@ -569,10 +565,12 @@ class Ticket:
         ops = self.layer_ops()
         for s in range(self.depth):
             if s + 1 < self.depth:
-                read = [self.edges[s + 1].cols // ops[s + 1].fan]
-                read += [self.edges[m].cols // ops[m].fan for m in range(self.depth, len(self.shapes))
-                         if self._reads(m)[0] == s]  # skip layers that read it
-                out.append(np.unique(np.concatenate(read)) if len(read) > 1 else np.unique(read[0]))
+                used = np.zeros(self.shapes[s][0], bool)
+                for m in [s + 1] + [m for m in range(self.depth, len(self.shapes))
+                                    if self._reads(m)[0] == s]:  # and the skip layers that read it
+                    fan = ops[m].fan
+                    used |= self.edges[m].columns_used(self.shapes[m][1]).reshape(-1, fan).any(axis=1)
+                out.append(np.flatnonzero(used))
             else:
                 out.append(np.arange(self.shapes[s][0]))
         return out
@@ -767,9 +765,9 @@ class Ticket:
 
     def save(self, path) -> None:
         """Write the ticket to ``path`` (safetensors + JSON header). Kept edges are stored as
-        rows (int64 offsets and int32 columns, about 4 bytes per edge) or as packed bits, whichever
-        is smaller per layer; a generated source
-        and its ER masks are stored as their seed.
+        they are held (rows of varint column gaps, about 1 byte per edge, :mod:`.edges`) or as
+        packed bits, whichever is smaller per layer; a generated source and its ER masks are
+        stored as their seed.
 
         >>> import numpy as np, tempfile, os
         >>> from subsetsum import construct_ticket
@@ -785,8 +783,9 @@ class Ticket:
         for s, (e, shape) in enumerate(zip(self.edges, self.shapes)):
             if e.nbytes <= (shape[0] * shape[1] + 7) // 8:
                 tensors[f"edges.indptr.{s}"] = e.indptr
-                tensors[f"edges.cols.{s}"] = e.cols
-                storage.append("rows")
+                tensors[f"edges.byteptr.{s}"] = e.byteptr
+                tensors[f"edges.varint.{s}"] = e.data
+                storage.append("varint")
             else:
                 tensors[f"edges.bits.{s}"] = e.packed_bits(shape[1])
                 storage.append("bits")
@@ -889,15 +888,22 @@ _HEADER_FIELDS = ("shapes", "storage", "bias", "scales", "target", "source", "er
 
 
 def _read_edges(tensors: dict, s: int, shape: tuple, how: str, path) -> KeptEdges:
-    """Source layer s's kept edges as :meth:`Ticket.save` stored them (``how``: "rows", "bits",
-    or format /2's "indices"), checked against the layer's shape."""
-    if how == "rows":
-        indptr, cols = tensors[f"edges.indptr.{s}"], tensors[f"edges.cols.{s}"]
-        if (indptr.ndim != 1 or indptr.size != shape[0] + 1 or indptr[0] != 0 or indptr[-1] != cols.size
-                or (np.diff(indptr) < 0).any()):
+    """Source layer s's kept edges as :meth:`Ticket.save` stored them (``how``: "varint", "bits",
+    format /3's "rows" or /2's "indices"), checked against the layer's shape."""
+    if how in ("varint", "rows"):
+        indptr = tensors[f"edges.indptr.{s}"]
+        n_edges = tensors[f"edges.cols.{s}"].size if how == "rows" else None
+        if (indptr.ndim != 1 or indptr.size != shape[0] + 1 or indptr[0] != 0
+                or (n_edges is not None and indptr[-1] != n_edges) or (np.diff(indptr) < 0).any()):
             raise ValueError(f"path: {path}: the row offsets of source layer {s} do not fit its {shape[0]} rows "
-                             f"and {cols.size} kept edges")
-        edges = KeptEdges(indptr, cols)
+                             f"and its kept edges")
+        try:
+            if how == "rows":
+                edges = KeptEdges(indptr, tensors[f"edges.cols.{s}"])
+            else:
+                edges = KeptEdges.from_encoded(indptr, tensors[f"edges.byteptr.{s}"], tensors[f"edges.varint.{s}"])
+        except ValueError as exc:
+            raise ValueError(f"path: {path}: the kept edges of source layer {s} are damaged ({exc})") from None
     elif how == "bits":
         bits = tensors[f"edges.bits.{s}"]
         if bits.ndim != 1 or bits.size != (shape[0] * shape[1] + 7) // 8:
@@ -910,7 +916,11 @@ def _read_edges(tensors: dict, s: int, shape: tuple, how: str, path) -> KeptEdge
         edges = KeptEdges.from_pairs(rows, cols, shape[0])
     else:
         raise ValueError(f"path: {path}: unknown edge storage {how!r} for source layer {s}")
-    if edges.size and (edges.cols.max() >= shape[1] or edges.cols.min() < 0):
+    try:
+        highest = max((int(cols.max()) for _r0, _r1, cols in edges.row_blocks() if cols.size), default=-1)
+    except ValueError as exc:
+        raise ValueError(f"path: {path}: the kept edges of source layer {s} are damaged ({exc})") from None
+    if highest >= shape[1]:
         raise ValueError(f"path: {path}: the kept edges of source layer {s} lie outside its shape {shape}")
     return edges
 
