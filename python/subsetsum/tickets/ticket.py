@@ -4,8 +4,9 @@ errors and bounds, its report, a torch module, save/load.
 A ticket computes ``x -> act(x @ (scale_l * W_l * mask_l).T + scale_l * b_l * bias_mask_l)``
 layer by layer (PyTorch layout, W_l of shape (out, in)); the hidden activation is the target's,
 the last layer uses the target's output activation (or none). It stores the kept edges of every
-layer (by row, :class:`~.edges.KeptEdges`, about 4 bytes per kept edge) and its source (a seed, or the user's arrays), never the
-dense source: masks and source weights are materialised only when asked for.
+layer (by row and compressed, :class:`~.edges.KeptEdges`, about 1 byte per kept edge) and its
+source (a seed, or the user's arrays), never the dense source: masks and source weights are
+materialised only when asked for.
 
 A ticket of a residual target also has skip layers (``metadata["skips"]``, one weight matrix each,
 listed after the layers' in ``shapes``, ``edges``, ``bias_rows`` and ``scales``): skip layer k
