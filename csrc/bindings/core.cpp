@@ -6,6 +6,8 @@
 #include <pybind11/stl.h>
 
 #include <functional>
+#include <memory>
+#include <vector>
 #include <string>
 #include <utility>
 
@@ -13,6 +15,7 @@
 #include "../cpu/philox_fill.hpp"
 #include "../cpu/varint_rows.hpp"
 #include "arrays.hpp"
+#include "subsetsum/mitm_team.hpp"
 #include "subsetsum/philox.hpp"
 
 namespace py = pybind11;
@@ -179,6 +182,48 @@ void gather_elements_into(py::array w, py::array mult, py::array out) {
   }
 }
 
+// "best" by meet in the middle with a team of `threads` run one after another
+// (mitm_team.hpp): the code of the GPU's block-per-problem kernel, for the tests to compare with
+// the one-thread search. Single-threaded; outputs as solve_into's.
+template <class T>
+void solve_best_team_rows(const T* targets, const T* bases, const uint8_t* mask, long long batch,
+                          int n, int threads, const SolveParams& params, const BatchOutput& out) {
+  with_capacity(n, [&](auto cap) {
+    constexpr int kCap = decltype(cap)::value;
+    const long long stride = mitm_list_stride(n);
+    std::vector<double> sums(3 * stride);
+    std::vector<uint32_t> bits(3 * stride);
+    const MitmScratch scratch = mitm_scratch(sums.data(), bits.data(), stride);
+    auto shared = std::make_unique<MitmTeamShared<kCap>>();
+    const SequentialTeam team{threads};
+    for (long long b = 0; b < batch; ++b)
+      solve_best_team<T, kCap>(team, *shared, bases + b * n, mask ? mask + b * n : nullptr, n,
+                               static_cast<double>(targets[b]), params, scratch, out, b);
+  });
+}
+
+void solve_best_team_into(py::array targets, py::array bases, py::object mask, int threads,
+                          double eps, py::array out_subsets, py::array out_sums,
+                          py::array out_errors, py::array out_sizes, py::array out_found,
+                          py::array out_status, long long work_limit) {
+  if (threads < 1 || threads > kMaxTeamThreads)
+    throw std::invalid_argument("threads: expected 1 to " + std::to_string(kMaxTeamThreads));
+  bindings::HostInputs in(targets, bases, mask);
+  const SolveParams params =
+      bindings::make_params("best", 0, 0, eps, "meet_in_the_middle", in.n, work_limit);
+  bindings::HostOutputs out(out_subsets, py::none(), out_sums, out_errors, out_sizes, out_found,
+                            out_status, in.batch, 0);
+  py::gil_scoped_release release;
+  if (in.dtype_size == 4)
+    solve_best_team_rows<float>(static_cast<const float*>(in.targets_ptr),
+                                static_cast<const float*>(in.bases_ptr), in.mask_ptr, in.batch,
+                                in.n, threads, params, out.view);
+  else
+    solve_best_team_rows<double>(static_cast<const double*>(in.targets_ptr),
+                                 static_cast<const double*>(in.bases_ptr), in.mask_ptr, in.batch,
+                                 in.n, threads, params, out.view);
+}
+
 // The row layout of varint_rows.hpp: `ptr` (R + 1,) int64, cumulative, starting anywhere.
 long long rows_of(const py::array& ptr, const char* name) {
   if (ptr.ndim() != 1 || ptr.shape(0) < 1)
@@ -325,6 +370,12 @@ PYBIND11_MODULE(_core, m) {
         py::arg("out"), py::arg("num_threads") = 0,
         "Raw Philox4x32-10, in place: counters uint32 (N, 4), key uint32 (2,), out uint32 (N, 4),\n"
         "all C-contiguous; out[i] = philox4x32_10(counters[i], key). Releases the GIL.");
+  m.def("solve_best_team_into", &solve_best_team_into, py::arg("targets"), py::arg("bases"),
+        py::arg("mask"), py::arg("threads"), py::arg("eps"), py::arg("out_subsets"),
+        py::arg("out_sums"), py::arg("out_errors"), py::arg("out_sizes"), py::arg("out_found"),
+        py::arg("out_status"), py::arg("work_limit") = kDefaultWorkLimit,
+        "mode 'best' by the GPU's block-per-problem meet in the middle (mitm_team.hpp), its\n"
+        "`threads` run one after another on the host: for tests. Outputs as solve_into's.");
   m.def("varint_row_bytes", &varint_row_bytes_py, py::arg("indptr"), py::arg("cols"),
         "Bytes of each row's varint encoding (int64 (R,)): indptr int64 (R + 1,) cumulative edge\n"
         "counts (starting anywhere), cols int32 increasing within rows (csrc/cpu/varint_rows.hpp).");

@@ -271,46 +271,12 @@ SUBSETSUM_HD uint64_t resolve_near_pairs(const Elements<CAP>& e, double target,
   return best_bits;
 }
 
-// Best subset of the (unsorted, compacted, analyzed) elements; returns its compact bit pattern
-// (first half in the low bits).
-//
-// Errors are compared as computed, err = |target - fl(a + b)|, and fl(a + b) is monotone in each
-// of a and b, so along a row the error is unimodal. The first sweep (SweepChains over bands of
-// rows, each starting next to its first row's nearest pairs) finds
-// the smallest error E exactly. Every pair it skips that ties E has a visited tying pair as a
-// grid neighbour or lies beyond one along its row, so one visited tie with no tying neighbour is
-// the only one. Otherwise the second sweep: for each a the pairs with error E form a window of
-// the second list that only moves down as a grows, and a sliding-window minimum of the
-// second-half key gives each a's best partner in amortized O(1), however many sums are equal.
-template <int CAP>
-SUBSETSUM_HD uint64_t meet_in_the_middle_best(const Elements<CAP>& e, double target,
-                                              const MitmScratch& s, Work& work) {
-  const int m = e.count;
-  const int h1 = m / 2, h2 = m - h1;
-  const int na = half_sums(e.value, h1, s.sums_a, s.bits_a, s.tmp_sums, s.tmp_bits);
-  const int nb = half_sums(e.value + h1, h2, s.sums_b, s.bits_b, s.tmp_sums, s.tmp_bits);
-  const NearMargin margin = e.exact ? NearMargin{0.0, 0.0} : NearMargin{3.0 * e.slack, 0x1p-50};
-
-  // Rows split into kSweepChains bands; each chain starts next to its first row's nearest pairs.
-  SweepChain chain[kSweepChains];
-  for (int c = 0; c < kSweepChains; ++c) {
-    const int first = static_cast<int>((static_cast<long long>(na) * c) / kSweepChains);
-    const int end = static_cast<int>((static_cast<long long>(na) * (c + 1)) / kSweepChains);
-    const int below = last_at_or_below(s.sums_b, nb, s.sums_a[first], target);
-    chain[c] = {first, below + 1 < nb ? below + 1 : nb - 1, end, {INFINITY, INFINITY, 0, 0, 0}};
-  }
-  for (bool any = true; any;) {
-    any = false;
-    for (int c = 0; c < kSweepChains; ++c) {
-      if (chain[c].active()) {
-        chain[c].step(s, target, margin);
-        any = true;
-      }
-    }
-  }
-  SweepBest best = chain[0].best;
-  for (int c = 1; c < kSweepChains; ++c) {
-    const SweepBest& other = chain[c].best;
+// The first sweep's bands combined, in band order: the smallest error, its pair, and how many
+// pairs the bands met within the margin of it (over-counted, never under-counted).
+SUBSETSUM_HD SweepBest combine_sweeps(const SweepBest* bests, int bands) {
+  SweepBest best = bests[0];
+  for (int c = 1; c < bands; ++c) {
+    const SweepBest& other = bests[c];
     if (other.err < best.err) {
       const int count = other.count + (best.err <= other.near ? best.count : 0);
       best = other;
@@ -319,6 +285,23 @@ SUBSETSUM_HD uint64_t meet_in_the_middle_best(const Elements<CAP>& e, double tar
       best.count += other.count;
     }
   }
+  return best;
+}
+
+// The band of rows [first, end) of the first sweep, as one chain started next to its first row's
+// nearest pairs (meet_in_the_middle_best splits the rows into kSweepChains bands, the team
+// version into one band per thread: every split gives the same answer, see above).
+SUBSETSUM_HD SweepChain sweep_band(const MitmScratch& s, int na, int nb, int first, int end,
+                                   double target) {
+  const int below = first < na ? last_at_or_below(s.sums_b, nb, s.sums_a[first], target) : nb - 1;
+  return {first, below + 1 < nb ? below + 1 : nb - 1, end, {INFINITY, INFINITY, 0, 0, 0}};
+}
+
+// What follows the first sweep: its pair when it is the only one at the smallest error, else the
+// contract's pair among the ties (second sweep) or the near pairs (sums that round).
+template <int CAP>
+SUBSETSUM_HD uint64_t mitm_finish(const Elements<CAP>& e, double target, const MitmScratch& s,
+                                  int h1, int na, int nb, const SweepBest& best, Work& work) {
   const double best_err = best.err;
   const double near = best.near;
 
@@ -363,6 +346,47 @@ SUBSETSUM_HD uint64_t meet_in_the_middle_best(const Elements<CAP>& e, double tar
     }
   }
   return best_bits;
+}
+
+// Best subset of the (unsorted, compacted, analyzed) elements; returns its compact bit pattern
+// (first half in the low bits).
+//
+// Errors are compared as computed, err = |target - fl(a + b)|, and fl(a + b) is monotone in each
+// of a and b, so along a row the error is unimodal. The first sweep (SweepChains over bands of
+// rows, each starting next to its first row's nearest pairs) finds
+// the smallest error E exactly. Every pair it skips that ties E has a visited tying pair as a
+// grid neighbour or lies beyond one along its row, so one visited tie with no tying neighbour is
+// the only one. Otherwise the second sweep: for each a the pairs with error E form a window of
+// the second list that only moves down as a grows, and a sliding-window minimum of the
+// second-half key gives each a's best partner in amortized O(1), however many sums are equal.
+template <int CAP>
+SUBSETSUM_HD uint64_t meet_in_the_middle_best(const Elements<CAP>& e, double target,
+                                              const MitmScratch& s, Work& work) {
+  const int m = e.count;
+  const int h1 = m / 2, h2 = m - h1;
+  const int na = half_sums(e.value, h1, s.sums_a, s.bits_a, s.tmp_sums, s.tmp_bits);
+  const int nb = half_sums(e.value + h1, h2, s.sums_b, s.bits_b, s.tmp_sums, s.tmp_bits);
+  const NearMargin margin = e.exact ? NearMargin{0.0, 0.0} : NearMargin{3.0 * e.slack, 0x1p-50};
+
+  // Rows split into kSweepChains bands; each chain starts next to its first row's nearest pairs.
+  SweepChain chain[kSweepChains];
+  for (int c = 0; c < kSweepChains; ++c) {
+    const int first = static_cast<int>((static_cast<long long>(na) * c) / kSweepChains);
+    const int end = static_cast<int>((static_cast<long long>(na) * (c + 1)) / kSweepChains);
+    chain[c] = sweep_band(s, na, nb, first, end, target);
+  }
+  for (bool any = true; any;) {
+    any = false;
+    for (int c = 0; c < kSweepChains; ++c) {
+      if (chain[c].active()) {
+        chain[c].step(s, target, margin);
+        any = true;
+      }
+    }
+  }
+  SweepBest bests[kSweepChains];
+  for (int c = 0; c < kSweepChains; ++c) bests[c] = chain[c].best;
+  return mitm_finish(e, target, s, h1, na, nb, combine_sweeps(bests, kSweepChains), work);
 }
 
 }  // namespace subsetsum
