@@ -38,6 +38,8 @@ SCENARIOS = [
 EPS = 0.01
 # min_size's first-pass settings timed side by side (0: one pass; csrc/cuda/min_size_two_pass.cuh)
 FIRST_PASS_SIZES = (0, 1, 2, 3)
+# best's meet in the middle: one problem per thread (0), or per block of this many threads
+TEAM_THREADS = (0, 64, 128, 256)
 
 # Peak memory bandwidth by device name (vendor figures, bytes/s).
 PEAK_BANDWIDTH = {"H100 80GB HBM3": 3.35e12, "H100 PCIe": 2.0e12, "H100 NVL": 3.9e12,
@@ -187,6 +189,22 @@ def cupy_plain_min_size():
     return run
 
 
+def setting_rates(get, set_to, values, sample_solve, reference, run_gpu, batch):
+    """Problems/s of ``run_gpu`` at every value of a kernel setting (``get``/``set_to``: its
+    getter and setter in subsetsum._cuda), and whether each value gave ``reference``'s subsets on
+    the sample; the setting is restored afterwards."""
+    default = get()
+    rates, same = {}, True
+    try:
+        for value in values:
+            set_to(value)
+            same = same and bool(torch.equal(sample_solve().subsets, reference.subsets))
+            rates[value] = batch / gpu_time(run_gpu, repeats=3)
+    finally:
+        set_to(default)
+    return rates, same
+
+
 def driver_version() -> str:
     try:
         return subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
@@ -226,19 +244,20 @@ def main() -> int:
         seconds = gpu_time(run_gpu, repeats=3)
         result = run_gpu()
         gpu_rate = batch / seconds
-        first_pass_rates = {}
-        if mode == "min_size":  # every first-pass setting of the two-pass launch, same instances
-            from subsetsum import _cuda
+        from subsetsum import _cuda
 
-            default = _cuda.min_size_first_pass_sizes()
-            try:
-                for sizes in FIRST_PASS_SIZES:
-                    _cuda.set_min_size_first_pass_sizes(sizes)
-                    other = subsetsum.solve(t[:sample], x[:sample], eps=EPS, mode=mode, **kwargs)
-                    agree = agree and bool(torch.equal(other.subsets, res.subsets))
-                    first_pass_rates[sizes] = batch / gpu_time(run_gpu, repeats=3)
-            finally:
-                _cuda.set_min_size_first_pass_sizes(default)
+        def sample_solve(t=t, x=x, mode=mode, kwargs=kwargs):
+            return subsetsum.solve(t[:sample], x[:sample], eps=EPS, mode=mode, **kwargs)
+
+        first_pass_rates, team_rates = {}, {}
+        if mode == "min_size":  # every first-pass setting of the two-pass launch, same instances
+            first_pass_rates, same = setting_rates(_cuda.min_size_first_pass_sizes, _cuda.set_min_size_first_pass_sizes,
+                                                   FIRST_PASS_SIZES, sample_solve, res, run_gpu, batch)
+            agree = agree and same
+        if mode == "best" and result.algorithm == "meet_in_the_middle":  # one problem per thread or per block
+            team_rates, same = setting_rates(_cuda.best_team_threads, _cuda.set_best_team_threads, TEAM_THREADS,
+                                             sample_solve, res, run_gpu, batch)
+            agree = agree and same
         item = x.element_size()
         bytes_moved = batch * (n * item + item + 8 + 8 + 8 + 4 + 1)
         bandwidth = bytes_moved / seconds
@@ -272,7 +291,7 @@ def main() -> int:
         rows.append(dict(
             mode=mode, n=n, params=", ".join(f"{k}={v}" for k, v in kwargs.items()),
             dtype=str(dtype).replace("torch.", ""), batch=batch, algorithm=result.algorithm,
-            gpu=gpu_rate, first_pass=first_pass_rates, cpu=cpu_rate, numba=numba_rate, plain=plain_rate, bandwidth=bandwidth,
+            gpu=gpu_rate, first_pass=first_pass_rates, team=team_rates, cpu=cpu_rate, numba=numba_rate, plain=plain_rate, bandwidth=bandwidth,
             found=float(result.found.float().mean()), agree=agree,
         ))
         print(rows[-1], flush=True)
@@ -289,19 +308,20 @@ def main() -> int:
         f"- torch {torch.__version__}, eps = {EPS}, inputs Uniform[-1, 1] generated on the device",
         f"- peak memory bandwidth used for the ratio: {peak/1e12:.2f} TB/s" if peak else "- peak memory bandwidth: unknown device",
         "",
-        "| mode | n | params | dtype | batch | algorithm | GPU problems/s | min_size first pass 0 / 1 / 2 / 3 | CPU problems/s | GPU/CPU | plain CUDA kernel problems/s | GPU/plain | numba.cuda problems/s | GPU/numba | bandwidth GB/s | % of peak | found | same subsets as CPU |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| mode | n | params | dtype | batch | algorithm | GPU problems/s | min_size first pass 0 / 1 / 2 / 3 | best: thread per problem / block of 64 / 128 / 256 | CPU problems/s | GPU/CPU | plain CUDA kernel problems/s | GPU/plain | numba.cuda problems/s | GPU/numba | bandwidth GB/s | % of peak | found | same subsets as CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         numba = f"{r['numba']:.3g}" if r["numba"] else "-"
         ratio_numba = f"{r['gpu'] / r['numba']:.1f}x" if r["numba"] else "-"
         plain = f"{r['plain']:.3g}" if r["plain"] else "-"
         first_pass = " / ".join(f"{r['first_pass'][k]:.3g}" for k in FIRST_PASS_SIZES) if r["first_pass"] else "-"
+        team = " / ".join(f"{r['team'][k]:.3g}" for k in TEAM_THREADS) if r["team"] else "-"
         ratio_plain = f"{r['gpu'] / r['plain']:.1f}x" if r["plain"] else "-"
         pct = f"{100 * r['bandwidth'] / peak:.1f}%" if peak else "-"
         lines.append(
             f"| {r['mode']} | {r['n']} | {r['params']} | {r['dtype']} | {r['batch']:,} | {r['algorithm']} "
-            f"| {r['gpu']:.3g} | {first_pass} | {r['cpu']:.3g} | {r['gpu'] / r['cpu']:.0f}x | {plain} | {ratio_plain} | {numba} | {ratio_numba} "
+            f"| {r['gpu']:.3g} | {first_pass} | {team} | {r['cpu']:.3g} | {r['gpu'] / r['cpu']:.0f}x | {plain} | {ratio_plain} | {numba} | {ratio_numba} "
             f"| {r['bandwidth'] / 1e9:.1f} | {pct} | {r['found']:.4f} | {'yes' if r['agree'] else 'NO'} |")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines) + "\n")

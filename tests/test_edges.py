@@ -215,25 +215,24 @@ def test_corrupted_row_offsets_are_refused(small_ticket, tmp_path):
         Ticket.load(_rewritten(small_ticket, tmp_path, decreasing_offsets))
 
 
-def test_damaged_varint_columns_are_refused(small_ticket, tmp_path):
-    def damage(header, tensors):
-        s = header["storage"].index("varint")
-        data = tensors[f"edges.varint.{s}"].copy()
-        data[:] = 0x80  # no varint ends
-        tensors[f"edges.varint.{s}"] = data
-
-    with pytest.raises(ValueError, match="damaged"):
-        Ticket.load(_rewritten(small_ticket, tmp_path, damage))
+def _damaged(small_ticket, tensors, s):
+    """A layer's varint bytes in which no varint ends."""
+    tensors[f"edges.varint.{s}"] = np.full_like(tensors[f"edges.varint.{s}"], 0x80)
 
 
-def test_columns_beyond_the_layer_are_refused(small_ticket, tmp_path):
-    def widen(header, tensors):
-        s = header["storage"].index("varint")
-        e = KeptEdges(small_ticket.edges[s].indptr, small_ticket.edges[s].cols + small_ticket.shapes[s][1])
-        tensors[f"edges.byteptr.{s}"], tensors[f"edges.varint.{s}"] = e.byteptr, e.data
+def _widened(small_ticket, tensors, s):
+    """A layer's columns moved past the layer's width."""
+    e = KeptEdges(small_ticket.edges[s].indptr, small_ticket.edges[s].cols + small_ticket.shapes[s][1])
+    tensors[f"edges.byteptr.{s}"], tensors[f"edges.varint.{s}"] = e.byteptr, e.data
 
-    with pytest.raises(ValueError, match="outside its shape"):
-        Ticket.load(_rewritten(small_ticket, tmp_path, widen))
+
+@pytest.mark.parametrize("change,message", [(_damaged, "damaged"), (_widened, "outside its shape")])
+def test_damaged_or_out_of_range_varint_columns_are_refused(small_ticket, tmp_path, change, message):
+    def edit(header, tensors):
+        change(small_ticket, tensors, header["storage"].index("varint"))
+
+    with pytest.raises(ValueError, match=message):
+        Ticket.load(_rewritten(small_ticket, tmp_path, edit))
 
 
 def test_ticket_given_pairs_converts_them(small_ticket):

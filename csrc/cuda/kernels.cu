@@ -10,6 +10,7 @@
 
 #include "launch.hpp"
 #include "solve_launch.cuh"
+#include "subsetsum/mitm_team.hpp"
 
 namespace subsetsum {
 
@@ -51,6 +52,18 @@ void cuda_set_min_size_first_pass_sizes(int sizes) {
     throw std::invalid_argument("sizes: expected 0 (one pass) to " +
                                 std::to_string(kExhaustiveMaxSize) + ", got " + std::to_string(sizes));
   min_size_first_pass_sizes.store(sizes);
+}
+
+namespace {
+std::atomic<int> best_team_threads{0};
+}  // namespace
+
+int cuda_best_team_threads() { return best_team_threads.load(); }
+void cuda_set_best_team_threads(int threads) {
+  if (threads < 0 || threads > kMaxTeamThreads || threads % 32 != 0)
+    throw std::invalid_argument("threads: expected 0 (one problem per thread) or a multiple of 32 up to " +
+                                std::to_string(kMaxTeamThreads) + ", got " + std::to_string(threads));
+  best_team_threads.store(threads);
 }
 
 int cuda_device_count() {

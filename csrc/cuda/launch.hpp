@@ -28,6 +28,12 @@ void cuda_solve_device(const void* targets, const void* bases, const uint8_t* ma
 int cuda_min_size_first_pass_sizes();
 void cuda_set_min_size_first_pass_sizes(int sizes);
 
+// "best" by meet in the middle: 0 solves one problem per thread; 32-256 (a multiple of 32)
+// solves one problem per block of that many threads (mitm_team.hpp). Off (0) until measured
+// against the one-thread kernel on a device; every setting gives the same answers.
+int cuda_best_team_threads();
+void cuda_set_best_team_threads(int threads);
+
 // Philox source values (subsetsum/philox.hpp) of rows first_row .. first_row + num_rows - 1 and
 // columns 0 .. num_cols - 1, row-major into the device array `out`, on `cuda_stream`; the rows
 // must stay below 2^32. Bit for bit the CPU fills of the same (seed, stream, layer, row, col).

@@ -41,6 +41,7 @@ constexpr int kThreadsPerBlock = 128;
 #ifdef SUBSETSUM_SOLVE_LAUNCH_DEFINITIONS
 
 #include "min_size_two_pass.cuh"
+#include "subsetsum/mitm_team.hpp"
 
 namespace subsetsum {
 
@@ -68,6 +69,34 @@ solve_kernel(const T* __restrict__ targets, const T* __restrict__ bases,
   }
   solve_problem<T, CAP, ALG>(bases + b * n, mask ? mask + b * n : nullptr, n,
                              static_cast<double>(targets[b]), params, &scratch, out, b);
+}
+
+// A thread block as a Team of mitm_team.hpp: each phase runs on every thread, then a barrier.
+struct BlockTeam {
+  __device__ int size() const { return static_cast<int>(blockDim.x); }
+  template <class F>
+  __device__ void each(F&& f) const {
+    f(static_cast<int>(threadIdx.x));
+    __syncthreads();
+  }
+};
+
+// "best" by meet in the middle, one block per problem (mitm_team.hpp), blocks striding over the
+// batch; each block owns one slot of list scratch (in L2 at n = 24: 150 KB a block).
+template <class T, int CAP>
+__global__ void __launch_bounds__(kMaxTeamThreads)
+best_team_kernel(const T* __restrict__ targets, const T* __restrict__ bases,
+                 const uint8_t* __restrict__ mask, long long first, long long count, int n,
+                 SolveParams params, BatchOutput out, MitmSlots slots) {
+  __shared__ MitmTeamShared<CAP> shared;
+  const MitmScratch scratch = mitm_scratch(slots.sums + blockIdx.x * 3 * slots.stride,
+                                           slots.bits + blockIdx.x * 3 * slots.stride, slots.stride);
+  for (long long slot = blockIdx.x; slot < count; slot += gridDim.x) {
+    const long long b = first + slot;
+    solve_best_team<T, CAP>(BlockTeam{}, shared, bases + b * n, mask ? mask + b * n : nullptr, n,
+                            static_cast<double>(targets[b]), params, scratch, out, b);
+    __syncthreads();  // the shared state is the next problem's
+  }
 }
 
 // The smallest n a capacity serves (with_capacity): an algorithm whose limit is below it never
@@ -139,9 +168,42 @@ void launch_min_size_two_pass(const T* targets, const T* bases, const uint8_t* m
   cuda_check(cudaFreeAsync(pending, stream), "cudaFreeAsync");
 }
 
+// "best" by best_team_kernel: `threads` per block, as many blocks as fill the device (8 per SM)
+// and whose list scratch fits in a quarter of the free memory.
+template <class T, int CAP>
+void launch_best_team(const T* targets, const T* bases, const uint8_t* mask, long long batch,
+                      int n, int threads, const SolveParams& params, const BatchOutput& out,
+                      cudaStream_t stream) {
+  MitmSlots slots{nullptr, nullptr, mitm_list_stride(n)};
+  const long long bytes_per_block = 3 * slots.stride * (sizeof(double) + sizeof(uint32_t));
+  size_t free_bytes = 0, total_bytes = 0;
+  cuda_check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
+  int device = 0, sms = 0;
+  cuda_check(cudaGetDevice(&device), "cudaGetDevice");
+  cuda_check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
+  long long blocks = std::min<long long>(batch, 8LL * std::max(sms, 1));
+  blocks = std::max<long long>(1, std::min<long long>(blocks, (long long)(free_bytes / 4) / bytes_per_block));
+  cuda_check(cudaMallocAsync(&slots.sums, blocks * 3 * slots.stride * sizeof(double), stream),
+             "cudaMallocAsync");
+  cuda_check(cudaMallocAsync(&slots.bits, blocks * 3 * slots.stride * sizeof(uint32_t), stream),
+             "cudaMallocAsync");
+  best_team_kernel<T, CAP><<<static_cast<unsigned>(blocks), threads, 0, stream>>>(
+      targets, bases, mask, 0, batch, n, params, out, slots);
+  cuda_check(cudaGetLastError(), "kernel launch");
+  cuda_check(cudaFreeAsync(slots.sums, stream), "cudaFreeAsync");
+  cuda_check(cudaFreeAsync(slots.bits, stream), "cudaFreeAsync");
+}
+
 template <class T, int CAP>
 void launch_range(const T* targets, const T* bases, const uint8_t* mask, long long batch, int n,
                   const SolveParams& params, const BatchOutput& out, cudaStream_t stream) {
+  if constexpr (CAP <= kNarrowLimit) {
+    const int team = cuda_best_team_threads();
+    if (params.algorithm == ALG_MEET_IN_THE_MIDDLE && team > 0) {
+      launch_best_team<T, CAP>(targets, bases, mask, batch, n, team, params, out, stream);
+      return;
+    }
+  }
   if constexpr (CAP <= kNarrowLimit) {
     const int first_sizes = cuda_min_size_first_pass_sizes();
     if (params.algorithm == ALG_INCREASING_SIZE && first_sizes > 0) {

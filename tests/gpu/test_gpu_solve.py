@@ -89,6 +89,29 @@ def test_min_size_kernels_match_cpu(n, eps, max_size, dtype, first_pass_sizes):
     _assert_same(cpu, gpu)
 
 
+@pytest.mark.parametrize("threads", [0, 32, 128, 256])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n,batch", [(5, 50_000), (13, 50_000), (20, 20_000), (24, 5_000), (30, 300)])
+def test_best_team_kernel_matches_cpu(n, batch, dtype, threads):
+    """best by meet in the middle, one problem per thread (0) or per block of threads
+    (mitm_team.hpp): the CPU backend's answers, ties (quarter-step values) and masks included."""
+    from subsetsum import _cuda
+
+    t, x, m = _instances(batch, n, dtype, seed=n + threads, masked=True)
+    x[: batch // 5] = np.round(x[: batch // 5] * 4) / 4  # many equal sums
+    t[: batch // 10] = np.round(t[: batch // 10] * 8) / 8
+    cpu = subsetsum.solve(t, x, eps=0.01, mode="best", mask=m, algorithm="meet_in_the_middle")
+    dev = torch.device("cuda")
+    default = _cuda.best_team_threads()
+    _cuda.set_best_team_threads(threads)
+    try:
+        gpu = subsetsum.solve(torch.from_numpy(t).to(dev), torch.from_numpy(x).to(dev), eps=0.01, mode="best",
+                              mask=torch.from_numpy(m).to(dev), algorithm="meet_in_the_middle")
+    finally:
+        _cuda.set_best_team_threads(default)
+    _assert_same(cpu, gpu)
+
+
 def test_every_algorithm_matches_cpu():
     t, x, m = _instances(20_000, 14, np.float32, seed=3, masked=True)
     dev = torch.device("cuda")
