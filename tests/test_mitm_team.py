@@ -76,3 +76,21 @@ def test_team_checks_its_thread_count():
     for bad in (0, 257):
         with pytest.raises(ValueError, match="threads"):
             solve_by_team(targets, bases, None, bad)
+
+
+def test_gpu_team_setting_is_checked_without_a_device():
+    """The switch between the one-thread and the block kernel (compiled here, run on a GPU)."""
+    if not subsetsum.compile_options()["cuda_module"]:
+        pytest.skip("the CUDA module was not built")
+    from subsetsum import _cuda
+
+    default = _cuda.best_team_threads()
+    try:
+        for threads in (0, 32, 256):
+            _cuda.set_best_team_threads(threads)
+            assert _cuda.best_team_threads() == threads
+        for bad in (-32, 33, 288):
+            with pytest.raises(ValueError, match="threads"):
+                _cuda.set_best_team_threads(bad)
+    finally:
+        _cuda.set_best_team_threads(default)

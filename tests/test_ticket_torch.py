@@ -224,3 +224,17 @@ def test_modules_of_a_torch_path_ticket_are_those_of_the_numpy_ticket(torch_cpu_
     for name in a:
         x, y = (t.to_dense() if t.is_sparse else t for t in (a[name], b[name]))
         assert torch.equal(x, y), name
+
+
+def test_user_source_device_copies_are_made_once_and_not_pickled():
+    import pickle
+
+    w = np.arange(12, dtype=np.float32).reshape(4, 3)
+    src = UserSource([(w, None)])
+    rows, cols = torch.tensor([3, 1]), torch.tensor([2, 0])
+    np.testing.assert_array_equal(src.weights_tensor(0, rows, cols).numpy(), src.weights(0, [3, 1], [2, 0]))
+    np.testing.assert_array_equal(src.weights_tensor(0, rows, cols, outer=False).numpy(), [11.0, 3.0])
+    assert src._layer_on(0, rows.device) is src._layer_on(0, rows.device)  # one copy per device
+    back = pickle.loads(pickle.dumps(src))
+    assert "_copies" not in back.__dict__
+    np.testing.assert_array_equal(back.layers[0][0], w)

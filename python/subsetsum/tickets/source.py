@@ -185,12 +185,28 @@ class UserSource:
         return w[np.ix_(rows, cols)] if outer else w[rows, cols]
 
     def weights_tensor(self, s: int, rows, cols, *, outer: bool = True):
-        """:meth:`weights` at int64 torch tensors: gathered from the host arrays the source was
-        given as, then moved to the tensors' device."""
+        """:meth:`weights` at int64 torch tensors, gathered on their device from a copy of layer s
+        made there once (on the host: the array itself, no copy).
+
+        >>> import torch
+        >>> src = UserSource([(np.arange(6, dtype=np.float32).reshape(3, 2), None)])
+        >>> src.weights_tensor(0, torch.tensor([2, 0]), torch.tensor([1])).tolist()
+        [[5.0], [1.0]]
+        """
+        w = self._layer_on(s, rows.device)
+        return w[rows[:, None], cols[None, :]] if outer else w[rows, cols]
+
+    def _layer_on(self, s: int, device):
         import torch
 
-        w = self.weights(s, rows.cpu().numpy(), cols.cpu().numpy(), outer=outer)
-        return torch.from_numpy(np.ascontiguousarray(w)).to(rows.device)
+        copies = self.__dict__.setdefault("_copies", {})  # not a field: frozen, compared and pickled without it
+        key = (s, str(device))
+        if key not in copies:
+            copies[key] = torch.from_numpy(self.layers[s][0]).to(device)
+        return copies[key]
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "_copies"}  # device copies stay behind
 
     def bias(self, s: int, rows) -> np.ndarray | None:
         b = self.layers[s][1]
