@@ -3,7 +3,7 @@ scaled down by a factor s per width, L+1 and 2L with default sizing; time, probl
 peak memory, ticket size on disk, and the sharded build on a local Ray cluster.
 
     python benchmarks/bench_scale.py                 # s = 16, 8, 4; writes results/scale.md
-    python benchmarks/bench_scale.py --full          # and the full target (s = 1; about 40 min, 10 GB)
+    python benchmarks/bench_scale.py --full          # and the full target (s = 1; about 35 min, 4 GB)
     python benchmarks/bench_scale.py --scales 16     # a quick look (no file written)
 
 Every build runs in its own process (peak RSS is the process's). The Ray rows use a local cluster
@@ -197,16 +197,14 @@ def main(argv=None) -> int:
     lines += [
         "",
         "Reading the figures: the full L+1 target solves about 1.55 billion subset-sum problems and keeps "
-        "about 2.75 billion edges. Its time is the solver's (the jobs are over three quarters of the wall time "
-        "and shard cleanly), so a cluster brings it to minutes. The ticket holds its kept edges by row "
-        "(int32 columns, int64 row offsets: about 4 bytes per kept edge, tickets/edges.py; the saved file "
-        "about 3.8 bytes); the build's peak at full size was 6 bytes per kept edge: where the other 2 go is "
-        "not measured yet (the merge of the largest layer, which holds its blocks and its merged copy, is "
-        "the likely place). Small builds "
-        "are dominated by the interpreter and libraries (about 40 MB). The 2L construction keeps about 30 "
-        "times fewer edges. Timings on this shared VM vary by up to 40% (load averages above); the full "
-        "rows ran on their own except that other work shared the machine for about 9 of the L+1 row's 54 "
-        "minutes.",
+        "about 2.75 billion edges. The ticket holds its kept edges by row, each row's columns as varints of "
+        "their gaps (tickets/edges.py, csrc/cpu/varint_rows.hpp: about 1.1 bytes per kept edge here, and "
+        "the saved file the same), during the build too: solved blocks are kept as compressed chunks and "
+        "merged a batch of rows at a time, so the peak is about 1.4 bytes per kept edge at full size. "
+        "The time is the solver's (the jobs) plus the driver's single-threaded bookkeeping (about a third), "
+        "which stays on one machine: a cluster divides only the jobs. Small builds are dominated by the "
+        "interpreter and libraries (about 40 MB). The 2L construction keeps about 30 times fewer edges. "
+        "Timings on this shared VM vary by up to 40% (load averages above).",
     ]
     write_results(RESULTS, lines)
     print(f"wrote {RESULTS}")
