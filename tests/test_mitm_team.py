@@ -49,6 +49,14 @@ def test_team_equals_one_thread_on_random_problems(threads, dtype, n, batch, mas
     _check(targets, bases, mask, threads, f"n={n}")
 
 
+@pytest.mark.parametrize("threads", [5, 256])
+def test_team_beyond_32_elements(threads):
+    """n = 36: the 64-element capacity (lists of 2^18 entries), masked rows included."""
+    rng = np.random.default_rng([36, threads])
+    targets, bases, mask = random_problems(rng, 6, 36, np.float64, masked=True, mask_density=0.95)
+    _check(targets, bases, mask, threads, "n=36")
+
+
 @pytest.mark.parametrize("threads", [1, 7, 64, 256])
 @pytest.mark.parametrize("n", [13, 16, 19])
 def test_team_resolves_ties_as_one_thread(threads, n):
