@@ -35,7 +35,7 @@ python3 -c "import subsetsum; print(subsetsum.compile_options()); print('cuda', 
 step bench_gpu 150 python3 benchmarks/bench_gpu.py
 cp benchmarks/results/solve-gpu.md "$OUT/" 2>/dev/null
 
-step tests_gpu 180 python3 -m pytest tests/gpu tests/test_ticket_torch.py -m gpu -q -p no:cacheprovider
+step tests_gpu 240 python3 -m pytest tests/gpu tests/test_ticket_torch.py -m gpu -q -p no:cacheprovider
 
 for method in L+1 2L; do
   step "ticket lenet $method cuda" 90 python3 benchmarks/bench_ticket.py --one "[\"$method\", {}, \"lenet\"]" --device cuda
