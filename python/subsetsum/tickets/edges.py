@@ -71,14 +71,11 @@ class _ByteSink:
         ends = self.used + np.cumsum(sizes)
         self.byteptr[r0 + 1:r0 + 1 + sizes.size] = ends
         end = int(ends[-1]) if ends.size else self.used
-        _core.varint_encode_into(indptr_block, cols, self.byteptr[r0:r0 + sizes.size + 1].copy(),
-                                 self.data[self.used:end])
+        _core.varint_encode_into(indptr_block, cols, self.byteptr[r0:r0 + sizes.size + 1], self.data[self.used:end])
         self.used = end
 
-    def finish(self, upto: int) -> tuple:
-        """(byteptr, data) once every row up to ``upto`` is appended (rows never appended are empty)."""
-        last = np.maximum.accumulate(self.byteptr[: upto + 1])
-        self.byteptr[: upto + 1] = last
+    def finish(self) -> tuple:
+        """(byteptr, data) once every row is appended, in order."""
         data = self.data
         self.data = None
         data.resize(self.used, refcheck=False)  # a realloc: the unused tail goes, nothing is copied
@@ -381,7 +378,7 @@ class EdgeCollector:
                 release_freed_memory()
                 merged = 0
             r0 = r1
-        byteptr, data = sink.finish(n_rows)
+        byteptr, data = sink.finish()
         e = KeptEdges.__new__(KeptEdges)
         e.indptr, e.byteptr, e.data = indptr, byteptr, data
         release_freed_memory()
