@@ -39,7 +39,7 @@ EPS = 0.01
 # min_size's first-pass settings timed side by side (0: one pass; csrc/cuda/min_size_two_pass.cuh)
 FIRST_PASS_SIZES = (0, 1, 2, 3)
 # best's meet in the middle: one problem per thread (0), or per block of this many threads
-TEAM_THREADS = (0, 64, 128, 256)
+TEAM_THREADS = (0, 32, 64, 128, 256)
 
 # Peak memory bandwidth by device name (vendor figures, bytes/s).
 PEAK_BANDWIDTH = {"H100 80GB HBM3": 3.35e12, "H100 PCIe": 2.0e12, "H100 NVL": 3.9e12,
@@ -308,7 +308,7 @@ def main() -> int:
         f"- torch {torch.__version__}, eps = {EPS}, inputs Uniform[-1, 1] generated on the device",
         f"- peak memory bandwidth used for the ratio: {peak/1e12:.2f} TB/s" if peak else "- peak memory bandwidth: unknown device",
         "",
-        "| mode | n | params | dtype | batch | algorithm | GPU problems/s | min_size first pass 0 / 1 / 2 / 3 | best: thread per problem / block of 64 / 128 / 256 | CPU problems/s | GPU/CPU | plain CUDA kernel problems/s | GPU/plain | numba.cuda problems/s | GPU/numba | bandwidth GB/s | % of peak | found | same subsets as CPU |",
+        "| mode | n | params | dtype | batch | algorithm | GPU problems/s | min_size first pass 0 / 1 / 2 / 3 | best: thread per problem / block of 32 / 64 / 128 / 256 | CPU problems/s | GPU/CPU | plain CUDA kernel problems/s | GPU/plain | numba.cuda problems/s | GPU/numba | bandwidth GB/s | % of peak | found | same subsets as CPU |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:

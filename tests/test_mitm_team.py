@@ -94,10 +94,10 @@ def test_gpu_team_setting_is_checked_without_a_device():
 
     default = _cuda.best_team_threads()
     try:
-        for threads in (0, 32, 256):
+        for threads in (-1, 0, 32, 256):
             _cuda.set_best_team_threads(threads)
             assert _cuda.best_team_threads() == threads
-        for bad in (-32, 33, 288):
+        for bad in (-2, -32, 33, 288):
             with pytest.raises(ValueError, match="threads"):
                 _cuda.set_best_team_threads(bad)
     finally:

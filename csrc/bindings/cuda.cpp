@@ -90,11 +90,11 @@ PYBIND11_MODULE(_cuda, m) {
   m.def("min_size_first_pass_sizes", &cuda_min_size_first_pass_sizes,
         "The sizes min_size's first pass tries (0: one pass).");
   m.def("set_best_team_threads", &cuda_set_best_team_threads, py::arg("threads"),
-        "best by meet in the middle: 0 solves one problem per thread (the default), 32-256 (a\n"
-        "multiple of 32) one problem per block of that many threads. For benchmarks and tests;\n"
-        "every setting gives the same answers.");
+        "best by meet in the middle: -1 picks the block size by n (the default, as measured), 0\n"
+        "solves one problem per thread, 32-256 (a multiple of 32) one problem per block of that\n"
+        "many threads. For benchmarks and tests; every setting gives the same answers.");
   m.def("best_team_threads", &cuda_best_team_threads,
-        "Threads per problem of best's meet in the middle (0: one problem per thread).");
+        "Threads per problem of best's meet in the middle (-1: by n; 0: one problem per thread).");
   m.def(
       "philox_uniform_rows",
       [](uint64_t seed, uint32_t stream, uint32_t layer, uint32_t first_row, long long num_rows,

@@ -55,14 +55,24 @@ void cuda_set_min_size_first_pass_sizes(int sizes) {
 }
 
 namespace {
-std::atomic<int> best_team_threads{0};
+// -1: by n (cuda_best_team_threads_for). Measured on an H200 (benchmarks/results/solve-gpu.md,
+// float32, one problem per thread / blocks of 32 / 64 / 128 / 256, problems/s): n = 13: 1.2e7 /
+// 5.6e7 / 5.4e7 / 4.2e7 / 1.9e7; n = 16: 4.3e6 / 3.1e7 / 3.7e7 / 3.2e7 / 1.6e7; n = 18: 2.0e6 /
+// 1.4e7 / 2.2e7 / 2.4e7 / 1.3e7; n = 20: 9.9e5 / 6.4e6 / 9.6e6 / 1.3e7 / 9.1e6; n = 24: 2.4e5 /
+// 9.2e5 / 1.3e6 / 1.5e6 / 1.2e6. A team wins everywhere; its best size grows with the lists.
+std::atomic<int> best_team_threads{-1};
 }  // namespace
 
 int cuda_best_team_threads() { return best_team_threads.load(); }
+int cuda_best_team_threads_for(int n) {
+  const int setting = best_team_threads.load();
+  if (setting >= 0) return setting;
+  return n <= 15 ? 32 : n <= 17 ? 64 : 128;
+}
 void cuda_set_best_team_threads(int threads) {
-  if (threads < 0 || threads > kMaxTeamThreads || threads % 32 != 0)
-    throw std::invalid_argument("threads: expected 0 (one problem per thread) or a multiple of 32 up to " +
-                                std::to_string(kMaxTeamThreads) + ", got " + std::to_string(threads));
+  if (threads != -1 && (threads < 0 || threads > kMaxTeamThreads || threads % 32 != 0))
+    throw std::invalid_argument("threads: expected -1 (by n), 0 (one problem per thread) or a multiple of 32 "
+                                "up to " + std::to_string(kMaxTeamThreads) + ", got " + std::to_string(threads));
   best_team_threads.store(threads);
 }
 

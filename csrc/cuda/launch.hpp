@@ -29,9 +29,10 @@ int cuda_min_size_first_pass_sizes();
 void cuda_set_min_size_first_pass_sizes(int sizes);
 
 // "best" by meet in the middle: 0 solves one problem per thread; 32-256 (a multiple of 32)
-// solves one problem per block of that many threads (mitm_team.hpp). Off (0) until measured
-// against the one-thread kernel on a device; every setting gives the same answers.
+// solves one problem per block of that many threads (mitm_team.hpp); -1 (the default) picks the
+// block size by n, as measured (kernels.cu). Every setting gives the same answers.
 int cuda_best_team_threads();
+int cuda_best_team_threads_for(int n);
 void cuda_set_best_team_threads(int threads);
 
 // Philox source values (subsetsum/philox.hpp) of rows first_row .. first_row + num_rows - 1 and

@@ -198,7 +198,7 @@ template <class T, int CAP>
 void launch_range(const T* targets, const T* bases, const uint8_t* mask, long long batch, int n,
                   const SolveParams& params, const BatchOutput& out, cudaStream_t stream) {
   if constexpr (CAP <= kNarrowLimit) {
-    const int team = cuda_best_team_threads();
+    const int team = cuda_best_team_threads_for(n);
     if (params.algorithm == ALG_MEET_IN_THE_MIDDLE && team > 0) {
       launch_best_team<T, CAP>(targets, bases, mask, batch, n, team, params, out, stream);
       return;

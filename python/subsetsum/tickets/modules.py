@@ -30,10 +30,11 @@ class SparseLinear(nn.Module):
     def __init__(self, in_features: int, out_features: int, rows, cols, values, bias=None):
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
-        coo = torch.sparse_coo_tensor(torch.stack([torch.as_tensor(rows), torch.as_tensor(cols)]),
-                                      torch.as_tensor(values), (self.out_features, self.in_features),
-                                      check_invariants=True)
-        self.register_buffer("weight", coo.coalesce())
+        # opted in explicitly: on a GPU, torch warns when the checks are only asked for per call
+        with torch.sparse.check_sparse_tensor_invariants(enable=True):
+            coo = torch.sparse_coo_tensor(torch.stack([torch.as_tensor(rows), torch.as_tensor(cols)]),
+                                          torch.as_tensor(values), (self.out_features, self.in_features))
+            self.register_buffer("weight", coo.coalesce())
         self.bias = None if bias is None else nn.Parameter(torch.as_tensor(bias))
 
     def forward(self, x):
