@@ -88,13 +88,10 @@ def _solve_tensors(targets, elements, mask, settings):
     import torch
 
     from ..solve import solve
+    from .solve import solve_options
 
-    kwargs = dict(eps=settings.tolerance, mode=settings.mode, mask=mask)
-    if settings.mode == "min_size":
-        kwargs["max_size"] = settings.max_size
-    else:  # as _solve_call: the first k-subset within tolerance
-        kwargs["k"] = settings.subset_size
-        kwargs["algorithm"] = "first_hit"
+    kwargs = dict(solve_options(settings, settings.tolerance), mask=mask)
+    if settings.mode != "min_size":  # as _solve_call: k elements must exist to be solvable
         short = settings.subset_size - elements.shape[1]
         if short > 0:
             if mask is None:

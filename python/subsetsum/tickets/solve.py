@@ -721,17 +721,23 @@ def _solve_compacted(targets, elements, ok, limit, plan, device, tol, *, prefer_
     return p_idx, back[p_idx, c_idx], errors, found
 
 
+def solve_options(plan, tol: float) -> dict:
+    """:func:`subsetsum.solve`'s keyword arguments for a ticket's problems (``plan``: a plan or
+    :class:`BlockSettings`): the smallest subset up to ``max_size`` within ``tol``, or, for
+    fixed-size tickets, any k-subset within it (first_hit stops at the first: 50-300x the exact
+    search)."""
+    if plan.mode == "min_size":
+        return dict(eps=tol, mode="min_size", max_size=plan.max_size)
+    return dict(eps=tol, mode=plan.mode, k=plan.subset_size, algorithm="first_hit")
+
+
 def _solve_call(targets, elements, mask, tol, plan, device):
     """One batched solve; returns (problem, element) indices of the chosen elements, errors
     float64 (B,) and found bool (B,)."""
     from ..solve import solve
 
-    kwargs = dict(eps=tol, mode=plan.mode, mask=mask)
-    if plan.mode == "min_size":
-        kwargs["max_size"] = plan.max_size
-    else:  # any k-subset within tolerance will do: stop at the first (50-300x the exact search)
-        kwargs["k"] = plan.subset_size
-        kwargs["algorithm"] = "first_hit"
+    kwargs = dict(solve_options(plan, tol), mask=mask)
+    if plan.mode != "min_size":
         short = plan.subset_size - elements.shape[1]
         if short > 0:  # fewer elements than k in every problem: none can be solved, say so per problem
             if mask is None:
