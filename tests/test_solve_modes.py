@@ -293,7 +293,7 @@ def test_rounded_error_ties_follow_the_contract(mode, options, elements, target,
                          context=f"mode={mode} algorithm={algorithm} {options}")
 
 
-@pytest.mark.parametrize("n", [2, 9, 17, 36, 64])
+@pytest.mark.parametrize("n", [2, 8, 9, 16, 17, 36, 57, 64])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_min_size_pairs_with_many_ties_match_the_reference(n, dtype):
     """Size 2 of min_size with many equal sums (values on a quarter grid, targets on and off it):

@@ -24,38 +24,104 @@ constexpr double kVectorPairsMax = 2080.0;
 #if defined(SUBSETSUM_PAIR_SEARCH_AVX512)
 
 // exhaustive_best for s = 2: the pair (i < j) of smallest |target - (v[i] + v[j])|, the first
-// in exhaustive_best's order (j outer, i inner, both increasing) among equal errors. Lane l takes
-// i = l, l + 8, ... of every j and keeps its first smallest error with its place j * 256 + i
-// (increasing along that order); the smallest (error, place) over the lanes is the serial answer.
+// in exhaustive_best's order (j outer, i inner, both increasing) among equal errors.
+//
+// Blocks of 8 lanes hold i = 8a .. 8a + 7 while j runs over the larger indices. The first pass
+// takes each block's smallest error alone, in independent minimums (one minimum carried through
+// every step waits on the compare before it: a loop with the place kept beside the error ran at
+// the latency of a compare and a blend, about 5 cycles a step; these run at the adders'
+// throughput). The second pass looks again only in the blocks whose minimum is the smallest,
+// j increasing, for the first lane whose error equals it (the same operations give the same
+// bits); the earliest (j, i) over those blocks is exhaustive_best's pair.
 __attribute__((target("avx512f"))) inline double best_pair_avx512(const double* v, int m,
                                                                   double target, int* at_i,
                                                                   int* at_j) {
   const __m512d t = _mm512_set1_pd(target);
-  const __m512i lanes = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
-  __m512d best = _mm512_set1_pd(INFINITY);
-  __m512i best_place = _mm512_set1_epi64(INT64_MAX);
-  for (int j = 1; j < m; ++j) {
-    const __m512d vj = _mm512_set1_pd(v[j]);
-    for (int i = 0; i < j; i += 8) {
-      const __mmask8 live = j - i >= 8 ? __mmask8(0xFF) : __mmask8((1u << (j - i)) - 1u);
-      const __m512d vi = _mm512_maskz_loadu_pd(live, v + i);
-      const __m512d err = _mm512_abs_pd(_mm512_sub_pd(t, _mm512_add_pd(vi, vj)));
-      const __mmask8 better = _mm512_mask_cmp_pd_mask(live, err, best, _CMP_LT_OQ);
-      best = _mm512_mask_mov_pd(best, better, err);
-      const __m512i place = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(j) * 256 + i), lanes);
-      best_place = _mm512_mask_mov_epi64(best_place, better, place);
+  const __m512d inf = _mm512_set1_pd(INFINITY);
+  double best = INFINITY;
+  unsigned best_blocks = 0;  // bit a / 8: block a holds a pair of error `best`
+  for (int a = 0; a + 1 < m; a += 8) {
+    const __mmask8 present = m - a >= 8 ? __mmask8(0xFF) : __mmask8((1u << (m - a)) - 1u);
+    const __m512d vi = _mm512_maskz_loadu_pd(present, v + a);
+    __m512d m0 = inf, m1 = inf, m2 = inf, m3 = inf;
+    // j inside the block: lanes i < j only
+    const int inside_end = a + 8 < m ? a + 8 : m;
+    for (int j = a + 1; j < inside_end; ++j) {
+      const __mmask8 live = __mmask8((1u << (j - a)) - 1u);
+      const __m512d err = _mm512_abs_pd(_mm512_sub_pd(t, _mm512_add_pd(vi, _mm512_set1_pd(v[j]))));
+      if (j & 1)
+        m2 = _mm512_mask_min_pd(m2, live, err, m2);
+      else
+        m3 = _mm512_mask_min_pd(m3, live, err, m3);
+    }
+    // j past the block: every lane
+    int j = a + 8;
+    for (; j + 2 <= m; j += 2) {
+      m0 = _mm512_min_pd(m0, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_add_pd(vi, _mm512_set1_pd(v[j])))));
+      m1 = _mm512_min_pd(m1, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_add_pd(vi, _mm512_set1_pd(v[j + 1])))));
+    }
+    if (j < m)
+      m0 = _mm512_min_pd(m0, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_add_pd(vi, _mm512_set1_pd(v[j])))));
+    const double block_min =
+        _mm512_reduce_min_pd(_mm512_min_pd(_mm512_min_pd(m0, m1), _mm512_min_pd(m2, m3)));
+    if (block_min < best) {
+      best = block_min;
+      best_blocks = 1u << (a >> 3);
+    } else if (block_min == best) {
+      best_blocks |= 1u << (a >> 3);
     }
   }
-  alignas(64) double errs[8];
-  alignas(64) long long places[8];
-  _mm512_store_pd(errs, best);
-  _mm512_store_epi64(places, best_place);
-  int pick = 0;
-  for (int l = 1; l < 8; ++l)
-    if (errs[l] < errs[pick] || (errs[l] == errs[pick] && places[l] < places[pick])) pick = l;
-  *at_j = static_cast<int>(places[pick] / 256);
-  *at_i = static_cast<int>(places[pick] % 256);
-  return errs[pick];
+  const __m512d want = _mm512_set1_pd(best);
+  int found_i = 0, found_j = m;  // m: none yet
+  for (unsigned blocks = best_blocks; blocks; blocks &= blocks - 1) {
+    const int a = 8 * __builtin_ctz(blocks);
+    const __mmask8 present = m - a >= 8 ? __mmask8(0xFF) : __mmask8((1u << (m - a)) - 1u);
+    const __m512d vi = _mm512_maskz_loadu_pd(present, v + a);
+    for (int j = a + 1; j < found_j; ++j) {
+      const __mmask8 live = j - a >= 8 ? __mmask8(0xFF) : __mmask8((1u << (j - a)) - 1u);
+      const __m512d err = _mm512_abs_pd(_mm512_sub_pd(t, _mm512_add_pd(vi, _mm512_set1_pd(v[j]))));
+      const __mmask8 hit = _mm512_mask_cmp_pd_mask(live, err, want, _CMP_EQ_OQ);
+      if (hit) {  // j < found_j: earlier (a block before this one holds smaller i at equal j)
+        found_j = j;
+        found_i = a + __builtin_ctz(hit);
+        break;
+      }
+    }
+  }
+  *at_i = found_i;
+  *at_j = found_j;
+  return best;
+}
+
+// exhaustive_best for s = 1: the first i of smallest |target - v[i]|. The smallest error in
+// vector minimums, then the first lane equal to it: the scalar loop carried its minimum and
+// place from step to step (a compare, a minimum and a move a step, about 6 cycles).
+__attribute__((target("avx512f"))) inline double best_single_avx512(const double* v, int m,
+                                                                    double target, int* at_i) {
+  const __m512d t = _mm512_set1_pd(target);
+  __m512d m0 = _mm512_set1_pd(INFINITY), m1 = m0;
+  int i = 0;
+  for (; i + 16 <= m; i += 16) {
+    m0 = _mm512_min_pd(m0, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_loadu_pd(v + i))));
+    m1 = _mm512_min_pd(m1, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_loadu_pd(v + i + 8))));
+  }
+  for (; i < m; i += 8) {
+    const __mmask8 live = m - i >= 8 ? __mmask8(0xFF) : __mmask8((1u << (m - i)) - 1u);
+    m0 = _mm512_mask_min_pd(m0, live, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_maskz_loadu_pd(live, v + i))), m0);
+  }
+  const double best = _mm512_reduce_min_pd(_mm512_min_pd(m0, m1));
+  const __m512d want = _mm512_set1_pd(best);
+  for (i = 0; i < m; i += 8) {
+    const __mmask8 live = m - i >= 8 ? __mmask8(0xFF) : __mmask8((1u << (m - i)) - 1u);
+    const __m512d err = _mm512_abs_pd(_mm512_sub_pd(t, _mm512_maskz_loadu_pd(live, v + i)));
+    const __mmask8 hit = _mm512_mask_cmp_pd_mask(live, err, want, _CMP_EQ_OQ);
+    if (hit) {
+      *at_i = i + __builtin_ctz(hit);
+      return best;
+    }
+  }
+  *at_i = 0;  // m = 0 only: no element, error infinite as exhaustive_best's
+  return best;
 }
 
 inline bool cpu_runs_avx512f() {
@@ -80,6 +146,12 @@ struct CpuExhaustive {
   template <int CAP>
   static double best(const Elements<CAP>& e, double target, int s, int* chosen) {
 #if defined(SUBSETSUM_PAIR_SEARCH_AVX512)
+    if (s == 1 && cpu_runs_avx512f()) {
+      int i = 0;
+      const double err = best_single_avx512(e.value, e.count, target, &i);
+      chosen[0] = e.index[i];
+      return err;
+    }
     if (s == 2 && cpu_runs_avx512f()) {
       int i = 0, j = 1;
       const double err = best_pair_avx512(e.value, e.count, target, &i, &j);
