@@ -130,6 +130,23 @@ def test_bad_input_names_the_argument(targets, bases, options, error, argument, 
         subsetsum.solve(targets, bases, **kwargs)
 
 
+@pytest.mark.parametrize("backend", ["cpu", "numba"])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_non_finite_element_is_named_with_its_problem_unless_masked_out(value, backend):
+    """The backends themselves refuse a problem with a NaN or inf element (no pass over every
+    element beforehand): the error names bases and the problem; a masked-out element is not
+    part of its problem, so the same value there changes nothing."""
+    bases = with_value(BASES, (2, 3), value)
+    kwargs = {"eps": 0.1, "mode": "min_size", "backend": backend}
+    with pytest.raises(ValueError, match=r"^bases: expected finite values, found NaN or inf in problem 2$"):
+        subsetsum.solve(TARGETS, bases, **kwargs)
+    mask = np.ones(BASES.shape, bool)
+    mask[2, 3] = False
+    got = subsetsum.solve(TARGETS, bases, mask=mask, **kwargs)
+    expected = subsetsum.solve(TARGETS, BASES, mask=mask, **kwargs)
+    assert_results_equal(got, expected, exact=True)
+
+
 @pytest.mark.parametrize("mode, options, n", TOO_LARGE)
 def test_too_many_elements_names_bases(mode, options, n):
     bases = np.zeros((2, n), np.float32)
