@@ -286,6 +286,7 @@ def _size_layers(target, plan, options, user_samples):
     n_layers = len(layers)
     # for L+1 the copies of layer s are the base sets of layer s + 1: size back to front
     weight_sizes = {}
+    magnitudes = {}  # per target layer, its weights' |w| sorted once (sizing.Magnitudes)
     for _round in range(3):
         counts = {}
         for s in range(n_layers):
@@ -325,8 +326,10 @@ def _size_layers(target, plan, options, user_samples):
                 w_budget = plan.delta * shares[s][0]
                 b_budget = plan.delta * shares[s][1]
                 sample = None if user_samples is None else _user_distribution(user_samples, s, dist)
+                if t not in magnitudes:
+                    magnitudes[t] = sizing.Magnitudes(np.abs(w_t))
                 m, scale, w_misses, how = _choose_size(
-                    dist, sample, tol, largest, np.abs(w_t).ravel(), copies * per_input,
+                    dist, sample, tol, largest, magnitudes[t], copies * per_input,
                     w_budget, q, plan, limit, options, costs[s][0])
                 lay.element_scale = scale
                 if counts[s][1]:
@@ -403,8 +406,10 @@ def _user_distribution(samples, s, dist):
     return a[rng.integers(0, a.size, n)] * v[rng.integers(0, v.size, n)]
 
 
-def _choose_size(dist, sample, tol, largest, z_abs, multiplicity, budget, q, plan, limit, options, cost):
-    """(m, element scale, expected misses, how) for one combine layer's weight problems.
+def _choose_size(dist, sample, tol, largest, magnitudes, multiplicity, budget, q, plan, limit, options, cost):
+    """(m, element scale, expected misses, how) for one combine layer's weight problems, whose
+    targets' magnitudes are ``magnitudes`` (:class:`~.sizing.Magnitudes`), each target
+    ``multiplicity`` problems.
 
     ``dist``: "product" or "uniform"; ``sample``: a user source's element values (or None);
     ``cost``: what one more element per base set costs (:func:`_element_costs`). With the table
@@ -421,10 +426,10 @@ def _choose_size(dist, sample, tol, largest, z_abs, multiplicity, budget, q, pla
         dist = sample
     best = None
     m_min = (plan.subset_size + 1) if plan.subset_size else 1
-    problems = z_abs.size * multiplicity
+    problems = magnitudes.problems * multiplicity
     for c in choices:
         scale = c * max(largest, tol)
-        z_rel = z_abs / scale
+        counts = magnitudes.counts(scale) * multiplicity
         eps_rel = tol / scale
         if best is not None and eps_rel < sizing.TABLE_EPS[-1]:
             break  # larger scales only push the tolerance further below the measured grid (and slow the solver)
@@ -435,13 +440,13 @@ def _choose_size(dist, sample, tol, largest, z_abs, multiplicity, budget, q, pla
                 return table.log10_p(dist, _eps, m, zbin)
             how = "table"
         else:
-            curve = _measured_curve(dist, eps_rel, z_rel, plan, limit, options)
+            curve = _measured_curve(dist, eps_rel, magnitudes.z_abs / scale, plan, limit, options)
             how = "measured"
-        m, misses = sizing.required_size(curve, z_rel, budget, weights=np.full(z_rel.size, multiplicity), q=q,
+        m, misses = sizing.required_size(curve, None, budget, counts=counts, q=q,
                                          m_min=m_min, m_max=_members_limit(limit, q))
         objective = m * cost
         if use_table:
-            objective += problems * sizing.load_table().mean_size(name, eps_rel, m, z_rel)
+            objective += problems * sizing.load_table().mean_size(name, eps_rel, m, counts=counts)
         key = (misses > budget, misses if misses > budget else objective)  # meeting delta comes first
         if best is None or key < best[0]:
             best = (key, m, scale, misses, how)

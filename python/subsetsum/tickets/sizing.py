@@ -56,6 +56,8 @@ __all__ = [
     "sample_elements",
     "expected_misses",
     "required_size",
+    "bin_counts",
+    "Magnitudes",
 ]
 
 DISTRIBUTIONS = ("uniform", "product")
@@ -297,16 +299,20 @@ class FailureTable:
         return (1.0 - w) * a + w * b
 
 
-    def mean_size(self, dist: str, eps: float, m: int, z_rel) -> float:
-        """Mean size of the subsets that succeed, for targets ``z_rel`` (relative), at the
-        measured base-set size and grid tolerance nearest to (m, eps): the kept edges per problem."""
+    def mean_size(self, dist: str, eps: float, m: int, z_rel=None, *, counts=None) -> float:
+        """Mean size of the subsets that succeed, for targets ``z_rel`` (relative; or ``counts``,
+        problems per bin), at the measured base-set size and grid tolerance nearest to (m, eps):
+        the kept edges per problem."""
         grid = np.log10(np.asarray(self.eps))
         curve = self.curves[dist][int(np.argmin(np.abs(grid - math.log10(eps))))]
         row = int(np.argmin(np.abs(curve.m_values - m)))
         found = curve.trials[row] - curve.failures[row]
         per_bin = np.where(found > 0, curve.found_sizes[row] / np.maximum(found, 1),
                            curve.found_sizes[row].sum() / max(found.sum(), 1))
-        return float(per_bin[z_bins(z_rel)].mean()) if np.size(z_rel) else 0.0
+        if counts is None:
+            counts = bin_counts(z_rel) if np.size(z_rel) else np.zeros(Z_EDGES.size - 1)
+        total = float(counts.sum())
+        return float(per_bin @ counts) / total if total > 0 else 0.0
 
 
 def load_table(path=None) -> FailureTable:
@@ -329,6 +335,47 @@ def z_bins(z_rel) -> np.ndarray:
                       n_bins - 1)
 
 
+def bin_counts(z_rel, weights=None) -> np.ndarray:
+    """Problems per |z| bin (float64 (10,)): ``weights`` (problems per target, default 1) summed
+    over the targets ``z_rel`` of each bin of :func:`z_bins`."""
+    return np.bincount(z_bins(z_rel), weights=None if weights is None else np.asarray(weights, dtype=np.float64),
+                       minlength=Z_EDGES.size - 1).astype(np.float64)
+
+
+class Magnitudes:
+    """The magnitudes ``|z|`` of one family of problems' targets, each standing for
+    ``multiplicity`` problems, sorted once: :meth:`counts` at any element scale is
+    ``bin_counts(z_abs / scale)`` from a binary search per bin edge, where a pass over every
+    target per scale tried took most of a 25-million-weight target's planning.
+
+    >>> z = np.random.default_rng(0).uniform(0, 3, 1000)
+    >>> mags = Magnitudes(z, multiplicity=4)
+    >>> bool((mags.counts(2.5) == bin_counts(z / 2.5, np.full(z.size, 4))).all()), mags.problems
+    (True, 4000)
+    """
+
+    def __init__(self, z_abs, multiplicity: int = 1):
+        self.z_abs = np.asarray(z_abs, dtype=np.float64).ravel()
+        self.sorted = np.sort(self.z_abs)
+        self.multiplicity = int(multiplicity)
+
+    @property
+    def problems(self) -> int:
+        return self.z_abs.size * self.multiplicity
+
+    def counts(self, scale: float) -> np.ndarray:
+        """:func:`bin_counts` of ``z_abs / scale`` with every target weighted by the multiplicity."""
+        import bisect
+
+        values, n = self.sorted, self.sorted.size
+        # targets at or above each edge: z / scale is monotone in z, so those with fl(z / scale) >= edge
+        # are a suffix of the sorted magnitudes, found on the quotients themselves (exactly z_bins')
+        at_least = np.array([n] + [n - bisect.bisect_left(range(n), edge, key=lambda k: values[k] / scale)
+                                   for edge in Z_EDGES[1:-1]], dtype=np.float64)
+        per_bin = at_least - np.append(at_least[1:], 0.0)  # the last bin: everything from its lower edge
+        return per_bin * self.multiplicity
+
+
 def _thinned(log10_p_of_k: np.ndarray, m_values: np.ndarray, q: float) -> np.ndarray:
     """``log10 sum_k Binomial(k; m, q) p(k)`` for each m (rows of log10_p_of_k are bins, columns k)."""
     from math import lgamma
@@ -344,23 +391,22 @@ def _thinned(log10_p_of_k: np.ndarray, m_values: np.ndarray, q: float) -> np.nda
     return out
 
 
-def expected_misses(curve_log10_p, z_rel, m_values, *, weights=None, q: float = 1.0) -> np.ndarray:
+def expected_misses(curve_log10_p, z_rel, m_values, *, weights=None, q: float = 1.0, counts=None) -> np.ndarray:
     """Expected number of misses ``sum_i w_i p(m, |z_i|)`` at each size of ``m_values``.
 
     ``curve_log10_p(m, zbin)``: a curve (e.g. ``FailureCurve.log10_p`` or a bound
     ``FailureTable.log10_p``); ``z_rel``: the problems' targets over the element scale;
     ``weights``: problems per target (copies x signs); ``q``: ER probability that an element
-    exists (binomial thinning).
+    exists (binomial thinning); ``counts``: problems per bin (:func:`bin_counts`,
+    :meth:`Magnitudes.counts`) in place of ``z_rel`` and ``weights``.
 
     >>> c = measure_curve("uniform", 0.05, [2, 4, 8], 2000, seed=1)
     >>> e = expected_misses(c.log10_p, np.array([0.1, 0.9]), np.array([2, 8]))
     >>> bool(e[0] > e[1])
     True
     """
-    bins = z_bins(z_rel)
-    n_bins = Z_EDGES.size - 1
-    counts = np.bincount(bins, weights=None if weights is None else np.asarray(weights, dtype=np.float64),
-                         minlength=n_bins)
+    if counts is None:
+        counts = bin_counts(z_rel, weights)
     used = np.flatnonzero(counts)
     m_values = np.asarray(m_values, dtype=np.int64)
     if q >= 1.0:
@@ -374,8 +420,9 @@ def expected_misses(curve_log10_p, z_rel, m_values, *, weights=None, q: float = 
 
 
 def required_size(curve_log10_p, z_rel, budget: float, *, weights=None, q: float = 1.0, m_min: int = 1,
-                  m_max: int = 64) -> tuple[int, float]:
-    """Smallest base-set size in [m_min, m_max] whose expected misses are at most ``budget``.
+                  m_max: int = 64, counts=None) -> tuple[int, float]:
+    """Smallest base-set size in [m_min, m_max] whose expected misses are at most ``budget``
+    (:func:`expected_misses`' arguments).
 
     Returns (m, expected misses at m); m_max (and its expectation) when none is small enough.
 
@@ -385,7 +432,7 @@ def required_size(curve_log10_p, z_rel, budget: float, *, weights=None, q: float
     True
     """
     sizes = np.arange(m_min, m_max + 1)
-    misses = expected_misses(curve_log10_p, z_rel, sizes, weights=weights, q=q)
+    misses = expected_misses(curve_log10_p, z_rel, sizes, weights=weights, q=q, counts=counts)
     ok = np.flatnonzero(misses <= budget)
     if ok.size == 0:
         return int(m_max), float(misses[-1])

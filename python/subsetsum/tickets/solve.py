@@ -392,12 +392,13 @@ class Builder:
                 blocks += [(int(m), gids, members, mult, matrix, rows[lo:lo + step], settings)
                            for lo in range(0, rows.size, step)]
         submitted = deque()  # blocks whose results are still to be recorded, with their problems
+        columns = np.array([g.column for g in groups], np.int64)
 
         def jobs():
             for m, gids, members, mult, matrix, r, settings in blocks:
                 prob_rows = np.repeat(r, gids.size)
                 positions = np.tile(np.arange(gids.size), r.size)
-                targets = self._targets(s, groups, prob_rows, gids[positions])
+                targets = self._targets(s, groups, prob_rows, gids[positions], columns)
                 submitted.append((prob_rows, gids[positions], positions, members, mult, targets, r))
                 yield source, er, m, matrix, settings, self.device, r, targets
 
@@ -414,13 +415,16 @@ class Builder:
         return BlockSettings(self.plan.mode, self.plan.max_size, self.plan.subset_size, self.plan.element_limit(),
                              float(self.plan.layers[s].tolerance), self.fans[s] if fan is None else fan)
 
-    def _targets(self, s: int, groups, prob_rows, prob_groups) -> np.ndarray:
+    def _targets(self, s: int, groups, prob_rows, prob_groups, columns=None) -> np.ndarray:
         """Targets float64 (P,) of problems (row, group): the weight ``w_ij`` of the row's neuron i
-        and the group's lowered input feature j, or the bias ``b_i`` for the bias group."""
+        and the group's lowered input feature j, or the bias ``b_i`` for the bias group.
+        ``columns``: every group's column (int64), when the caller holds them."""
         t = self.plan.layers[s].role.target_layer
         w_t, b_t = self.target.weights[t], self.target.biases[t]
         n_in = w_t.shape[1]
-        cols = np.array([g.column for g in groups], np.int64)[prob_groups]
+        if columns is None:
+            columns = np.array([g.column for g in groups], np.int64)
+        cols = columns[prob_groups]
         neuron = self.states[s].row_neuron[prob_rows]
         return np.where(cols == n_in, b_t[neuron], w_t[neuron, np.minimum(cols, n_in - 1)])
 
@@ -869,4 +873,4 @@ def solve_block(source, er, s, matrix, settings, device, rows, targets):
         else:
             solve_fn = lambda z, x, m: _solve_call(z, x, m, tol, settings, device)
         p_idx, e_idx, errors, found = _solve_nonzero(solve_fn, targets, elements, ok)
-    return p_idx, e_idx, errors, found, w.reshape(-1, width)[p_idx, e_idx]
+    return p_idx, e_idx, errors, found, w.reshape(-1)[p_idx * width + e_idx]
