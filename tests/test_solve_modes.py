@@ -293,6 +293,22 @@ def test_rounded_error_ties_follow_the_contract(mode, options, elements, target,
                          context=f"mode={mode} algorithm={algorithm} {options}")
 
 
+@pytest.mark.parametrize("n", [3, 8, 9, 16, 17, 33, 57, 64])
+def test_min_size_triples_with_many_ties_match_the_reference(n):
+    """Size 3 of min_size with many equal sums: values on a quarter grid, targets between its
+    points (no subset meets them, so every problem ends with the best subset of up to three),
+    and on it; the first triple in index order among equal errors, as the reference picks it."""
+    rng = np.random.default_rng([3, n])
+    bases = rng.integers(-4, 5, (600, n)) / 4
+    targets = np.concatenate([rng.integers(-12, 13, 300) / 4 + 0.1, rng.integers(-12, 13, 300) / 4])
+    mask = rng.random((600, n)) < 0.85
+    for m in (None, mask):
+        cpu = subsetsum.solve(targets, bases, eps=1e-3, mode="min_size", max_size=3, mask=m, backend="cpu")
+        ref = subsetsum.solve(targets, bases, eps=1e-3, mode="min_size", max_size=3, mask=m, backend="numba")
+        np.testing.assert_array_equal(cpu.subsets, ref.subsets)
+        np.testing.assert_array_equal(cpu.errors, ref.errors)
+
+
 @pytest.mark.parametrize("n", [2, 8, 9, 16, 17, 36, 57, 64])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_min_size_pairs_with_many_ties_match_the_reference(n, dtype):
