@@ -493,14 +493,15 @@ class Builder:
         # certified error terms, from the chosen elements only
         kinds, bound, factor, col_of, pair_of, node_of, fan_of, matrix_of = self._group_arrays(s, groups)
         pg = positions[p_idx]
+        at_member = pg * members.shape[1] + e_idx  # flat (group row, member): one take per array
         chosen_groups = prob_groups[p_idx]
         one_matrix = bool((matrix_of[prob_groups] == s).all())  # no skip layer among these problems
         prev = self.plan.layers[s - 1]
         first = copy_err = None
         if prev.role.kind == "block":
-            first = np.abs(mult[pg, e_idx]) / self.plan.kappa(s - 1)
+            first = np.abs(np.take(mult, at_member)) / self.plan.kappa(s - 1)
         else:  # each chosen copy errs on its own: its row's certified error, in the layer it lives in
-            cols = members[pg, e_idx]
+            cols = np.take(members, at_member)
             copy_err = np.zeros(cols.size)
             nodes = node_of[chosen_groups]
             for node in np.unique(nodes):
@@ -518,7 +519,7 @@ class Builder:
 
         # kept edges: chosen members (and their looks-linear partners, a row further: fan columns)
         kept_rows = prob_rows[p_idx].astype(np.int32)
-        kept_cols = members[pg, e_idx].astype(np.int32)
+        kept_cols = np.take(members, at_member).astype(np.int32)
         pair = pair_of[chosen_groups]
         if pair.any():
             kept_rows = np.concatenate([kept_rows, kept_rows[pair]])
