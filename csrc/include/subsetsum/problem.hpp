@@ -91,14 +91,21 @@ struct Elements {
     // recomputed in index order. (A GPU thread hides the latency behind other warps.)
     if (mask_row == nullptr) {
       const int count4 = (n < limit ? n : limit) & ~3;
+      // float64 values in one copy: its wide stores let the vector searches that read them next
+      // load from the store buffer (eight scalar stores under one 64-byte load stalled it until
+      // they reached the cache: half of the size-1 search's time)
+      constexpr bool copy_values = sizeof(T) == sizeof(double);
+      if (copy_values) memcpy(value, row, static_cast<size_t>(count4) * sizeof(double));
       double t1 = 0.0, t2 = 0.0, t3 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
       for (; m < count4; m += 4) {
         const double v0 = static_cast<double>(row[m]), v1 = static_cast<double>(row[m + 1]),
                      v2 = static_cast<double>(row[m + 2]), v3 = static_cast<double>(row[m + 3]);
-        value[m] = v0;
-        value[m + 1] = v1;
-        value[m + 2] = v2;
-        value[m + 3] = v3;
+        if (!copy_values) {
+          value[m] = v0;
+          value[m + 1] = v1;
+          value[m + 2] = v2;
+          value[m + 3] = v3;
+        }
         index[m] = static_cast<int16_t>(m);
         index[m + 1] = static_cast<int16_t>(m + 1);
         index[m + 2] = static_cast<int16_t>(m + 2);
