@@ -398,7 +398,7 @@ class Builder:
             for m, gids, members, mult, matrix, r, settings in blocks:
                 prob_rows = np.repeat(r, gids.size)
                 positions = np.tile(np.arange(gids.size), r.size)
-                targets = self._targets(s, groups, prob_rows, gids[positions], columns)
+                targets = self._block_targets(s, r, columns[gids])
                 submitted.append((prob_rows, gids[positions], positions, members, mult, targets, r))
                 yield source, er, m, matrix, settings, self.device, r, targets
 
@@ -427,6 +427,26 @@ class Builder:
         cols = columns[prob_groups]
         neuron = self.states[s].row_neuron[prob_rows]
         return np.where(cols == n_in, b_t[neuron], w_t[neuron, np.minimum(cols, n_in - 1)])
+
+    def _block_targets(self, s: int, rows, columns) -> np.ndarray:
+        """:meth:`_targets` of a block, every row of ``rows`` with every group of ``columns`` (their
+        columns, int64 (G,)): float64 (R * G,), row-major. A block of many groups reads whole
+        rows of the target's weights, then their columns (an index pair per problem read them in
+        random order); one of few groups (the bias block: many rows, one column) reads its
+        entries alone."""
+        t = self.plan.layers[s].role.target_layer
+        w_t, b_t = self.target.weights[t], self.target.biases[t]
+        n_in = w_t.shape[1]
+        neuron = self.states[s].row_neuron[rows]
+        cols = np.minimum(columns, n_in - 1)
+        if 4 * cols.size >= n_in:
+            out = np.take(w_t[neuron], cols, axis=1)
+        else:
+            out = w_t[neuron[:, None], cols[None, :]]
+        bias = columns == n_in
+        if bias.any():
+            out[:, bias] = b_t[neuron][:, None]
+        return out.reshape(-1)
 
     def solve_problems(self, s: int, keys) -> None:
         """Re-solve single problems (row, group) of combine layer s with their groups as they are
