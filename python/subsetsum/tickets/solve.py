@@ -322,6 +322,14 @@ class Builder:
             self._arrays_cache = cached = (groups, arrays)
         return cached[1]
 
+    def _member_arrays(self, members, mult):
+        """``members`` as int32 and ``|mult|``, computed once per group matrix (every block of a
+        layer's first solve shares one): half the bytes a block's chosen members are read from."""
+        cached = getattr(self, "_member_cache", None)
+        if cached is None or cached[0] is not members or cached[1] is not mult:
+            self._member_cache = cached = (members, mult, members.astype(np.int32), np.abs(mult))
+        return cached[2], cached[3]
+
     def _group_terms(self, s: int, groups: list):
         """Per group: (kind code, bound, input factor); codes 0 block, 1 copies, 2 bias."""
         t = self.plan.layers[s].role.target_layer
@@ -514,12 +522,13 @@ class Builder:
         kinds, bound, factor, col_of, pair_of, node_of, fan_of, matrix_of = self._group_arrays(s, groups)
         pg = positions[p_idx]
         at_member = pg * members.shape[1] + e_idx  # flat (group row, member): one take per array
+        members32, abs_mult = self._member_arrays(members, mult)
         chosen_groups = prob_groups[p_idx]
         one_matrix = bool((matrix_of[prob_groups] == s).all())  # no skip layer among these problems
         prev = self.plan.layers[s - 1]
         first = copy_err = None
         if prev.role.kind == "block":
-            first = np.abs(np.take(mult, at_member)) / self.plan.kappa(s - 1)
+            first = np.take(abs_mult, at_member) / self.plan.kappa(s - 1)
         else:  # each chosen copy errs on its own: its row's certified error, in the layer it lives in
             cols = np.take(members, at_member)
             copy_err = np.zeros(cols.size)
@@ -539,7 +548,7 @@ class Builder:
 
         # kept edges: chosen members (and their looks-linear partners, a row further: fan columns)
         kept_rows = prob_rows[p_idx].astype(np.int32)
-        kept_cols = np.take(members, at_member).astype(np.int32)
+        kept_cols = np.take(members32, at_member)
         pair = pair_of[chosen_groups]
         if pair.any():
             kept_rows = np.concatenate([kept_rows, kept_rows[pair]])
