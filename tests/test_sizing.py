@@ -6,6 +6,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from subsetsum import TicketWarning, construct_ticket
 from subsetsum.tickets import sizing
@@ -106,3 +108,21 @@ def test_first_solve_misses_are_what_the_sizing_expected():
     assert expected <= 8 * 0.5 + 1e-9
     # Poisson tail: far more misses than expected would mean the table is optimistic
     assert observed <= expected + 4 * math.sqrt(expected) + 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0.0, 10.0, allow_nan=False), min_size=0, max_size=60),
+       st.floats(1e-3, 8.0, allow_nan=False), st.integers(1, 80))
+def test_magnitudes_bin_like_z_bins_at_any_scale(values, scale, multiplicity):
+    """Magnitudes.counts(scale) (one sort, a binary search per edge) is bin_counts(|z| / scale)
+    exactly, bin edges included: the targets placed on the edges times the scale, and beside them,
+    land where z_bins puts them."""
+    edges = sizing.Z_EDGES * scale
+    z = np.array(values + edges.tolist() + np.nextafter(edges, 0).tolist() + np.nextafter(edges, 20).tolist())
+    mags = sizing.Magnitudes(z, multiplicity)
+    expected = sizing.bin_counts(z / scale, np.full(z.size, multiplicity))
+    np.testing.assert_array_equal(mags.counts(scale), expected)
+    assert mags.problems == z.size * multiplicity
+    misses_from_counts = sizing.expected_misses(lambda m, b: -0.1 * m - b, None, np.arange(1, 5), counts=expected)
+    np.testing.assert_allclose(misses_from_counts, sizing.expected_misses(
+        lambda m, b: -0.1 * m - b, z / scale, np.arange(1, 5), weights=np.full(z.size, multiplicity)))

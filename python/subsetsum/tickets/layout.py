@@ -177,25 +177,27 @@ def take_block_neurons(state: LayerState, source, er, s: int, rep_col: int, need
             ok &= er.mask(s, cand, [rep_col])[:, 0]
             if state.pairs:
                 ok &= er.mask(s, cand + 1, [rep_col])[:, 0]
-        taken = []
-        last = -1
-        for idx in np.flatnonzero(ok):
-            sign = (1 if a[idx] > 0 else -1) if (1 in remaining or -1 in remaining) else 0
-            if remaining.get(sign, 0) > 0:
-                out[sign][0].append(int(cand[idx]))
-                out[sign][1].append(kappa * scale * a[idx])
-                remaining[sign] -= 1
-                taken.append(int(cand[idx]))
-                last = idx
-                if not any(v > 0 for v in remaining.values()):
-                    break
+        # in scan order, each sign takes its first qualifying candidates (as many as it needs)
+        split = 1 in remaining or -1 in remaining
+        signs = np.where(a > 0, 1, -1) if split else np.zeros(a.size, np.int64)
+        picked = []
+        for sign, need in remaining.items():
+            if need > 0:
+                at = np.flatnonzero(ok & (signs == sign))[:need]
+                out[sign][0].extend(cand[at].tolist())
+                out[sign][1].extend((kappa * scale * a[at]).tolist())
+                remaining[sign] = need - at.size
+                picked.append(at)
+        at_all = np.sort(np.concatenate(picked)) if picked else np.zeros(0, np.int64)
+        taken = cand[at_all]
+        last = int(at_all[-1]) if at_all.size else -1
         if state.capacity is None:
             # a generated layer consumes what it scanned up to the last row taken (or everything
             # scanned, when nothing fitted)
             end = int(cand[last]) + (2 if state.pairs else 1) if last >= 0 else int(cand[-1]) + (2 if state.pairs else 1)
-            state.take(np.array(taken, dtype=np.int64), scanned_to=end)
+            state.take(taken, scanned_to=end)
         else:  # a user layer scans all its unused rows at once
-            state.take(np.array(taken, dtype=np.int64))
+            state.take(taken)
             break
     result = {}
     for sign, (rows, vals) in out.items():
