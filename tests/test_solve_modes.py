@@ -301,12 +301,7 @@ def test_min_size_triples_with_many_ties_match_the_reference(n):
     rng = np.random.default_rng([3, n])
     bases = rng.integers(-4, 5, (600, n)) / 4
     targets = np.concatenate([rng.integers(-12, 13, 300) / 4 + 0.1, rng.integers(-12, 13, 300) / 4])
-    mask = rng.random((600, n)) < 0.85
-    for m in (None, mask):
-        cpu = subsetsum.solve(targets, bases, eps=1e-3, mode="min_size", max_size=3, mask=m, backend="cpu")
-        ref = subsetsum.solve(targets, bases, eps=1e-3, mode="min_size", max_size=3, mask=m, backend="numba")
-        np.testing.assert_array_equal(cpu.subsets, ref.subsets)
-        np.testing.assert_array_equal(cpu.errors, ref.errors)
+    _assert_min_size_matches_the_reference(targets, bases, rng.random((600, n)) < 0.85, max_size=3)
 
 
 @pytest.mark.parametrize("n", [2, 8, 9, 16, 17, 36, 57, 64])
@@ -318,9 +313,15 @@ def test_min_size_pairs_with_many_ties_match_the_reference(n, dtype):
     rng = np.random.default_rng(n)
     bases = (rng.integers(-4, 5, (3000, n)) / 4).astype(dtype)
     targets = np.concatenate([rng.integers(-8, 9, 1500) / 4, rng.uniform(-2, 2, 1500)]).astype(dtype)
-    mask = rng.random((3000, n)) < 0.8
+    _assert_min_size_matches_the_reference(targets, bases, rng.random((3000, n)) < 0.8, max_size=2)
+
+
+def _assert_min_size_matches_the_reference(targets, bases, mask, *, max_size):
+    """min_size on the CPU and in the reference, without and with ``mask``: the same subsets, the
+    same errors."""
     for m in (None, mask):
-        cpu = subsetsum.solve(targets, bases, eps=1e-3, mode="min_size", max_size=2, mask=m, backend="cpu")
-        ref = subsetsum.solve(targets, bases, eps=1e-3, mode="min_size", max_size=2, mask=m, backend="numba")
+        kwargs = dict(eps=1e-3, mode="min_size", max_size=max_size, mask=m)
+        cpu = subsetsum.solve(targets, bases, backend="cpu", **kwargs)
+        ref = subsetsum.solve(targets, bases, backend="numba", **kwargs)
         np.testing.assert_array_equal(cpu.subsets, ref.subsets)
         np.testing.assert_array_equal(cpu.errors, ref.errors)

@@ -26,6 +26,27 @@ constexpr double kVectorTriplesMax = 43680.0;
 
 #if defined(SUBSETSUM_PAIR_SEARCH_AVX512)
 
+// The first `count` lanes (all 8 from count 8 on).
+inline __mmask8 lanes_below(int count) {
+  return count >= 8 ? __mmask8(0xFF) : __mmask8((1u << (count > 0 ? count : 0)) - 1u);
+}
+
+// The searches' error, as exhaustive_best computes it: |target - (base + value)| per lane.
+__attribute__((target("avx512f"))) inline __m512d pair_error(__m512d target, __m512d base,
+                                                             double value) {
+  return _mm512_abs_pd(_mm512_sub_pd(target, _mm512_add_pd(base, _mm512_set1_pd(value))));
+}
+
+// Keeps the smallest block minimum so far and which blocks (bit a / 8) reach it.
+inline void note_block_min(double block_min, int a, double& best, unsigned& best_blocks) {
+  if (block_min < best) {
+    best = block_min;
+    best_blocks = 1u << (a >> 3);
+  } else if (block_min == best) {
+    best_blocks |= 1u << (a >> 3);
+  }
+}
+
 // exhaustive_best for s = 2: the pair (i < j) of smallest |target - (v[i] + v[j])|, the first
 // in exhaustive_best's order (j outer, i inner, both increasing) among equal errors.
 //
@@ -44,14 +65,14 @@ __attribute__((target("avx512f"))) inline double best_pair_avx512(const double* 
   double best = INFINITY;
   unsigned best_blocks = 0;  // bit a / 8: block a holds a pair of error `best`
   for (int a = 0; a + 1 < m; a += 8) {
-    const __mmask8 present = m - a >= 8 ? __mmask8(0xFF) : __mmask8((1u << (m - a)) - 1u);
+    const __mmask8 present = lanes_below(m - a);
     const __m512d vi = _mm512_maskz_loadu_pd(present, v + a);
     __m512d m0 = inf, m1 = inf, m2 = inf, m3 = inf;
     // j inside the block: lanes i < j only
     const int inside_end = a + 8 < m ? a + 8 : m;
     for (int j = a + 1; j < inside_end; ++j) {
       const __mmask8 live = __mmask8((1u << (j - a)) - 1u);
-      const __m512d err = _mm512_abs_pd(_mm512_sub_pd(t, _mm512_add_pd(vi, _mm512_set1_pd(v[j]))));
+      const __m512d err = pair_error(t, vi, v[j]);
       if (j & 1)
         m2 = _mm512_mask_min_pd(m2, live, err, m2);
       else
@@ -60,29 +81,24 @@ __attribute__((target("avx512f"))) inline double best_pair_avx512(const double* 
     // j past the block: every lane
     int j = a + 8;
     for (; j + 2 <= m; j += 2) {
-      m0 = _mm512_min_pd(m0, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_add_pd(vi, _mm512_set1_pd(v[j])))));
-      m1 = _mm512_min_pd(m1, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_add_pd(vi, _mm512_set1_pd(v[j + 1])))));
+      m0 = _mm512_min_pd(m0, pair_error(t, vi, v[j]));
+      m1 = _mm512_min_pd(m1, pair_error(t, vi, v[j + 1]));
     }
     if (j < m)
-      m0 = _mm512_min_pd(m0, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_add_pd(vi, _mm512_set1_pd(v[j])))));
+      m0 = _mm512_min_pd(m0, pair_error(t, vi, v[j]));
     const double block_min =
         _mm512_reduce_min_pd(_mm512_min_pd(_mm512_min_pd(m0, m1), _mm512_min_pd(m2, m3)));
-    if (block_min < best) {
-      best = block_min;
-      best_blocks = 1u << (a >> 3);
-    } else if (block_min == best) {
-      best_blocks |= 1u << (a >> 3);
-    }
+    note_block_min(block_min, a, best, best_blocks);
   }
   const __m512d want = _mm512_set1_pd(best);
   int found_i = 0, found_j = m;  // m: none yet
   for (unsigned blocks = best_blocks; blocks; blocks &= blocks - 1) {
     const int a = 8 * __builtin_ctz(blocks);
-    const __mmask8 present = m - a >= 8 ? __mmask8(0xFF) : __mmask8((1u << (m - a)) - 1u);
+    const __mmask8 present = lanes_below(m - a);
     const __m512d vi = _mm512_maskz_loadu_pd(present, v + a);
     for (int j = a + 1; j < found_j; ++j) {
-      const __mmask8 live = j - a >= 8 ? __mmask8(0xFF) : __mmask8((1u << (j - a)) - 1u);
-      const __m512d err = _mm512_abs_pd(_mm512_sub_pd(t, _mm512_add_pd(vi, _mm512_set1_pd(v[j]))));
+      const __mmask8 live = lanes_below(j - a);
+      const __m512d err = pair_error(t, vi, v[j]);
       const __mmask8 hit = _mm512_mask_cmp_pd_mask(live, err, want, _CMP_EQ_OQ);
       if (hit) {  // j < found_j: earlier (a block before this one holds smaller i at equal j)
         found_j = j;
@@ -112,34 +128,29 @@ __attribute__((target("avx512f"))) inline double best_triple_avx512(const double
   double best = INFINITY;
   unsigned best_blocks = 0;  // bit a / 8: block a holds a triple of error `best`
   for (int a = 0; a + 2 < m; a += 8) {
-    const __mmask8 present = m - a >= 8 ? __mmask8(0xFF) : __mmask8((1u << (m - a)) - 1u);
+    const __mmask8 present = lanes_below(m - a);
     const __m512d vi = _mm512_maskz_loadu_pd(present, v + a);
     __m512d m0 = inf, m1 = inf;
     for (int j = a + 1; j + 1 < m; ++j) {
-      const __mmask8 live = j - a >= 8 ? __mmask8(0xFF) : __mmask8((1u << (j - a)) - 1u);
+      const __mmask8 live = lanes_below(j - a);
       // lanes i >= j hold no pair: their sums are made infinite, so no k picks them
       const __m512d sij = _mm512_mask_add_pd(inf, live, vi, _mm512_set1_pd(v[j]));
       int k = j + 1;
       for (; k + 2 <= m; k += 2) {
-        m0 = _mm512_min_pd(m0, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_add_pd(sij, _mm512_set1_pd(v[k])))));
-        m1 = _mm512_min_pd(m1, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_add_pd(sij, _mm512_set1_pd(v[k + 1])))));
+        m0 = _mm512_min_pd(m0, pair_error(t, sij, v[k]));
+        m1 = _mm512_min_pd(m1, pair_error(t, sij, v[k + 1]));
       }
       if (k < m)
-        m0 = _mm512_min_pd(m0, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_add_pd(sij, _mm512_set1_pd(v[k])))));
+        m0 = _mm512_min_pd(m0, pair_error(t, sij, v[k]));
     }
     const double block_min = _mm512_reduce_min_pd(_mm512_min_pd(m0, m1));
-    if (block_min < best) {
-      best = block_min;
-      best_blocks = 1u << (a >> 3);
-    } else if (block_min == best) {
-      best_blocks |= 1u << (a >> 3);
-    }
+    note_block_min(block_min, a, best, best_blocks);
   }
   const __m512d want = _mm512_set1_pd(best);
   int found_i = 0, found_j = 1, found_k = m;  // k = m: none yet
   for (unsigned blocks = best_blocks; blocks; blocks &= blocks - 1) {
     const int a = 8 * __builtin_ctz(blocks);
-    const __mmask8 present = m - a >= 8 ? __mmask8(0xFF) : __mmask8((1u << (m - a)) - 1u);
+    const __mmask8 present = lanes_below(m - a);
     const __m512d vi = _mm512_maskz_loadu_pd(present, v + a);
     bool hit_here = false;
     // k < found_k, or k == found_k with j < found_j: an earlier block holds smaller i
@@ -147,7 +158,7 @@ __attribute__((target("avx512f"))) inline double best_triple_avx512(const double
       const __m512d vk = _mm512_set1_pd(v[k]);
       const int j_end = k < found_k ? k : found_j;
       for (int j = a + 1; j < j_end; ++j) {
-        const __mmask8 live = j - a >= 8 ? __mmask8(0xFF) : __mmask8((1u << (j - a)) - 1u);
+        const __mmask8 live = lanes_below(j - a);
         const __m512d err = _mm512_abs_pd(_mm512_sub_pd(t, _mm512_add_pd(_mm512_add_pd(vi, _mm512_set1_pd(v[j])), vk)));
         const __mmask8 hit = _mm512_mask_cmp_pd_mask(live, err, want, _CMP_EQ_OQ);
         if (hit) {
@@ -179,13 +190,13 @@ __attribute__((target("avx512f"))) inline double best_single_avx512(const double
     m1 = _mm512_min_pd(m1, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_loadu_pd(v + i + 8))));
   }
   for (; i < m; i += 8) {
-    const __mmask8 live = m - i >= 8 ? __mmask8(0xFF) : __mmask8((1u << (m - i)) - 1u);
+    const __mmask8 live = lanes_below(m - i);
     m0 = _mm512_mask_min_pd(m0, live, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_maskz_loadu_pd(live, v + i))), m0);
   }
   const double best = _mm512_reduce_min_pd(_mm512_min_pd(m0, m1));
   const __m512d want = _mm512_set1_pd(best);
   for (i = 0; i < m; i += 8) {
-    const __mmask8 live = m - i >= 8 ? __mmask8(0xFF) : __mmask8((1u << (m - i)) - 1u);
+    const __mmask8 live = lanes_below(m - i);
     const __m512d err = _mm512_abs_pd(_mm512_sub_pd(t, _mm512_maskz_loadu_pd(live, v + i)));
     const __mmask8 hit = _mm512_mask_cmp_pd_mask(live, err, want, _CMP_EQ_OQ);
     if (hit) {
