@@ -37,6 +37,19 @@ __attribute__((target("avx512f"))) inline __m512d pair_error(__m512d target, __m
   return _mm512_abs_pd(_mm512_sub_pd(target, _mm512_add_pd(base, _mm512_set1_pd(value))));
 }
 
+// Folds pair_error(target, base, v[j]) for j in [from, m) into two minimums, alternately: two
+// independent chains keep the adders busy.
+__attribute__((target("avx512f"))) inline void min_errors(__m512d target, __m512d base,
+                                                          const double* v, int from, int m,
+                                                          __m512d& m0, __m512d& m1) {
+  int j = from;
+  for (; j + 2 <= m; j += 2) {
+    m0 = _mm512_min_pd(m0, pair_error(target, base, v[j]));
+    m1 = _mm512_min_pd(m1, pair_error(target, base, v[j + 1]));
+  }
+  if (j < m) m0 = _mm512_min_pd(m0, pair_error(target, base, v[j]));
+}
+
 // Keeps the smallest block minimum so far and which blocks (bit a / 8) reach it.
 inline void note_block_min(double block_min, int a, double& best, unsigned& best_blocks) {
   if (block_min < best) {
@@ -78,14 +91,7 @@ __attribute__((target("avx512f"))) inline double best_pair_avx512(const double* 
       else
         m3 = _mm512_mask_min_pd(m3, live, err, m3);
     }
-    // j past the block: every lane
-    int j = a + 8;
-    for (; j + 2 <= m; j += 2) {
-      m0 = _mm512_min_pd(m0, pair_error(t, vi, v[j]));
-      m1 = _mm512_min_pd(m1, pair_error(t, vi, v[j + 1]));
-    }
-    if (j < m)
-      m0 = _mm512_min_pd(m0, pair_error(t, vi, v[j]));
+    min_errors(t, vi, v, a + 8, m, m0, m1);  // j past the block: every lane
     const double block_min =
         _mm512_reduce_min_pd(_mm512_min_pd(_mm512_min_pd(m0, m1), _mm512_min_pd(m2, m3)));
     note_block_min(block_min, a, best, best_blocks);
@@ -135,13 +141,7 @@ __attribute__((target("avx512f"))) inline double best_triple_avx512(const double
       const __mmask8 live = lanes_below(j - a);
       // lanes i >= j hold no pair: their sums are made infinite, so no k picks them
       const __m512d sij = _mm512_mask_add_pd(inf, live, vi, _mm512_set1_pd(v[j]));
-      int k = j + 1;
-      for (; k + 2 <= m; k += 2) {
-        m0 = _mm512_min_pd(m0, pair_error(t, sij, v[k]));
-        m1 = _mm512_min_pd(m1, pair_error(t, sij, v[k + 1]));
-      }
-      if (k < m)
-        m0 = _mm512_min_pd(m0, pair_error(t, sij, v[k]));
+      min_errors(t, sij, v, j + 1, m, m0, m1);
     }
     const double block_min = _mm512_reduce_min_pd(_mm512_min_pd(m0, m1));
     note_block_min(block_min, a, best, best_blocks);
