@@ -24,13 +24,18 @@ inline int varint_size(uint32_t v) {
   return n;
 }
 
+// Rows a thread takes at a time. A call with no more rows than this (one solved block's edges:
+// a few rows) runs on the calling thread: a team of one task only woke threads that then spun,
+// which on a Ray driver took the workers' cores.
+constexpr long long kRowsPerTask = 256;
+
 // Bytes each row's encoding takes (out: R). Throws where a row's columns decrease or are negative.
 inline void varint_row_bytes(const int64_t* indptr, long long n_rows, const int32_t* cols,
                              int64_t* out) {
   const int64_t base = indptr[0];
   long long bad_row = -1;
 #if defined(SUBSETSUM_HAVE_OPENMP)
-#pragma omp parallel for schedule(dynamic, 256)
+#pragma omp parallel for schedule(dynamic, kRowsPerTask) if (n_rows > kRowsPerTask)
 #endif
   for (long long r = 0; r < n_rows; ++r) {
     int64_t bytes = 0;
@@ -58,7 +63,7 @@ inline void varint_encode(const int64_t* indptr, long long n_rows, const int32_t
                           const int64_t* byteptr, uint8_t* data) {
   const int64_t base = indptr[0], byte_base = byteptr[0];
 #if defined(SUBSETSUM_HAVE_OPENMP)
-#pragma omp parallel for schedule(dynamic, 256)
+#pragma omp parallel for schedule(dynamic, kRowsPerTask) if (n_rows > kRowsPerTask)
 #endif
   for (long long r = 0; r < n_rows; ++r) {
     uint8_t* at = data + (byteptr[r] - byte_base);
@@ -82,7 +87,7 @@ inline void varint_decode(const int64_t* byteptr, long long n_rows, const uint8_
   const int64_t base = indptr[0], byte_base = byteptr[0];
   long long bad_row = -1;
 #if defined(SUBSETSUM_HAVE_OPENMP)
-#pragma omp parallel for schedule(dynamic, 256)
+#pragma omp parallel for schedule(dynamic, kRowsPerTask) if (n_rows > kRowsPerTask)
 #endif
   for (long long r = 0; r < n_rows; ++r) {
     const uint8_t* at = data + (byteptr[r] - byte_base);
