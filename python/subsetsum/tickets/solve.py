@@ -423,16 +423,13 @@ class Builder:
         return BlockSettings(self.plan.mode, self.plan.max_size, self.plan.subset_size, self.plan.element_limit(),
                              float(self.plan.layers[s].tolerance), self.fans[s] if fan is None else fan)
 
-    def _targets(self, s: int, groups, prob_rows, prob_groups, columns=None) -> np.ndarray:
+    def _targets(self, s: int, groups, prob_rows, prob_groups) -> np.ndarray:
         """Targets float64 (P,) of problems (row, group): the weight ``w_ij`` of the row's neuron i
-        and the group's lowered input feature j, or the bias ``b_i`` for the bias group.
-        ``columns``: every group's column (int64), when the caller holds them."""
+        and the group's lowered input feature j, or the bias ``b_i`` for the bias group."""
         t = self.plan.layers[s].role.target_layer
         w_t, b_t = self.target.weights[t], self.target.biases[t]
         n_in = w_t.shape[1]
-        if columns is None:
-            columns = np.array([g.column for g in groups], np.int64)
-        cols = columns[prob_groups]
+        cols = np.array([g.column for g in groups], np.int64)[prob_groups]
         neuron = self.states[s].row_neuron[prob_rows]
         return np.where(cols == n_in, b_t[neuron], w_t[neuron, np.minimum(cols, n_in - 1)])
 
