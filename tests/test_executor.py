@@ -1,9 +1,10 @@
-"""Executors: the first solve sharded on Ray builds the local ticket bit for bit (L+1 and 2L,
-dense and ER, a user source), a task whose worker dies is run again and changes nothing, results
+"""Executors: the first solve on threads or sharded on Ray builds the ticket of one block at a
+time bit for bit (L+1 and 2L, dense and ER, a user source), a task whose worker dies is run again and changes nothing, results
 come back in submission order, and bad executors are refused with clear errors."""
 
 import os
 import sys
+import threading
 import time
 
 import numpy as np
@@ -149,7 +150,7 @@ def test_ray_results_come_in_submission_order(ray):
     assert list(ex.map(total, [(data,)])) == [3]
 
 
-def test_local_executor_runs_jobs_lazily_in_order():
+def test_local_executor_on_one_thread_runs_jobs_lazily_in_order():
     log = []
 
     def jobs():
@@ -161,16 +162,66 @@ def test_local_executor_runs_jobs_lazily_in_order():
         log.append(("run", i))
         return i * i
 
-    ex = LocalExecutor()
+    ex = LocalExecutor(threads=1)
     assert isinstance(ex, Executor) and ex.share(log) is log
     assert list(ex.map(square, jobs())) == [0, 1, 4, 9]
     assert log == [(kind, i) for i in range(4) for kind in ("job", "run")]
 
 
+def test_local_executor_on_threads_keeps_submission_order_and_a_bounded_lead():
+    from subsetsum import _core
+
+    threads = 3
+    read = []
+
+    def jobs():
+        for i in range(12):
+            read.append(i)
+            yield (i,)
+
+    def slow_square(i):  # later jobs of each round finish first
+        time.sleep(0.002 * (3 - i % 3))
+        return i * i, threading.current_thread().name, _core.max_threads()
+
+    results = []
+    for value in LocalExecutor(threads=threads).map(slow_square, jobs()):
+        results.append(value)
+        assert len(read) <= len(results) + 2 * threads  # jobs are read at most 2 x threads ahead
+    assert [r[0] for r in results] == [i * i for i in range(12)]
+    assert {r[1] for r in results} <= {f"subsetsum-job_{k}" for k in range(threads)}
+    assert {r[2] for r in results} == {1}  # each job's compiled calls on one core: the threads share the CPUs
+    assert threading.current_thread().name not in {r[1] for r in results}
+
+
+def test_local_executor_on_threads_raises_a_jobs_error_in_its_place():
+    def job(i):
+        if i == 3:
+            raise ValueError("job 3 failed")
+        return i
+
+    got = []
+    with pytest.raises(ValueError, match="job 3 failed"):
+        for value in LocalExecutor(threads=2).map(job, [(i,) for i in range(8)]):
+            got.append(value)
+    assert got == [0, 1, 2]  # every result before the failed job, none after
+
+
+@pytest.mark.parametrize("density", [1.0, 0.5])
+@pytest.mark.parametrize("method", ["L+1", "2L"])
+def test_blocks_on_threads_build_the_ticket_of_blocks_one_at_a_time(monkeypatch, method, density):
+    monkeypatch.setattr(solve_module, "ELEMENTS_PER_CALL", ELEMENTS[method])
+    serial = construct_ticket(_target(), method=method, density=density, seed=3, executor=LocalExecutor(threads=1))
+    threaded = construct_ticket(_target(), method=method, density=density, seed=3, executor=LocalExecutor(threads=3))
+    _assert_identical(serial, threaded)
+
+
 def test_get_executor_validates(monkeypatch):
     assert isinstance(get_executor(None), LocalExecutor) and isinstance(get_executor("local"), LocalExecutor)
     ex = LocalExecutor()
-    assert get_executor(ex) is ex
+    assert get_executor(ex) is ex and ex.threads is None and LocalExecutor(threads=2).threads == 2
+    for bad in (0, -1, 1.5, "2"):
+        with pytest.raises((TypeError, ValueError), match="threads"):
+            LocalExecutor(threads=bad)
     for bad in ("dask", "Ray", 3, object(), LocalExecutor):
         with pytest.raises(ValueError, match=r"executor: expected None, 'local', 'ray' or an Executor"):
             get_executor(bad)

@@ -386,5 +386,14 @@ PYBIND11_MODULE(_core, m) {
         py::arg("indptr"), py::arg("out"),
         "Decode rows of data uint8 into out int32 at indptr; ValueError on damaged data. All cores.");
   m.def("max_threads", &cpu_max_threads, "Threads the CPU backend uses by default.");
+  m.def(
+      "set_thread_default",
+      [](int threads) {
+        if (threads < 1) throw std::invalid_argument("threads: expected an int >= 1");
+        cpu_set_thread_default(threads);
+      },
+      py::arg("threads"),
+      "Threads the compiled calls made from the calling thread use when given num_threads 0,\n"
+      "from now on (other threads keep theirs): max_threads() then returns it there.");
   m.def("has_openmp", &cpu_has_openmp, "Whether the CPU backend was built with OpenMP.");
 }

@@ -161,6 +161,14 @@ int cpu_max_threads() {
 #endif
 }
 
+void cpu_set_thread_default(int threads) {
+#if defined(SUBSETSUM_HAVE_OPENMP)
+  omp_set_num_threads(threads);  // the calling thread's nthreads ICV: its own later calls only
+#else
+  (void)threads;
+#endif
+}
+
 bool cpu_has_openmp() {
 #if defined(SUBSETSUM_HAVE_OPENMP)
   return true;

@@ -24,6 +24,9 @@ bool solve_batch_cpu(const T* targets, const T* bases, const uint8_t* mask, long
 constexpr int kPollIntervalMs = 20;
 
 int cpu_max_threads();
+// Threads the compiled calls made from the calling thread use by default (num_threads 0) from
+// now on; other threads keep theirs.
+void cpu_set_thread_default(int threads);
 bool cpu_has_openmp();
 
 }  // namespace subsetsum

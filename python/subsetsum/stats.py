@@ -653,6 +653,8 @@ def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device
     backend = "cuda" if _resolve_device(device) == "cuda" else "cpu"
     runner = get_executor(executor)
     local = isinstance(runner, LocalExecutor)
+    if local:  # each job is a solver call on every core, reporting its own progress: one at a time
+        runner = LocalExecutor(threads=1)
 
     n = scenario.n
     step = max(1, (DEVICE_CHUNK_ELEMENTS if backend == "cuda" else CHUNK_ELEMENTS) // n)

@@ -7,14 +7,34 @@ rows of its input.
 
 ``compact``: problems whose elements are partly missing (ER masks, padded groups) with the
 existing elements moved to the front, so the solver sees at most its limit of them.
+
+The ticket's blocks may run on several threads at once (:class:`.executor.LocalExecutor`): every
+call goes through :func:`_entered`, which lets one thread at a time into numba's ``workqueue``
+threading layer (the one numba falls back to without OpenMP or TBB: it aborts the process when
+two threads enter it).
 """
 
 from __future__ import annotations
+
+import contextlib
+import threading
 
 import numba
 import numpy as np
 
 __all__ = ["csr_matmul", "compact", "gather_compact"]
+
+_WORKQUEUE = threading.Lock()
+
+
+def _entered():
+    """A context in which to call a parallel kernel: a lock where numba's threading layer is (or,
+    before the first parallel call chose one, may become) ``workqueue``, else nothing."""
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet
+        layer = "workqueue"
+    return _WORKQUEUE if layer == "workqueue" else contextlib.nullcontext()
 
 
 @numba.njit(parallel=True, cache=True)
@@ -37,7 +57,8 @@ def csr_matmul(indptr, cols, values, x) -> np.ndarray:
     """
     x = np.ascontiguousarray(x, dtype=np.float64)
     out = np.zeros((indptr.size - 1, x.shape[1]))
-    _csr_matmul(np.asarray(indptr, np.int64), np.asarray(cols, np.int64), np.asarray(values, np.float64), x, out)
+    with _entered():
+        _csr_matmul(np.asarray(indptr, np.int64), np.asarray(cols, np.int64), np.asarray(values, np.float64), x, out)
     return out
 
 
@@ -78,7 +99,8 @@ def compact(elements, ok, limit: int, *, prefer_last: bool = False):
     out = np.zeros((elements.shape[0], width))
     out_ok = np.zeros((elements.shape[0], width), np.bool_)
     back = np.zeros((elements.shape[0], width), np.int64)
-    _compact(elements, ok, int(limit), bool(prefer_last), out, out_ok, back)
+    with _entered():
+        _compact(elements, ok, int(limit), bool(prefer_last), out, out_ok, back)
     return out, out_ok, back
 
 
@@ -117,6 +139,7 @@ def gather_compact(w, er, mult, valid, limit: int):
     out = np.zeros((n_probs, out_width))
     out_ok = np.zeros((n_probs, out_width), np.bool_)
     back = np.zeros((n_probs, out_width), np.int64)
-    _gather_compact(np.ascontiguousarray(w), np.ascontiguousarray(er), np.ascontiguousarray(mult, dtype=np.float64),
-                    np.ascontiguousarray(valid), int(limit), out, out_ok, back)
+    with _entered():
+        _gather_compact(np.ascontiguousarray(w), np.ascontiguousarray(er), np.ascontiguousarray(mult, dtype=np.float64),
+                        np.ascontiguousarray(valid), int(limit), out, out_ok, back)
     return out, out_ok, back

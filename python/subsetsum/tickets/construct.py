@@ -146,7 +146,10 @@ def construct_ticket(
     executor : None, "local", "ray" or an executor, optional
         Where the first solve of every combine layer runs, sharded by blocks of rows (each
         block: its source weights and ER mask regenerated from the seed, then solved). None or
-        "local": in this process. "ray": as Ray tasks (``pip install "subsetsum[distributed]"``)
+        "local": in this process, a block per CPU at a time (each on one core) while the
+        blocks already solved are recorded; a :class:`~subsetsum.tickets.executor.LocalExecutor`
+        sets how many (``threads=1``: one block at a time on every core, as device builds
+        run theirs). "ray": as Ray tasks (``pip install "subsetsum[distributed]"``)
         on the cluster ``ray.init`` connected to; call ``ray.init(address=...)`` first to use
         one, else a local cluster is started. A :class:`~subsetsum.tickets.executor.RayExecutor`
         sets the tasks in flight, GPUs per task (needed with ``device``) and retries. The results

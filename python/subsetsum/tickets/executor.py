@@ -7,8 +7,10 @@ source, the ER masks, a layer's group matrix) are handed over once with :meth:`E
 and the handle passed as a job argument; a job function must be pure (its result a function of
 its arguments alone) and must not write to its arguments, which may be read-only.
 
-* :class:`LocalExecutor` (``executor=None`` or ``"local"``): the jobs run one after the other in
-  this process when their results are asked for; sharing is the identity. No overhead.
+* :class:`LocalExecutor` (``executor=None`` or ``"local"``): the jobs run in this process, on
+  as many threads as it has CPUs (each job's compiled calls on one core) while the consumer works
+  on the results already back, or one after the other on the calling thread; sharing is the
+  identity.
 * :class:`RayExecutor` (``executor="ray"``): the jobs run as Ray tasks on the cluster
   ``ray.init`` connected to (a local one is started when Ray is not initialized), a bounded
   number in flight; shared inputs go to the object store once (``ray.put``). A task whose worker
@@ -35,8 +37,9 @@ from .._checks import check_int
 __all__ = ["Executor", "LocalExecutor", "RayExecutor", "CheckpointExecutor", "get_executor", "EXECUTORS"]
 
 EXECUTORS = ("local", "ray")
-# Tasks in flight per CPU of the cluster (RayExecutor without max_in_flight): enough to keep
-# every CPU busy while the driver consumes results in order, few enough to bound memory.
+# Jobs in flight per CPU (a RayExecutor without max_in_flight: of the cluster; a LocalExecutor:
+# per thread): enough to keep every CPU busy while the driver consumes results in order, few
+# enough to bound memory.
 IN_FLIGHT_PER_CPU = 2
 
 
@@ -62,7 +65,25 @@ class Executor(abc.ABC):
 
 
 class LocalExecutor(Executor):
-    """Runs every job in this process, lazily and in order (the default).
+    """Runs every job in this process; results come in submission order.
+
+    Parameters
+    ----------
+    threads : int >= 1, optional
+        Jobs run at once (default: the CPUs this process may use). With more than one, each job
+        runs on a thread of a pool whose compiled calls (source draws, gathers, the solver) use
+        one core each, up to ``2 * threads`` jobs ahead of the consumer, while the consumer
+        (the ticket's bookkeeping, on the calling thread) works on the results already back:
+        the cores stay busy with jobs while it runs, where a job that spread over every core
+        left all but one idle during the bookkeeping (and lost some of its own time in the
+        cores' hand-offs: benchmarks/results/scale.md has the figures). With 1, a job runs on
+        the calling thread when its result is asked for, each compiled call on every core.
+        Either way the results are the same, since jobs are pure.
+
+    Notes
+    -----
+    On Ctrl-C (or an error) while results are consumed, jobs not yet started are dropped and
+    the ones running (a block each) are waited for.
 
     Examples
     --------
@@ -70,17 +91,54 @@ class LocalExecutor(Executor):
     >>> data = ex.share([1, 2, 3])
     >>> list(ex.map(max, [(data,), ([4, 0],)]))
     [3, 4]
+    >>> list(LocalExecutor(threads=3).map(pow, [(2, k) for k in range(6)]))
+    [1, 2, 4, 8, 16, 32]
     """
+
+    def __init__(self, threads: int | None = None):
+        self.threads = None if threads is None else check_int("threads", threads, 1)
 
     def share(self, value):
         return value
 
     def map(self, fn, jobs):
-        for args in jobs:
-            yield fn(*args)
+        from ..solve import available_cpus
+
+        threads = available_cpus() if self.threads is None else self.threads
+        if threads == 1:
+            for args in jobs:
+                yield fn(*args)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(threads, thread_name_prefix="subsetsum-job", initializer=_one_core_per_call)
+        running = deque()
+        try:
+            for args in jobs:
+                running.append(pool.submit(fn, *args))
+                if len(running) >= IN_FLIGHT_PER_CPU * threads:
+                    yield running.popleft().result()
+            while running:
+                yield running.popleft().result()
+        finally:  # an error, Ctrl-C or a consumer that stopped early: drop what has not started
+            for future in running:
+                future.cancel()
+            pool.shutdown(wait=True)
 
     def __repr__(self) -> str:
-        return "LocalExecutor()"
+        return f"LocalExecutor(threads={self.threads})"
+
+
+def _one_core_per_call() -> None:
+    """A job thread's compiled calls use one core each: the pool's threads are the parallelism."""
+    import sys
+
+    from .. import _core
+
+    _core.set_thread_default(1)
+    numba = sys.modules.get("numba")  # numba's thread count is per thread too; not loaded for it
+    if numba is not None:
+        numba.set_num_threads(1)
 
 
 class RayExecutor(Executor):
@@ -296,13 +354,13 @@ def get_executor(value) -> Executor:
     Parameters
     ----------
     value : None, "local", "ray" or an Executor
-        None and "local": :class:`LocalExecutor`; "ray": a :class:`RayExecutor` with its
+        None and "local": :class:`LocalExecutor` (on as many threads as there are CPUs); "ray": a :class:`RayExecutor` with its
         defaults (needs ``pip install "subsetsum[distributed]"``); an executor is returned as is.
 
     Examples
     --------
     >>> get_executor(None)
-    LocalExecutor()
+    LocalExecutor(threads=None)
     >>> get_executor("dask")
     Traceback (most recent call last):
     ...

@@ -31,7 +31,7 @@ import numpy as np
 
 from .bounds import BIAS, BLOCK, COPIES, problem_contributions
 from .edges import EdgeCollector, release_freed_memory
-from .executor import get_executor
+from .executor import LocalExecutor, get_executor
 from .layout import MAX_CONSTANT_EDGES, Group, LayerState, take_block_neurons, take_constants, take_copies
 from .plan import layer_fans
 
@@ -132,13 +132,16 @@ class BuildResult:
 class Builder:
     """Runs a plan against a source. ``keep_structure``: keep every block neuron and constant of
     the plan (fixed-size tickets, whose size is then known in advance). ``executor``: where the
-    first solve's blocks run (:func:`.executor.get_executor`; default: this process)."""
+    first solve's blocks run (:func:`.executor.get_executor`; default: this process, a block per
+    CPU at a time; a device build's blocks one at a time)."""
 
     def __init__(self, plan, target, source, er, *, device=None, progress=None, keep_structure=False,
                  executor=None):
         self.plan, self.target, self.source, self.er = plan, target, source, er
         self.device = device
         self.executor = get_executor(executor)
+        if device is not None and isinstance(self.executor, LocalExecutor):
+            self.executor = LocalExecutor(threads=1)  # the device is the parallelism: one block at a time
         self.keep_structure = keep_structure
         self.act = plan.activation
         self.states = [LayerState(s, lay.pairs, source.capacity(s)) for s, lay in enumerate(plan.layers)]
