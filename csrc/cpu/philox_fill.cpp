@@ -152,16 +152,38 @@ void fill_run(const PhiloxRow& row, uint64_t first_col, long long count, const E
   }
 }
 
+// ColumnBlocks' lists, kept by each thread from call to call up to kKeptColumns columns: a
+// ticket build fills the same few hundred thousand columns for every block of a layer, a few
+// rows at a time, and fresh vectors cost a page fault per 4 KiB and a zeroing pass on every call
+// (at 467k columns and 4 rows, three times the lists' own building and half the fill).
+constexpr long long kKeptColumns = 1 << 22;
+
+struct ColumnListStorage {
+  std::vector<uint32_t> blocks;
+  std::vector<long long> block_count;
+  std::vector<int32_t> word_index;
+
+  // Room for num_cols columns (grown, never shrunk: the contents are rewritten by each use).
+  void reserve_columns(long long num_cols) {
+    const auto grow = [](auto& v, long long n) {
+      if (static_cast<long long>(v.size()) < n) v.resize(static_cast<size_t>(n));
+    };
+    grow(blocks, num_cols + kListPad);
+    grow(block_count, (num_cols + kListChunk - 1) / kListChunk);
+    grow(word_index, num_cols);
+  }
+};
+
 // The Philox blocks an outer fill's columns need, shared by every row. Tiles of consecutive
 // columns (contiguous_tile) are filled by fill_run. The others are split in lists of kListChunk
-// columns: the columns of list c (from c * kListChunk) need the block_count[c] blocks from
+// columns: the columns of list c (from c * kListChunk) need block_count[c] blocks from
 // blocks[c * kListChunk], a block once per run of neighbouring columns sharing it, and column j
 // is word word_index[j] of those (4 words per block, in list order).
 struct ColumnBlocks {
   std::vector<char> contiguous_tile;
-  std::vector<uint32_t> blocks;
-  std::vector<long long> block_count;
-  std::vector<int32_t> word_index;
+  const uint32_t* blocks = nullptr;
+  const long long* block_count = nullptr;
+  const int32_t* word_index = nullptr;
 
   ColumnBlocks(const int64_t* cols, long long num_cols, int threads, bool parallel)
       : contiguous_tile(static_cast<size_t>((num_cols + kColumnTile - 1) / kColumnTile)) {
@@ -175,9 +197,13 @@ struct ColumnBlocks {
       all_contiguous &= j == end;
     }
     if (all_contiguous) return;
-    blocks.resize(static_cast<size_t>(num_cols + kListPad));
-    block_count.resize(static_cast<size_t>((num_cols + kListChunk - 1) / kListChunk));
-    word_index.resize(static_cast<size_t>(num_cols));
+    static thread_local ColumnListStorage kept;
+    ColumnListStorage& lists = num_cols <= kKeptColumns ? kept : own_;
+    lists.reserve_columns(num_cols);
+    uint32_t* out_blocks = lists.blocks.data();
+    long long* out_count = lists.block_count.data();
+    int32_t* out_word = lists.word_index.data();
+    blocks = out_blocks, block_count = out_count, word_index = out_word;
     (void)threads, (void)parallel;  // read by OpenMP only
 #if defined(SUBSETSUM_HAVE_OPENMP)
 #pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
@@ -186,15 +212,18 @@ struct ColumnBlocks {
       if (contiguous_tile[tile]) continue;
       const long long end = std::min((tile + 1) * kColumnTile, num_cols);
       for (long long list = tile * kColumnTile; list < end; list += kListChunk)
-        build_list(cols, list, std::min(list + kListChunk, end));
+        build_list(cols, list, std::min(list + kListChunk, end), out_blocks, out_count, out_word);
     }
   }
 
  private:
+  ColumnListStorage own_;  // the lists of a fill wider than kKeptColumns, freed with it
+
   // Without branches: in scattered columns a new block is a coin flip, which a branch
   // mispredicts. Each block is written past the list's end and kept only when new.
-  void build_list(const int64_t* cols, long long begin, long long end) {
-    uint32_t* list_blocks = blocks.data() + begin;
+  static void build_list(const int64_t* cols, long long begin, long long end, uint32_t* blocks,
+                         long long* block_count, int32_t* word_index) {
+    uint32_t* list_blocks = blocks + begin;
     long long count = 0;
     uint32_t last = 0;
     for (long long j = begin; j < end; ++j) {
@@ -239,9 +268,8 @@ void fill_simd(const PhiloxGather& g, typename Emitter::value_type* out, const E
       }
       alignas(64) uint32_t words[4 * (kListChunk + kListPad)];
       for (long long list = begin; list < end; list += kListChunk) {
-        Simd::fill_words(row, columns.blocks.data() + list, columns.block_count[list / kListChunk],
-                         words);
-        Simd::emit_words(words, columns.word_index.data() + list,
+        Simd::fill_words(row, columns.blocks + list, columns.block_count[list / kListChunk], words);
+        Simd::emit_words(words, columns.word_index + list,
                          std::min(list + kListChunk, end) - list, emit, row_out + list);
       }
     }
