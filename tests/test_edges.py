@@ -15,7 +15,10 @@ from subsetsum.tickets.edges import EdgeCollector, KeptEdges
 from subsetsum.tickets.ticket import Ticket
 
 
-def _pairs(rng, n_rows, count, n_cols=1000):
+COLUMNS = 1000  # of the random edges
+
+
+def _pairs(rng, n_rows, count, n_cols=COLUMNS):
     return rng.integers(0, n_rows, count), rng.integers(0, n_cols, count)
 
 
@@ -29,11 +32,9 @@ def _reference(rows, cols, keep):
 
 @settings(max_examples=150, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n_rows=st.integers(1, 60), chunks=st.integers(0, 8),
-       parts=st.integers(0, 3), keep_fraction=st.floats(0.0, 1.0), sort_chunk=st.sampled_from([1, 7, 64, 1 << 20]),
-       batch=st.sampled_from([1, 3, 50, 1 << 23]))
-def test_merge_equals_sorted_pairs_of_kept_rows(seed, n_rows, chunks, parts, keep_fraction, sort_chunk, batch):
+       parts=st.integers(0, 3), keep_fraction=st.floats(0.0, 1.0), batch=st.sampled_from([1, 3, 50, 1 << 23]))
+def test_merge_equals_sorted_pairs_of_kept_rows(seed, n_rows, chunks, parts, keep_fraction, batch):
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(edges_mod, "SORT_CHUNK", sort_chunk)
         mp.setattr(edges_mod, "EDGES_PER_BATCH", batch)
         mp.setattr(edges_mod, "RELEASE_EVERY", 5)
         _check_merge(seed, n_rows, chunks, parts, keep_fraction)
@@ -51,17 +52,50 @@ def _check_merge(seed, n_rows, chunks, parts, keep_fraction):
     for r, c in extra:
         all_rows.append(r), all_cols.append(c)
     keep = rng.random(n_rows) < keep_fraction
-    merged, kept_collected = collector.merge(n_rows, keep, extra)
+    used = np.zeros(COLUMNS, bool)
+    merged, kept_collected = collector.merge(n_rows, keep, extra, mark_columns=used)
     rows = np.concatenate(all_rows) if all_rows else np.zeros(0, np.int64)
     cols = np.concatenate(all_cols) if all_cols else np.zeros(0, np.int64)
     ref_rows, ref_cols = _reference(rows, cols, keep)
     got_rows, got_cols = merged
     np.testing.assert_array_equal(got_rows, ref_rows)
     np.testing.assert_array_equal(got_cols, ref_cols)
+    np.testing.assert_array_equal(used, np.isin(np.arange(COLUMNS), ref_cols))
+    np.testing.assert_array_equal(used, merged.columns_used(COLUMNS))
     assert got_rows.dtype == np.int32 and got_cols.dtype == np.int32
     assert merged.n_rows == n_rows and merged.size == ref_rows.size
     assert kept_collected == sum(int(keep[r].sum()) for r in collected)
     assert len(collector) == 0  # the chunks were released
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_rows=st.integers(1, 30), max_runs=st.sampled_from([1, 2, 5, 16, 17, 60]))
+def test_row_sort_merges_the_runs_of_the_listed_rows(seed, n_rows, max_runs):
+    """Rows made of sorted runs (a chunk each) come out sorted; rows not listed are left as they
+    are; both the run-by-run merge and the whole sort (more than 16 runs) are exercised."""
+    from subsetsum import _core
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n_rows):
+        runs = [np.sort(rng.integers(0, 1000, int(rng.integers(0, 12)))) for _ in range(int(rng.integers(1, max_runs + 1)))]
+        rows.append(np.concatenate(runs).astype(np.int32))
+    indptr = np.concatenate([[0], np.cumsum([r.size for r in rows])]).astype(np.int64) + 7  # offsets start anywhere
+    cols = np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)
+    listed = np.flatnonzero(rng.random(n_rows) < 0.7)
+    _core.sort_row_columns(indptr, cols, listed)
+    for r, original in enumerate(rows):
+        got = cols[indptr[r] - 7:indptr[r + 1] - 7]
+        np.testing.assert_array_equal(got, np.sort(original) if r in listed else original)
+
+
+def test_row_sort_refuses_rows_out_of_range():
+    from subsetsum import _core
+
+    with pytest.raises(ValueError, match=r"rows: expected rows in \[0, 2\), got 2"):
+        _core.sort_row_columns(np.array([0, 1, 2]), np.array([3, 1], np.int32), np.array([2]))
+    with pytest.raises(ValueError, match="cols"):
+        _core.sort_row_columns(np.array([0, 1, 2]), np.array([3, 1], np.int64), np.array([0]))
 
 
 def test_kept_edges_unpack_index_and_validate():

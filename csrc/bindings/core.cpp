@@ -263,6 +263,22 @@ void varint_encode_into(const py::array& indptr, const py::array& cols, const py
   varint_encode(ip, n_rows, cp, bp, op);
 }
 
+void sort_row_columns_py(const py::array& indptr, py::array cols, const py::array& rows) {
+  const long long n_rows = rows_of(indptr, "indptr");
+  const int64_t* ip = bindings::input_data_of<int64_t>(indptr, "indptr", py::dtype::of<int64_t>(), n_rows + 1);
+  const long long edges = span_of(ip, n_rows, "indptr");
+  int32_t* cp = bindings::data_of<int32_t>(cols, "cols", py::dtype::of<int32_t>(), edges);
+  if (rows.ndim() != 1) throw std::invalid_argument("rows: expected a 1-d int64 array");
+  const long long n_listed = static_cast<long long>(rows.shape(0));
+  const int64_t* rp = bindings::input_data_of<int64_t>(rows, "rows", py::dtype::of<int64_t>(), n_listed);
+  for (long long k = 0; k < n_listed; ++k)
+    if (rp[k] < 0 || rp[k] >= n_rows)
+      throw std::invalid_argument("rows: expected rows in [0, " + std::to_string(n_rows) + "), got " +
+                                  std::to_string(rp[k]));
+  py::gil_scoped_release release;
+  sort_row_columns(ip, cp, rp, n_listed);
+}
+
 void varint_decode_into(const py::array& byteptr, const py::array& data, const py::array& indptr,
                         py::array out) {
   const long long n_rows = rows_of(byteptr, "byteptr");
@@ -385,6 +401,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("varint_decode_into", &varint_decode_into, py::arg("byteptr"), py::arg("data"),
         py::arg("indptr"), py::arg("out"),
         "Decode rows of data uint8 into out int32 at indptr; ValueError on damaged data. All cores.");
+  m.def("sort_row_columns", &sort_row_columns_py, py::arg("indptr"), py::arg("cols"), py::arg("rows"),
+        "Put the int32 columns of the listed rows (int64, each once) in increasing order in place\n"
+        "(indptr int64 (R + 1,) cumulative, starting anywhere); each row's columns come as a few\n"
+        "runs already in order, merged in linear time. All cores.");
   m.def("max_threads", &cpu_max_threads, "Threads the CPU backend uses by default.");
   m.def(
       "set_thread_default",

@@ -6,9 +6,11 @@
 // Layout: rows r = 0 .. R-1; the edge counts by `indptr` (R + 1, int64) and the bytes by
 // `byteptr` (R + 1, int64), both cumulative and starting anywhere (a slice of a longer layout):
 // row r's columns are cols[indptr[r] - indptr[0] ...] and its bytes data[byteptr[r] - byteptr[0]
-// ...]. Rows are independent, so every function splits rows among threads.
+// ...]. Rows are independent, so every function splits rows among threads. sort_row_columns puts
+// rows in the order the encoding needs, where a row's columns came from several solved blocks.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -121,6 +123,37 @@ inline void varint_decode(const int64_t* byteptr, long long n_rows, const uint8_
   if (bad_row >= 0)
     throw std::invalid_argument("edges: the encoded columns of row " + std::to_string(bad_row) +
                                 " do not match its edge count (damaged data)");
+}
+
+// Runs of a row above which sort_row_columns sorts it whole instead of merging its runs one
+// after another (each merge passes over what the runs before it gave).
+constexpr int kMergedRunsMax = 16;
+
+// Puts the columns of each row rows[k] (in [0, R), any order, each once) in increasing order in
+// place. A merged row's columns come as a few runs already in order, one per chunk of edges that
+// gave it some (the blocks of its own columns, a bias or constants block, repaired problems):
+// the runs are merged one after another in linear time; a row of many runs is sorted.
+inline void sort_row_columns(const int64_t* indptr, int32_t* cols, const int64_t* rows,
+                             long long n_listed) {
+  const int64_t base = indptr[0];
+#if defined(SUBSETSUM_HAVE_OPENMP)
+#pragma omp parallel for schedule(dynamic, 16) if (n_listed > kRowsPerTask)
+#endif
+  for (long long k = 0; k < n_listed; ++k) {
+    int32_t* first = cols + (indptr[rows[k]] - base);
+    int32_t* last = cols + (indptr[rows[k] + 1] - base);
+    int runs = 1;
+    for (int32_t* at = first; at + 1 < last && runs <= kMergedRunsMax; ++at) runs += at[1] < at[0];
+    if (runs > kMergedRunsMax) {
+      std::sort(first, last);
+      continue;
+    }
+    for (int32_t* sorted_end = std::is_sorted_until(first, last); sorted_end != last;) {
+      int32_t* run_end = std::is_sorted_until(sorted_end, last);
+      std::inplace_merge(first, sorted_end, run_end);
+      sorted_end = run_end;
+    }
+  }
 }
 
 }  // namespace subsetsum

@@ -24,8 +24,6 @@ from .. import _core
 
 __all__ = ["KeptEdges", "EdgeCollector"]
 
-# edges per sort when columns are put in order within rows after a merge (bounds the int64 keys)
-SORT_CHUNK = 1 << 20
 # bits of a dense mask handled at a time when packing or unpacking it (8 MB of bools)
 BITS_PER_BATCH = 1 << 23
 # edges decoded at a time by a merge or a blockwise pass (32 MB of int32 columns)
@@ -313,12 +311,14 @@ class EdgeCollector:
     def edges(self) -> int:
         return sum(c.edges for c in self.chunks)
 
-    def merge(self, n_rows: int, keep_rows, parts=()) -> tuple:
+    def merge(self, n_rows: int, keep_rows, parts=(), *, mark_columns=None) -> tuple:
         """The collected edges and ``parts`` (more (rows, cols) pairs) whose rows ``keep_rows``
         (bool (n_rows,)) keeps, as :class:`KeptEdges`. Rows are merged a batch at a time (about
         EDGES_PER_BATCH edges), each batch's edges placed row by row in build order (``parts``
         first), put in order where a row got edges from several chunks, and encoded; a chunk is
-        released once the merge has passed its last row. Returns (the edges, how many of the
+        released once the merge has passed its last row. ``mark_columns`` (bool (columns,),
+        optional) is set True at every column a kept edge reads (what
+        :meth:`KeptEdges.columns_used` would decode again). Returns (the edges, how many of the
         collected ones were kept)."""
         chunks = [_Chunk(*by_row(r, c), order=-1 - k) for k, (r, c) in enumerate(parts) if np.size(r)]
         n_parts = len(chunks)
@@ -367,7 +367,9 @@ class EdgeCollector:
                 cols_out[np.repeat(fill[local] - starts, cnt) + np.arange(cols.size)] = cols
                 several[local] |= fill[local] > block[local]
                 fill[local] += cnt
-            _sort_rows(block, cols_out, np.flatnonzero(several))
+            _core.sort_row_columns(block, cols_out, np.flatnonzero(several))
+            if mark_columns is not None:
+                mark_columns[cols_out] = True
             sink.append(r0, block, cols_out)
             merged += cols_out.size
             del cols_out
@@ -399,24 +401,6 @@ def by_row(rows, cols) -> tuple:
     start = np.flatnonzero(np.concatenate([[True], rows[1:] != rows[:-1]])) if key.size else np.zeros(0, np.int64)
     counts = np.diff(np.concatenate([start, [key.size]]))
     return rows[start], counts.astype(np.int64), (key & 0xFFFFFFFF).astype(np.int32)
-
-
-def _sort_rows(indptr, cols, rows) -> None:
-    """Put the columns of ``rows`` (int64, increasing) in order in place, in batches of about
-    SORT_CHUNK edges (batches already in order are left as they are)."""
-    k = 0
-    while k < rows.size:
-        first = k
-        lo = indptr[rows[first]]
-        k = max(first + 1, int(np.searchsorted(indptr[rows[first:] + 1] - lo, SORT_CHUNK, side="right")) + first)
-        batch = rows[first:k]
-        lengths = indptr[batch + 1] - indptr[batch]
-        starts = np.cumsum(lengths) - lengths
-        seg = np.repeat(indptr[batch] - starts, lengths) + np.arange(int(lengths.sum()))
-        key = (np.repeat(np.arange(batch.size, dtype=np.int64), lengths) << 32) | cols[seg].astype(np.int64)
-        if key.size > 1 and (key[1:] < key[:-1]).any():
-            key.sort()
-            cols[seg] = (key & 0xFFFFFFFF).astype(np.int32)
 
 
 def release_freed_memory() -> None:

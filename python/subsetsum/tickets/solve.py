@@ -688,15 +688,16 @@ class Builder:
             for m in [s] + [n_layers + x for x, sk in enumerate(self.skips) if sk.role.into == s]:
                 pending = [(r[mats == m], c[mats == m]) for (_e, _c, r, c, mats) in self.pending[s].values()]
                 missed_kept = sum(int(keep_alive[r].sum()) for r, _c in pending)
+                used = np.zeros(shapes[m][1], bool)
                 edges[m], subset_total = self.subset_edges[m].merge(
-                    shapes[m][0], keep_alive, (list(state.edges) if m == s else []) + pending)
+                    shapes[m][0], keep_alive, (list(state.edges) if m == s else []) + pending, mark_columns=used)
                 if self.plan.layers[s].role.kind == "combine":
                     subset_counts[m] = subset_total + missed_kept
                 node, fan = reads[m]
                 if node >= 0:  # the rows of the layer it reads that the output depends on
                     if alive[node] is None:
                         alive[node] = np.zeros(shapes[m][1] // fan, bool)
-                    alive[node] |= edges[m].columns_used(shapes[m][1]).reshape(-1, fan).any(axis=1)
+                    alive[node] |= used.reshape(-1, fan).any(axis=1)
             if self.source.bias(s, np.zeros(1, np.int64)) is not None:
                 b = np.concatenate(state.bias_rows) if state.bias_rows else np.zeros(0, np.int64)
                 bias_rows[s] = np.unique(b[keep_alive[b]])
