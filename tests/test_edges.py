@@ -46,6 +46,9 @@ def _check_merge(seed, n_rows, chunks, parts, keep_fraction):
     all_rows, all_cols, collected = [], [], []
     for _ in range(chunks):
         r, c = _pairs(rng, n_rows, int(rng.integers(0, 80)))
+        if rng.random() < 0.5:  # grouped by row, columns in any order (a solved block's edges)
+            order = np.argsort(r, kind="stable")
+            r, c = r[order].astype(np.int32), c[order].astype(np.int32)
         collector.add(r, c)
         all_rows.append(r), all_cols.append(c), collected.append(r)
     extra = [_pairs(rng, n_rows, int(rng.integers(0, 40))) for _ in range(parts)]
