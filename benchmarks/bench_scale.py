@@ -8,8 +8,8 @@ peak memory, ticket size on disk, and the sharded build on a local Ray cluster.
 
 Every build runs in its own process (peak RSS is the process's). The Ray rows use a local cluster
 of 2 worker CPUs. The 64-worker projection splits the local build's work into the jobs' CPU time
-(measured per job, each on one core, by a timing executor around the local one) and the driver's
-(the calling thread's CPU time: bookkeeping, which stays on one machine): with W one-core workers,
+(the process's CPU time less the calling thread's) and the driver's (the calling thread's CPU
+time: bookkeeping, which stays on one machine): with W one-core workers,
 wall(W) between max(driver, jobs / W) (the driver records while the jobs run) and driver + jobs / W. The full-size projection scales each
 measured figure by the problems (time) or kept edges (memory) of the full target.
 """
@@ -23,7 +23,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import numpy as np
@@ -54,37 +53,32 @@ def run_one(method: str, scale: int, executor: str, device: str | None = None) -
     from subsetsum import construct_ticket
     from subsetsum.tickets.executor import Executor, LocalExecutor
 
-    class TimingExecutor(Executor):
-        """The default local executor (a job per CPU at a time, each on one core), adding up the
-        CPU time of every job (the part a cluster would run)."""
+    class CountingExecutor(Executor):
+        """The default local executor (a job per CPU at a time, each on one core), counting jobs."""
 
         def __init__(self):
-            self.inner, self.seconds, self.jobs = LocalExecutor(), 0.0, 0
-            self.lock = threading.Lock()
+            self.inner, self.jobs = LocalExecutor(), 0
 
         def share(self, value):
             return value
 
         def map(self, fn, jobs):
-            def timed(*args):
-                start = time.thread_time()
-                result = fn(*args)
-                with self.lock:
-                    self.seconds += time.thread_time() - start
-                    self.jobs += 1
-                return result
-
-            return self.inner.map(timed, jobs)
+            for result in self.inner.map(fn, jobs):
+                self.jobs += 1
+                yield result
 
     widths = widths_for(scale)
     target = make_target(widths)
-    timing = TimingExecutor() if executor == "local" else None
+    timing = CountingExecutor() if executor == "local" else None
     memory = DeviceMemoryPeak() if device == "cuda" else contextlib.nullcontext()
-    start, driver_start = time.perf_counter(), time.thread_time()
+    # CPU seconds: the calling thread's are the driver's; the rest of the process's are the jobs'
+    # (their threads, and the OpenMP threads their solver calls run on)
+    start, driver_start, process_start = time.perf_counter(), time.thread_time(), time.process_time()
     with memory:
         ticket = construct_ticket(target, method=method, seed=0, progress=False, device=device,
                                   executor=timing if timing is not None else executor)
     wall, driver = time.perf_counter() - start, time.thread_time() - driver_start
+    jobs_cpu = time.process_time() - process_start - driver
     build_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "t.ticket")
@@ -94,7 +88,7 @@ def run_one(method: str, scale: int, executor: str, device: str | None = None) -
     return {
         "method": method, "scale": scale, "widths": widths, "executor": executor, "device": device or "cpu",
         "wall_s": wall, "peak_device_mb": memory.peak_mb if device == "cuda" else None,
-        "job_s": timing.seconds if timing is not None else None, "jobs": timing.jobs if timing is not None else None,
+        "job_s": jobs_cpu if timing is not None else None, "jobs": timing.jobs if timing is not None else None,
         "driver_s": driver,
         "problems": meta["problems"], "parameters": ticket.parameters, "target_parameters": ticket.target.num_parameters,
         "source_weights": sum(r * c for r, c in ticket.shapes), "build_peak_rss_mb": build_peak,
@@ -118,8 +112,9 @@ def child(method, scale, executor) -> dict:
 
 def _split(row) -> str:
     """How a local build's time divides: the jobs' CPU time (one core each) and the driver's."""
-    return (f"the jobs took {row['job_s']:.1f} CPU s ({row['jobs']} jobs, each on one core), the driver "
-            f"(bookkeeping on the calling thread, planning and finishing included) {row['driver_s']:.1f} CPU s")
+    return (f"the jobs took {row['job_s']:.1f} CPU s ({row['jobs']} jobs, each on one core; the process's CPU time "
+            f"apart from the calling thread's), the driver (the calling thread: bookkeeping, planning and finishing) "
+            f"{row['driver_s']:.1f} CPU s")
 
 
 def _with_workers(row, per_unit: float, unit: str, workers: int = 64) -> str:

@@ -215,6 +215,15 @@ def test_blocks_on_threads_build_the_ticket_of_blocks_one_at_a_time(monkeypatch,
     _assert_identical(serial, threaded)
 
 
+@pytest.mark.parametrize("density", [1.0, 0.5])
+def test_the_ticket_does_not_depend_on_the_block_size(monkeypatch, density):
+    """Blocks are row ranges recorded in row order, so how many rows a block takes (a setting
+    tuned for speed) changes nothing: many small blocks build the ticket of one block a layer."""
+    whole = construct_ticket(_target(), density=density, seed=5)
+    monkeypatch.setattr(solve_module, "ELEMENTS_PER_CALL", 500)
+    _assert_identical(whole, construct_ticket(_target(), density=density, seed=5))
+
+
 def test_get_executor_validates(monkeypatch):
     assert isinstance(get_executor(None), LocalExecutor) and isinstance(get_executor("local"), LocalExecutor)
     ex = LocalExecutor()
