@@ -3,7 +3,7 @@ scaled down by a factor s per width, L+1 and 2L with default sizing; time, probl
 peak memory, ticket size on disk, and the sharded build on a local Ray cluster.
 
     python benchmarks/bench_scale.py                 # s = 16, 8, 4; writes results/scale.md
-    python benchmarks/bench_scale.py --full          # and the full target (s = 1; about 35 min, 4 GB)
+    python benchmarks/bench_scale.py --full          # and the full target (s = 1; about 12 min, 4 GB)
     python benchmarks/bench_scale.py --scales 16     # a quick look (no file written)
 
 Every build runs in its own process (peak RSS is the process's). The Ray rows use a local cluster
