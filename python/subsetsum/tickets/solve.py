@@ -40,8 +40,9 @@ __all__ = ["Builder", "BuildResult", "Progress"]
 # Elements (problems x width) gathered and solved per call: bounds a block's memory to ~50 MB on
 # each of the CPUs that run blocks at once (a LeNet-shape L+1 build peaks at about 200 MB on 2
 # cores, 270-330 MB with twice as many), against a few ms of fixed costs per block (Python, the
-# block lists of its source draw); twice as many gave the full L+1 target's first layer about
-# 5% more problems per second, within the build's run-to-run spread (benchmarks/results/scale.md).
+# block lists of its source draw); twice as many gave the full L+1 target's first layer 4-14%
+# more problems per second in three paired runs, within the whole build's run-to-run spread
+# (benchmarks/results/scale.md).
 ELEMENTS_PER_CALL = 1 << 21
 # The same on a device build (tickets/block_torch.py): ~0.5 GB of device memory per block, and an
 # eighth of the host's Python per block and kernel launches per problem.
