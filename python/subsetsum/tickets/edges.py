@@ -394,16 +394,17 @@ def by_row(rows, cols) -> tuple:
     cols = np.asarray(cols)
     if rows.size and (rows.min() < 0 or cols.min() < 0 or cols.max() >= 1 << 31 or rows.max() >= 1 << 31):
         raise ValueError("edges: rows and columns must be non-negative int32 values")
-    if rows.size > 1 and (rows[1:] < rows[:-1]).any():  # not grouped by row yet: sort by (row, col)
+    grouped = rows.size < 2 or not (rows[1:] < rows[:-1]).any()
+    if not grouped:  # sort by (row, col)
         key = (rows.astype(np.int64) << 32) | cols.astype(np.int64)
         key.sort(kind="stable")  # runs already in order (per sign, per pair partner) merge in linear time
         rows, cols = key >> 32, key & 0xFFFFFFFF
-    # a solved block's edges come row by row, each row's columns in a few runs in order (one per
-    # sign of the groups, per pair partner): merged in place in the compiled core
     start = np.flatnonzero(np.concatenate([[True], rows[1:] != rows[:-1]])) if rows.size else np.zeros(0, np.int64)
     counts = np.diff(np.concatenate([start, [rows.size]])).astype(np.int64)
     cols = cols.astype(np.int32)
-    _core.sort_row_columns(np.concatenate([[0], np.cumsum(counts)]), cols, np.arange(start.size, dtype=np.int64))
+    if grouped:  # a solved block's edges come row by row, each row's columns in a few runs in order
+        # (one per sign of the groups, per pair partner): merged in place in the compiled core
+        _core.sort_row_columns(np.concatenate([[0], np.cumsum(counts)]), cols, np.arange(start.size, dtype=np.int64))
     return rows[start].astype(np.int64), counts, cols
 
 
