@@ -51,13 +51,14 @@ def run_one(method: str, scale: int, executor: str, device: str | None = None) -
     import contextlib
 
     from subsetsum import construct_ticket
-    from subsetsum.tickets.executor import Executor, LocalExecutor
+    from subsetsum.tickets.executor import Executor, get_executor
 
     class CountingExecutor(Executor):
-        """The default local executor (a job per CPU at a time, each on one core), counting jobs."""
+        """The local executor a build would use (a job per CPU at a time, each on one core; on a
+        device one at a time), counting jobs."""
 
         def __init__(self):
-            self.inner, self.jobs = LocalExecutor(), 0
+            self.inner, self.jobs = get_executor(None, jobs_use_every_core=device is not None), 0
 
         def share(self, value):
             return value

@@ -231,6 +231,8 @@ def test_get_executor_validates(monkeypatch):
     for bad in (0, -1, 1.5, "2"):
         with pytest.raises((TypeError, ValueError), match="threads"):
             LocalExecutor(threads=bad)
+    for value in (None, "local", LocalExecutor(threads=4)):  # jobs parallel themselves: one at a time
+        assert get_executor(value, jobs_use_every_core=True).threads == 1
     for bad in ("dask", "Ray", 3, object(), LocalExecutor):
         with pytest.raises(ValueError, match=r"executor: expected None, 'local', 'ray' or an Executor"):
             get_executor(bad)

@@ -120,7 +120,8 @@ def main(args) -> int:
 
         folder = args.checkpoint if args.checkpoint is not None else args.out.with_name(args.out.name + ".partial")
         try:
-            executor = CheckpointExecutor(get_executor(executor), folder, _fingerprint(args))
+            executor = CheckpointExecutor(get_executor(executor, jobs_use_every_core=args.device is not None), folder,
+                                          _fingerprint(args))
         except (ValueError, ImportError, OSError) as exc:
             usage_error(args, f"argument --checkpoint: {exc}")
         if executor.stored:

@@ -651,10 +651,8 @@ def estimate(scenario: Scenario, num_samples: int, *, seed: SeedLike = 0, device
     if level >= 1.0:
         raise ValueError(f"confidence: expected a level in (0, 1), got {level}")
     backend = "cuda" if _resolve_device(device) == "cuda" else "cpu"
-    runner = get_executor(executor)
+    runner = get_executor(executor, jobs_use_every_core=True)  # a local job: a solver call reporting its progress
     local = isinstance(runner, LocalExecutor)
-    if local:  # each job is a solver call on every core, reporting its own progress: one at a time
-        runner = LocalExecutor(threads=1)
 
     n = scenario.n
     step = max(1, (DEVICE_CHUNK_ELEMENTS if backend == "cuda" else CHUNK_ELEMENTS) // n)

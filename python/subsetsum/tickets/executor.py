@@ -29,6 +29,7 @@ import logging
 import numbers
 import os
 import pickle
+import sys
 from collections import deque
 from pathlib import Path
 
@@ -109,30 +110,38 @@ class LocalExecutor(Executor):
             for args in jobs:
                 yield fn(*args)
             return
-        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import Future, ThreadPoolExecutor
 
         pool = ThreadPoolExecutor(threads, thread_name_prefix="subsetsum-job", initializer=_one_core_per_call)
-        running = deque()
-        try:
-            for args in jobs:
-                running.append(pool.submit(fn, *args))
-                if len(running) >= IN_FLIGHT_PER_CPU * threads:
-                    yield running.popleft().result()
-            while running:
-                yield running.popleft().result()
-        finally:  # an error, Ctrl-C or a consumer that stopped early: drop what has not started
-            for future in running:
-                future.cancel()
+        try:  # cancelling drops the jobs not started; shutdown waits for the running ones
+            yield from _in_order(lambda *args: pool.submit(fn, *args), Future.result, Future.cancel, jobs,
+                                 IN_FLIGHT_PER_CPU * threads)
+        finally:
             pool.shutdown(wait=True)
 
     def __repr__(self) -> str:
         return f"LocalExecutor(threads={self.threads})"
 
 
+def _in_order(submit, result, cancel, jobs, limit: int):
+    """``result(submit(*args))`` for every argument tuple of ``jobs``, in their order, with at most
+    ``limit`` submitted and not yet consumed; an error, Ctrl-C or a consumer that stops early
+    ``cancel``s what is still pending."""
+    pending = deque()
+    try:
+        for args in jobs:
+            pending.append(submit(*args))
+            if len(pending) >= limit:
+                yield result(pending.popleft())
+        while pending:
+            yield result(pending.popleft())
+    finally:
+        for handle in pending:
+            cancel(handle)
+
+
 def _one_core_per_call() -> None:
     """A job thread's compiled calls use one core each: the pool's threads are the parallelism."""
-    import sys
-
     from .. import _core
 
     _core.set_thread_default(1)
@@ -199,23 +208,7 @@ class RayExecutor(Executor):
         limit = self.max_in_flight
         if limit is None:
             limit = max(1, IN_FLIGHT_PER_CPU * int(ray.cluster_resources().get("CPU", 1)))
-        jobs = iter(jobs)
-        in_flight = deque()
-        more = True
-        try:
-            while True:
-                while more and len(in_flight) < limit:
-                    args = next(jobs, None)
-                    if args is None:
-                        more = False
-                    else:
-                        in_flight.append(remote.remote(*args))
-                if not in_flight:
-                    return
-                yield ray.get(in_flight.popleft())
-        finally:  # an error, Ctrl-C or a consumer that stopped early: drop what is still running
-            for ref in in_flight:
-                ray.cancel(ref)
+        yield from _in_order(remote.remote, ray.get, ray.cancel, jobs, limit)
 
     def __repr__(self) -> str:
         return (f"RayExecutor(max_in_flight={self.max_in_flight}, num_gpus={self.num_gpus}, "
@@ -348,14 +341,18 @@ class CheckpointExecutor(Executor):
         return f"CheckpointExecutor({self.inner!r}, {str(self.folder)!r})"
 
 
-def get_executor(value) -> Executor:
+def get_executor(value, *, jobs_use_every_core: bool = False) -> Executor:
     """The executor for ``construct_ticket(..., executor=value)``.
 
     Parameters
     ----------
     value : None, "local", "ray" or an Executor
-        None and "local": :class:`LocalExecutor` (on as many threads as there are CPUs); "ray": a :class:`RayExecutor` with its
-        defaults (needs ``pip install "subsetsum[distributed]"``); an executor is returned as is.
+        None and "local": :class:`LocalExecutor` (on as many threads as there are CPUs); "ray":
+        a :class:`RayExecutor` with its defaults (needs ``pip install "subsetsum[distributed]"``);
+        an executor is returned as is.
+    jobs_use_every_core : bool
+        The jobs are parallel themselves (solver calls on every core, device kernels): a local
+        executor, given or made, runs them one at a time on the calling thread.
 
     Examples
     --------
@@ -366,10 +363,12 @@ def get_executor(value) -> Executor:
     ...
     ValueError: executor: expected None, 'local', 'ray' or an Executor (LocalExecutor, RayExecutor), got 'dask'
     """
+    if value is None or (isinstance(value, str) and value == "local"):
+        value = LocalExecutor()
+    if isinstance(value, LocalExecutor) and jobs_use_every_core:
+        return LocalExecutor(threads=1)
     if isinstance(value, Executor):
         return value
-    if value is None or (isinstance(value, str) and value == "local"):
-        return LocalExecutor()
     if isinstance(value, str) and value == "ray":
         return RayExecutor()
     raise ValueError("executor: expected None, 'local', 'ray' or an Executor (LocalExecutor, RayExecutor), "

@@ -31,7 +31,7 @@ import numpy as np
 
 from .bounds import BIAS, BLOCK, COPIES, problem_contributions
 from .edges import EdgeCollector, release_freed_memory
-from .executor import LocalExecutor, get_executor
+from .executor import get_executor
 from .layout import MAX_CONSTANT_EDGES, Group, LayerState, take_block_neurons, take_constants, take_copies
 from .plan import layer_fans
 
@@ -143,9 +143,7 @@ class Builder:
                  executor=None):
         self.plan, self.target, self.source, self.er = plan, target, source, er
         self.device = device
-        self.executor = get_executor(executor)
-        if device is not None and isinstance(self.executor, LocalExecutor):
-            self.executor = LocalExecutor(threads=1)  # the device is the parallelism: one block at a time
+        self.executor = get_executor(executor, jobs_use_every_core=device is not None)  # a device: one block at a time
         self.keep_structure = keep_structure
         self.act = plan.activation
         self.states = [LayerState(s, lay.pairs, source.capacity(s)) for s, lay in enumerate(plan.layers)]
