@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "../cpu/chosen_record.hpp"
 #include "../cpu/driver.hpp"
 #include "../cpu/philox_fill.hpp"
 #include "../cpu/varint_rows.hpp"
@@ -224,6 +225,56 @@ void solve_best_team_into(py::array targets, py::array bases, py::object mask, i
                                  in.n, threads, params, out.view);
 }
 
+// record_chosen (chosen_record.hpp) over numpy arrays; returns (contrib float64 (P,), edge rows
+// int32, edge columns int32, edge problems int64, edges of found problems).
+py::tuple record_chosen_py(const py::array& kind, const py::array& bound, const py::array& factor,
+                           const py::array& scale, const py::array& partner_step,
+                           const py::array& members, const py::array& member_term,
+                           double block_multiplier, const py::array& errors, const py::array& found,
+                           const py::array& prob_rows, const py::array& positions,
+                           const py::array& p_idx, const py::array& e_idx,
+                           const py::array& w_chosen) {
+  if (members.ndim() != 2) throw std::invalid_argument("members: expected a 2-d int32 array (G, W)");
+  ChosenTerms t;
+  t.groups = members.shape(0);
+  t.width = members.shape(1);
+  const auto i64 = py::dtype::of<int64_t>();
+  const auto f64 = py::dtype::of<double>();
+  t.kind = bindings::input_data_of<int8_t>(kind, "kind", py::dtype::of<int8_t>(), t.groups);
+  t.bound = bindings::input_data_of<double>(bound, "bound", f64, t.groups);
+  t.factor = bindings::input_data_of<double>(factor, "factor", f64, t.groups);
+  t.scale = bindings::input_data_of<double>(scale, "scale", f64, t.groups);
+  t.partner_step = bindings::input_data_of<int32_t>(partner_step, "partner_step",
+                                                    py::dtype::of<int32_t>(), t.groups);
+  t.members = bindings::input_data_of<int32_t>(members, "members", py::dtype::of<int32_t>(),
+                                               t.groups * t.width);
+  t.member_term = bindings::input_data_of<double>(member_term, "member_term", f64, t.groups * t.width);
+  t.block_multiplier = block_multiplier;
+  const long long n_problems = errors.size(), n_chosen = p_idx.size();
+  const double* ep = bindings::input_data_of<double>(errors, "errors", f64, n_problems);
+  const uint8_t* fp = bindings::input_data_of<uint8_t>(found, "found", py::dtype::of<bool>(), n_problems);
+  const int64_t* rp = bindings::input_data_of<int64_t>(prob_rows, "prob_rows", i64, n_problems);
+  const int64_t* gp = bindings::input_data_of<int64_t>(positions, "positions", i64, n_problems);
+  const int64_t* pp = bindings::input_data_of<int64_t>(p_idx, "p_idx", i64, n_chosen);
+  const int64_t* xp = bindings::input_data_of<int64_t>(e_idx, "e_idx", i64, n_chosen);
+  const float* wp = bindings::input_data_of<float>(w_chosen, "w_chosen", py::dtype::of<float>(), n_chosen);
+  py::array_t<double> contrib(n_problems);
+  py::array_t<int32_t> rows(2 * n_chosen), cols(2 * n_chosen);
+  py::array_t<int64_t> problems(2 * n_chosen);
+  std::vector<double> sums(static_cast<size_t>(n_problems));
+  long long hit, total;
+  {
+    py::gil_scoped_release release;
+    hit = record_chosen(t, n_problems, ep, fp, rp, gp, n_chosen, pp, xp, wp, contrib.mutable_data(),
+                        sums.data(), rows.mutable_data(), cols.mutable_data(),
+                        problems.mutable_data(), &total);
+  }
+  rows.resize({total});
+  cols.resize({total});
+  problems.resize({total});
+  return py::make_tuple(contrib, rows, cols, problems, hit);
+}
+
 // The row layout of varint_rows.hpp: `ptr` (R + 1,) int64, cumulative, starting anywhere.
 long long rows_of(const py::array& ptr, const char* name) {
   if (ptr.ndim() != 1 || ptr.shape(0) < 1)
@@ -392,6 +443,16 @@ PYBIND11_MODULE(_core, m) {
         py::arg("out_status"), py::arg("work_limit") = kDefaultWorkLimit,
         "mode 'best' by the GPU's block-per-problem meet in the middle (mitm_team.hpp), its\n"
         "`threads` run one after another on the host: for tests. Outputs as solve_into's.");
+  m.def("record_chosen", &record_chosen_py, py::arg("kind"), py::arg("bound"), py::arg("factor"),
+        py::arg("scale"), py::arg("partner_step"), py::arg("members"), py::arg("member_term"),
+        py::arg("block_multiplier"), py::arg("errors"), py::arg("found"), py::arg("prob_rows"),
+        py::arg("positions"), py::arg("p_idx"), py::arg("e_idx"), py::arg("w_chosen"),
+        "A ticket's bookkeeping of solved problems (csrc/cpu/chosen_record.hpp): per group-matrix\n"
+        "row kind int8, bound, factor, scale float64 (G,), partner_step int32 (G,); members int32\n"
+        "(G, W), member_term float64 (G, W); per problem errors float64, found bool, prob_rows and\n"
+        "positions int64 (P,); chosen p_idx, e_idx int64, w_chosen float32 (K,). Returns\n"
+        "(contrib float64 (P,), edge rows int32, edge cols int32, edge problems int64, edges of\n"
+        "found problems), found problems' edges first. Releases the GIL.");
   m.def("varint_row_bytes", &varint_row_bytes_py, py::arg("indptr"), py::arg("cols"),
         "Bytes of each row's varint encoding (int64 (R,)): indptr int64 (R + 1,) cumulative edge\n"
         "counts (starting anywhere), cols int32 increasing within rows (csrc/cpu/varint_rows.hpp).");

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .bounds import BIAS, BLOCK, COPIES, problem_contributions
+from .bounds import BIAS, BLOCK, COPIES
 from .edges import EdgeCollector, release_freed_memory
 from .executor import get_executor
 from .layout import MAX_CONSTANT_EDGES, Group, LayerState, take_block_neurons, take_constants, take_copies
@@ -327,13 +327,41 @@ class Builder:
             self._arrays_cache = cached = (groups, arrays)
         return cached[1]
 
-    def _member_arrays(self, members, mult):
-        """``members`` as int32 and ``|mult|``, computed once per group matrix (every block of a
-        layer's first solve shares one): half the bytes a block's chosen members are read from."""
-        cached = getattr(self, "_member_cache", None)
-        if cached is None or cached[0] is not members or cached[1] is not mult:
-            self._member_cache = cached = (members, mult, members.astype(np.int32), np.abs(mult))
-        return cached[2], cached[3]
+    def _chosen_terms(self, s: int, groups: list, matrix_groups, members, mult) -> dict:
+        """What :func:`subsetsum._core.record_chosen` reads of a group matrix (``members`` int64
+        (G', W) and ``mult`` float64 (G', W), its rows the groups ``matrix_groups`` int64 (G',) of
+        ``groups``): per row the kind code, bound, input factor, the scale of the weight matrix
+        it reads and its looks-linear partner's column step (0: none); per member its column
+        (int32) and a chosen member's term per unit |combine weight| of
+        :func:`.bounds.problem_contributions` (BLOCK: ``(first * B_hat) ** 3``, times
+        ``block_multiplier`` = c; COPIES: the copy's certified error ``e_c``). Computed once per
+        group matrix (every block of a layer's first solve shares one; nothing they read changes
+        while that layer is solved)."""
+        cached = getattr(self, "_terms_cache", None)
+        if cached is not None and cached[0] is groups and cached[1] is members and cached[2] is mult:
+            return cached[3]
+        kinds, bound, factor, _col, pair_of, node_of, fan_of, matrix_of = self._group_arrays(s, groups)
+        g = np.asarray(matrix_groups, np.int64)
+        kind = kinds[g].astype(np.int8)
+        rows_bound = bound[g]
+        prev = self.plan.layers[s - 1]
+        member_term = np.zeros(members.shape)
+        multiplier = 0.0
+        if prev.role.kind == "block":
+            multiplier = self.act.cubic * (2.0 if prev.pairs else 1.0)
+            if multiplier > 0.0:
+                member_term = (np.abs(mult) / self.plan.kappa(s - 1) * rows_bound[:, None]) ** 3
+        else:  # each chosen copy errs on its own: its row's certified error, in the layer it lives in
+            copies = kind == COPIES
+            for node in np.unique(node_of[g][copies]):
+                at = copies & (node_of[g] == node)
+                member_term[at] = self.row_errors(int(node))[members[at] // fan_of[g][at, None]]
+        terms = dict(kind=kind, bound=rows_bound, factor=np.where(kind == BLOCK, factor[g], 1.0),
+                     scale=np.asarray(self.scales, np.float64)[matrix_of[g]],
+                     partner_step=np.where(pair_of[g], fan_of[g], 0).astype(np.int32),
+                     members=members.astype(np.int32), member_term=member_term, block_multiplier=multiplier)
+        self._terms_cache = (groups, members, mult, terms)
+        return terms
 
     def _group_terms(self, s: int, groups: list):
         """Per group: (kind code, bound, input factor); codes 0 block, 1 copies, 2 bias."""
@@ -412,12 +440,12 @@ class Builder:
                 prob_rows = np.repeat(r, gids.size)
                 positions = np.tile(np.arange(gids.size), r.size)
                 targets = self._block_targets(s, r, columns[gids])
-                submitted.append((prob_rows, gids[positions], positions, members, mult, targets, r))
+                submitted.append((prob_rows, positions, gids, members, mult, targets, r))
                 yield source, er, m, matrix, settings, self.device, r, targets
 
         for k, result in enumerate(ex.map(solve_block, jobs())):
-            prob_rows, prob_groups, positions, members, mult, targets, r = submitted.popleft()
-            self._record(s, groups, prob_rows, prob_groups, positions, members, mult, targets, result, block_rows=r)
+            prob_rows, positions, gids, members, mult, targets, r = submitted.popleft()
+            self._record(s, groups, prob_rows, positions, gids, members, mult, targets, result, block_rows=r)
             del result
             if k % RELEASE_BLOCKS == RELEASE_BLOCKS - 1:
                 release_freed_memory()  # what blocks left behind, so that the kept edges are what grows
@@ -499,95 +527,74 @@ class Builder:
         else:
             solve_fn = lambda z, x, ok: _solve_call(z, x, ok, settings.tolerance, settings, self.device)  # noqa: E731
         p_idx, e_idx, errors, found = _solve_nonzero(solve_fn, targets, elements, None if valid.all() else ok)
-        self._record(s, groups, rows, gidx, gidx, members, mult, targets, (p_idx, e_idx, errors, found, w[p_idx, e_idx]))
+        self._record(s, groups, rows, gidx, np.arange(len(groups)), members, mult, targets,
+                     (p_idx, e_idx, errors, found, w[p_idx, e_idx]))
 
-    def _record(self, s, groups, prob_rows, prob_groups, positions, members, mult, targets, result, *,
+    def _record(self, s, groups, prob_rows, positions, matrix_groups, members, mult, targets, result, *,
                 block_rows=None) -> None:
         """Record solved problems of combine layer s: certified error terms of their rows, kept
         edges, largest errors per parameter and the problems that missed (pending for the repair
         pass).
 
-        Problem p is row ``prob_rows[p]`` with group ``prob_groups[p]``, whose members are row
-        ``positions[p]`` of the group matrix ``members`` (columns), ``mult`` (G', W) (multipliers
-        without the layer's scale). ``result``: (problem, element) indices of the chosen elements,
-        errors and found per problem, and the chosen elements' source weights (:func:`solve_block`).
-        ``block_rows``: the rows of a regular block (problem ``r * G' + g``: row r with matrix row
-        g; rows distinct), summed and maximised by runs; None for single problems."""
+        Problem p is row ``prob_rows[p]`` with the group of row ``positions[p]`` of the group
+        matrix: ``members`` (G', W) (columns) and ``mult`` (G', W) (multipliers without the
+        layer's scale), its rows the groups ``matrix_groups`` (G',) of ``groups``. ``result``:
+        (problem, element) indices of the chosen elements, errors and found per problem, and the
+        chosen elements' source weights (:func:`solve_block`). ``block_rows``: the rows of a
+        regular block (problem ``r * G' + g``: row r with matrix row g; rows distinct), summed and
+        maximised by runs; None for single problems."""
+        from .. import _core
+
         p_idx, e_idx, errors, found, w_chosen = result
         t = self.plan.layers[s].role.target_layer
         state = self.states[s]
         solved = int(np.count_nonzero(targets))
         self.problems += solved
         self.progress.update(solved)
-
-        # certified error terms, from the chosen elements only
-        kinds, bound, factor, col_of, pair_of, node_of, fan_of, matrix_of = self._group_arrays(s, groups)
-        pg = positions[p_idx]
-        at_member = pg * members.shape[1] + e_idx  # flat (group row, member): one take per array
-        members32, abs_mult = self._member_arrays(members, mult)
-        chosen_groups = prob_groups[p_idx]
-        one_matrix = bool((matrix_of[prob_groups] == s).all())  # no skip layer among these problems
-        prev = self.plan.layers[s - 1]
-        first = copy_err = None
-        if prev.role.kind == "block":
-            first = np.take(abs_mult, at_member) / self.plan.kappa(s - 1)
-        else:  # each chosen copy errs on its own: its row's certified error, in the layer it lives in
-            cols = np.take(members, at_member)
-            copy_err = np.zeros(cols.size)
-            nodes = node_of[chosen_groups]
-            for node in np.unique(nodes):
-                at = nodes == node
-                copy_err[at] = self.row_errors(int(node))[cols[at] // fan_of[chosen_groups[at]]]
-        scale = self.scales[s] if one_matrix else np.array(self.scales)[matrix_of[chosen_groups]]
-        contrib = problem_contributions(
-            kinds[prob_groups], errors, bound[prob_groups], factor[prob_groups], p_idx,
-            np.abs(scale * np.asarray(w_chosen, np.float64)), chosen_first=first,
-            chosen_copy_error=copy_err, cubic=self.act.cubic * (2.0 if prev.pairs else 1.0))
+        _kinds, _bound, _factor, col_of, _pair, _node, _fan, matrix_of = self._group_arrays(s, groups)
+        terms = self._chosen_terms(s, groups, matrix_groups, members, mult)
+        # certified error terms (bounds.problem_contributions) and kept edges: chosen members and
+        # their looks-linear partners (a row further: fan columns), found problems' first
+        contrib, edge_rows, edge_cols, edge_problem, hit = _core.record_chosen(
+            **terms, errors=np.ascontiguousarray(errors, np.float64), found=np.ascontiguousarray(found, bool),
+            prob_rows=np.ascontiguousarray(prob_rows, np.int64), positions=np.ascontiguousarray(positions, np.int64),
+            p_idx=np.ascontiguousarray(p_idx, np.int64), e_idx=np.ascontiguousarray(e_idx, np.int64),
+            w_chosen=np.ascontiguousarray(w_chosen, np.float32))
         if block_rows is not None:
             state.row_delta[block_rows] += contrib.reshape(block_rows.size, -1).sum(axis=1)
         else:
             np.add.at(state.row_delta, prob_rows, contrib)
-
-        # kept edges: chosen members (and their looks-linear partners, a row further: fan columns)
-        kept_rows = prob_rows[p_idx].astype(np.int32)
-        kept_cols = np.take(members32, at_member)
-        pair = pair_of[chosen_groups]
-        if pair.any():
-            kept_rows = np.concatenate([kept_rows, kept_rows[pair]])
-            kept_cols = np.concatenate([kept_cols, kept_cols[pair] + fan_of[chosen_groups[pair]].astype(np.int32)])
-            p_all = np.concatenate([p_idx, p_idx[pair]])
+        mat_rows = matrix_of[matrix_groups]
+        edge_mats = None
+        if (mat_rows == s).all():  # no skip layer among these problems
+            self.subset_edges[s].add(edge_rows[:hit], edge_cols[:hit])
         else:
-            p_all = p_idx
-        hit_edge = found[p_all]
-        kept_mats = matrix_of[prob_groups[p_all]]
-        if one_matrix:
-            self.subset_edges[s].add(kept_rows[hit_edge], kept_cols[hit_edge])
-        else:
-            for m in np.unique(kept_mats):
-                at = hit_edge & (kept_mats == m)
-                self.subset_edges[int(m)].add(kept_rows[at], kept_cols[at])
+            edge_mats = mat_rows[positions[edge_problem]]
+            for m in np.unique(edge_mats[:hit]):
+                at = np.flatnonzero(edge_mats[:hit] == m)
+                self.subset_edges[int(m)].add(edge_rows[at], edge_cols[at])
         if block_rows is not None:  # largest error over the copies in each run of rows of one neuron
             err = np.where(found, errors, 0.0).reshape(block_rows.size, -1)
             row_neurons = state.row_neuron[block_rows]
             starts = np.flatnonzero(np.concatenate([[True], row_neurons[1:] != row_neurons[:-1]]))
             runs = np.maximum.reduceat(err, starts, axis=0)
-            block_cols = col_of[prob_groups[: err.shape[1]]]
+            block_cols = col_of[matrix_groups]
             np.maximum.at(self.param_max[t], (row_neurons[starts][:, None], block_cols[None, :]), runs)
         else:
-            hit = np.flatnonzero(found)
-            np.maximum.at(self.param_max[t], (state.row_neuron[prob_rows[hit]], col_of[prob_groups[hit]]),
-                          errors[hit])
+            hit_p = np.flatnonzero(found)
+            np.maximum.at(self.param_max[t], (state.row_neuron[prob_rows[hit_p]], col_of[matrix_groups[positions[hit_p]]]),
+                          errors[hit_p])
         # problems that missed wait for the repair pass, with their (best) subsets
         missed = np.flatnonzero(~found)
         if missed.size:
-            sel = ~hit_edge
-            m_p, m_r, m_c, m_m = p_all[sel], kept_rows[sel], kept_cols[sel], kept_mats[sel]
+            m_p, m_r, m_c = edge_problem[hit:], edge_rows[hit:], edge_cols[hit:]
+            m_m = np.full(m_p.size, s) if edge_mats is None else edge_mats[hit:]
             order = np.argsort(m_p, kind="stable")
             m_p, m_r, m_c, m_m = m_p[order], m_r[order], m_c[order], m_m[order]
             starts = np.searchsorted(m_p, missed, side="left")
             ends = np.searchsorted(m_p, missed, side="right")
             for p, a, b in zip(missed.tolist(), starts.tolist(), ends.tolist()):
-                self.pending[s][(int(prob_rows[p]), int(prob_groups[p]))] = (
+                self.pending[s][(int(prob_rows[p]), int(matrix_groups[positions[p]]))] = (
                     float(errors[p]), float(contrib[p]), m_r[a:b], m_c[a:b], m_m[a:b])
 
     def forget(self, s: int, key) -> None:
