@@ -135,6 +135,46 @@ void philox4x32_10_into(py::array counters, py::array key, py::array out, int nu
   philox4x32_10_cpu(c, n, k, y, num_threads);
 }
 
+// solve_into for the problems first .. first + B - 1 of rows x groups of a ticket block, their
+// elements gathered as they are loaded (driver.hpp, solve_outer_cpu).
+void solve_outer_into(py::array targets, py::array w, py::array mult, py::object mask,
+                      long long first, const std::string& mode, int max_size, int k, double eps,
+                      const std::string& algorithm, py::object out_subsets, py::object out_indices,
+                      py::array out_sums, py::array out_errors, py::array out_sizes,
+                      py::array out_found, py::array out_status, int num_threads,
+                      long long work_limit) {
+  if (num_threads < 0) throw std::invalid_argument("num_threads: expected an int >= 0");
+  if (w.ndim() != 2 || mult.ndim() != 2)
+    throw std::invalid_argument("w (R, G*n), mult (G, n): expected 2-d arrays");
+  const long long groups = mult.shape(0), rows = w.shape(0);
+  const int n = static_cast<int>(mult.shape(1));
+  if (n < 1 || w.shape(1) != groups * n)
+    throw std::invalid_argument("w (R, G*n), mult (G, n): shapes do not match");
+  const long long batch = targets.size();
+  if (first < 0 || first + batch > rows * groups)
+    throw std::invalid_argument("first: problems first .. first + B - 1 must lie in the block's R * G");
+  const double* tp = bindings::input_data_of<double>(targets, "targets", py::dtype::of<double>(), batch);
+  const float* wp = bindings::input_data_of<float>(w, "w", py::dtype::of<float>(), rows * groups * n);
+  const double* mp = bindings::input_data_of<double>(mult, "mult", py::dtype::of<double>(), groups * n);
+  py::array mask_array;
+  const uint8_t* maskp = nullptr;
+  if (!mask.is_none()) {
+    mask_array = mask.cast<py::array>();
+    maskp = bindings::input_data_of<uint8_t>(mask_array, "mask", py::dtype::of<bool>(), groups * n);
+  }
+  const SolveParams params = bindings::make_params(mode, max_size, k, eps, algorithm, n, work_limit);
+  bindings::HostOutputs out(out_subsets, out_indices, out_sums, out_errors, out_sizes, out_found,
+                            out_status, batch, k);
+  const std::function<bool()> interrupted = python_signal_raised;
+  bool complete;
+  {
+    py::gil_scoped_release release;
+    complete = solve_outer_cpu(tp, wp, mp, maskp, groups, first, batch, n, params, out.view,
+                               num_threads, interrupted);
+  }
+  if (!complete) throw py::error_already_set();
+}
+
 // The set bits of subset bit patterns as (problem, element) pairs, problem-major and elements
 // increasing: a popcount pass sizes the output, a second writes it.
 py::tuple subset_pairs(py::array subsets) {
@@ -347,6 +387,16 @@ void varint_decode_into(const py::array& byteptr, const py::array& data, const p
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "subsetsum CPU backend (OpenMP). Use subsetsum.solve; these are its internals.";
+  m.def("solve_outer_into", &solve_outer_into, py::arg("targets"), py::arg("w"), py::arg("mult"),
+        py::arg("mask"), py::arg("first"), py::arg("mode"), py::arg("max_size"), py::arg("k"),
+        py::arg("eps"), py::arg("algorithm"), py::arg("out_subsets"), py::arg("out_indices"),
+        py::arg("out_sums"), py::arg("out_errors"), py::arg("out_sizes"), py::arg("out_found"),
+        py::arg("out_status"), py::arg("num_threads") = 0,
+        py::arg("work_limit") = kDefaultWorkLimit,
+        "solve_into for problems first .. first + B - 1 of rows x groups, bases gathered as\n"
+        "loaded: problem b's element e is mult[b % G, e] * w[b // G, (b % G) * n + e] (float64);\n"
+        "targets float64 (B,), w float32 (R, G*n), mult float64 (G, n), mask bool (G, n) (per\n"
+        "group) or None, all C-contiguous; outputs as solve_into's (B rows). Releases the GIL.");
   m.def("solve_into", &solve_into, py::arg("targets"), py::arg("bases"), py::arg("mask"),
         py::arg("mode"), py::arg("max_size"), py::arg("k"), py::arg("eps"), py::arg("algorithm"),
         py::arg("out_subsets"), py::arg("out_indices"), py::arg("out_sums"),

@@ -44,18 +44,52 @@ struct Batch {
   int running = 0;
 };
 
-template <class T, int CAP>
-void work(const T* targets, const T* bases, const uint8_t* mask, long long batch, int n,
-          const SolveParams& params, const BatchOutput& out, Batch& shared) {
+// Where a worker reads problem b's elements and mask row: rows of a (batch, n) array.
+template <class T>
+struct DenseRows {
+  const T* bases;
+  const uint8_t* mask;
+  int n;
+
+  const T* row(long long b, T*) const { return bases + b * n; }
+  const uint8_t* mask_row(long long b) const { return mask ? mask + b * n : nullptr; }
+};
+
+// Or elements gathered as they are loaded (solve_outer_cpu): problem b (counted from `first`)
+// is row r = b / G with group g = b % G, its elements mult[g, e] * w[r, g * n + e] in float64,
+// the float32 weight widened first; so its weights are w[b * n ...]. The mask is per group.
+struct OuterRows {
+  const float* w;
+  const double* mult;
+  const uint8_t* group_mask;
+  long long groups, first;
+  int n;
+
+  const double* row(long long b, double* buffer) const {
+    const long long at = first + b;
+    const float* wr = w + at * n;
+    const double* mr = mult + (at % groups) * n;
+    for (int e = 0; e < n; ++e) buffer[e] = mr[e] * static_cast<double>(wr[e]);
+    return buffer;
+  }
+  const uint8_t* mask_row(long long b) const {
+    return group_mask ? group_mask + ((first + b) % groups) * n : nullptr;
+  }
+};
+
+template <class T, int CAP, class Rows>
+void work(const T* targets, const Rows& rows, long long batch, int n, const SolveParams& params,
+          const BatchOutput& out, Batch& shared) {
   const bool mitm = params.algorithm == ALG_MEET_IN_THE_MIDDLE;
   MitmBuffers buffers(mitm ? n : 0);
   const MitmScratch* scratch = mitm ? &buffers.view : nullptr;
+  alignas(64) T buffer[CAP];  // a gathered problem's elements (OuterRows)
   for (;;) {
     const long long lo = shared.next.fetch_add(kBlock, std::memory_order_relaxed);
     if (lo >= batch) break;
     const long long hi = lo + kBlock < batch ? lo + kBlock : batch;
     for (long long b = lo; b < hi && !stop_requested(&shared.stop); ++b) {
-      solve_problem<T, CAP, -1, CpuExhaustive>(bases + b * n, mask ? mask + b * n : nullptr, n,
+      solve_problem<T, CAP, -1, CpuExhaustive>(rows.row(b, buffer), rows.mask_row(b), n,
                                                static_cast<double>(targets[b]), params, scratch,
                                                out, b);
     }
@@ -88,8 +122,8 @@ bool watch(Batch& shared, const std::function<bool()>& interrupted) {
   return stopped;
 }
 
-template <class T, int CAP>
-bool solve_range(const T* targets, const T* bases, const uint8_t* mask, long long batch, int n,
+template <class T, int CAP, class Rows>
+bool solve_range(const T* targets, const Rows& rows, long long batch, int n,
                  const SolveParams& params, const BatchOutput& out, int num_threads,
                  const std::function<bool()>& interrupted) {
   Batch shared;
@@ -106,7 +140,7 @@ bool solve_range(const T* targets, const T* bases, const uint8_t* mask, long lon
     const int team = omp_get_num_threads();
     const int id = omp_get_thread_num();
     if (team == 1) {
-      work<T, CAP>(targets, bases, mask, batch, n, p, out, shared);
+      work<T, CAP>(targets, rows, batch, n, p, out, shared);
     } else if (id == 0) {
       {
         // Fewer threads than asked for: only the ones that came count.
@@ -115,7 +149,7 @@ bool solve_range(const T* targets, const T* bases, const uint8_t* mask, long lon
       }
       stopped = watch(shared, interrupted);
     } else {
-      work<T, CAP>(targets, bases, mask, batch, n, p, out, shared);
+      work<T, CAP>(targets, rows, batch, n, p, out, shared);
       worker_done(shared);
     }
   }
@@ -123,7 +157,7 @@ bool solve_range(const T* targets, const T* bases, const uint8_t* mask, long lon
   (void)num_threads;
   shared.running = 1;
   std::thread worker([&] {
-    work<T, CAP>(targets, bases, mask, batch, n, p, out, shared);
+    work<T, CAP>(targets, rows, batch, n, p, out, shared);
     worker_done(shared);
   });
   stopped = watch(shared, interrupted);
@@ -140,8 +174,21 @@ bool solve_batch_cpu(const T* targets, const T* bases, const uint8_t* mask, long
                      const std::function<bool()>& interrupted) {
   bool complete = true;
   with_capacity(n, [&](auto cap) {
-    complete = solve_range<T, decltype(cap)::value>(targets, bases, mask, batch, n, params, out,
-                                                    num_threads, interrupted);
+    complete = solve_range<T, decltype(cap)::value>(targets, DenseRows<T>{bases, mask, n}, batch,
+                                                    n, params, out, num_threads, interrupted);
+  });
+  return complete;
+}
+
+bool solve_outer_cpu(const double* targets, const float* w, const double* mult,
+                     const uint8_t* group_mask, long long groups, long long first,
+                     long long batch, int n, const SolveParams& params, const BatchOutput& out,
+                     int num_threads, const std::function<bool()>& interrupted) {
+  bool complete = true;
+  const OuterRows rows{w, mult, group_mask, groups, first, n};
+  with_capacity(n, [&](auto cap) {
+    complete = solve_range<double, decltype(cap)::value>(targets, rows, batch, n, params, out,
+                                                         num_threads, interrupted);
   });
   return complete;
 }

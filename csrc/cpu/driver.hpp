@@ -20,6 +20,17 @@ bool solve_batch_cpu(const T* targets, const T* bases, const uint8_t* mask, long
                      int n, const SolveParams& params, const BatchOutput& out, int num_threads,
                      const std::function<bool()>& interrupted);
 
+// solve_batch_cpu over the problems of rows x groups of a ticket block, their elements gathered
+// as each is loaded instead of from a (batch, n) array: problem b is problem first + b of the
+// block, row r = (first + b) / groups with group g = (first + b) % groups, and its element e is
+// mult[g * n + e] * w[(first + b) * n + e] (float64; w: (rows, groups * n) float32, mult:
+// (groups, n)); group_mask (groups, n) bytes or null. The same results as solve_batch_cpu on
+// the gathered array, without writing and reading it (eight bytes per element).
+bool solve_outer_cpu(const double* targets, const float* w, const double* mult,
+                     const uint8_t* group_mask, long long groups, long long first,
+                     long long batch, int n, const SolveParams& params, const BatchOutput& out,
+                     int num_threads, const std::function<bool()>& interrupted);
+
 // How often the calling thread asks `interrupted`, in milliseconds.
 constexpr int kPollIntervalMs = 20;
 

@@ -904,6 +904,14 @@ def solve_block(source, er, s, matrix, settings, device, rows, targets):
         p_idx, c_idx, errors, found = _solve_nonzero(
             lambda z, x, m: _solve_call(z, x, m, tol, settings, device), targets, comp, comp_ok)
         e_idx = back[p_idx, c_idx]
+    elif settings.mode == "min_size" and width <= limit:
+        # elements gathered as the solver loads each problem; a zero target gets the empty subset
+        # (error 0, found), what _solve_nonzero gives it without a solve
+        from ..solve import solve_outer
+
+        res = solve_outer(targets, w, elem_mult, mask=None if valid.all() else valid, **solve_options(settings, tol))
+        p_idx, e_idx = res.chosen_elements(ordered=False)
+        errors, found = np.asarray(res.errors), np.asarray(res.found)
     else:
         n_rows = rows.size
         elements = gather_elements(w, elem_mult)
