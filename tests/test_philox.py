@@ -436,6 +436,23 @@ def test_simd_mixed_contiguous_and_scattered_tiles(simd_kernel):
     assert_kernel_matches_scalar(simd_kernel, 21, 0, 1, np.arange(3), cols, outer=True)
 
 
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_simd_dense_span_columns(simd_kernel, num_threads):
+    # columns crowding a short span (filled once per row, then picked): a ticket block's group
+    # members (every other column of each group's range, the range read again by the other
+    # sign's groups), spans just within and just beyond twice the columns, unaligned near 2**34
+    rng = np.random.default_rng(109)
+    rows = np.arange(6)
+    signs = rng.random(4000) < 0.5
+    members = np.concatenate([np.flatnonzero(signs), np.flatnonzero(~signs)]) + 3
+    column_sets = [members, rng.permutation(members), np.sort(rng.choice(2 * 700, 700, replace=False)) + 1,
+                   np.sort(rng.choice(2 * 700 + 1, 700, replace=False)) + 1, members + 2**34 - 4100]
+    column_sets.append(np.concatenate([members[:50], [members[0] + 2]]))  # a column read twice
+    for cols in column_sets:
+        assert_kernel_matches_scalar(simd_kernel, 31, 2, 7, rows, cols, outer=True, num_threads=num_threads,
+                                     thresholds=(2**31,))
+
+
 @pytest.mark.parametrize("length", [0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 2049, 30000])
 def test_simd_pairs(simd_kernel, length):
     # pairs (outer=False): whole and partial batches of 8 and 16 lanes, random positions and
