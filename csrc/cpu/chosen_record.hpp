@@ -5,9 +5,11 @@
 // build's calling thread at a sixth of the CPU time of the whole build.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace subsetsum {
 
@@ -52,7 +54,11 @@ inline long long record_chosen(const ChosenTerms& t, long long n_problems, const
     contrib[p] = t.kind[g] == kChosenBias ? errors[p] : errors[p] * t.bound[g] * t.factor[g];
     sums[p] = 0.0;
   }
-  long long hit = 0, total = 0;
+  // One pass over the chosen elements; the edges of problems that missed (few) are kept aside
+  // and placed after the found problems' ones.
+  std::vector<int32_t> missed_rows, missed_cols;
+  std::vector<int64_t> missed_problem;
+  long long hit = 0;
   for (long long k = 0; k < n_chosen; ++k) {
     const int64_t p = p_idx[k], e = e_idx[k];
     if (p < 0 || p >= n_problems || e < 0 || e >= t.width)
@@ -61,28 +67,27 @@ inline long long record_chosen(const ChosenTerms& t, long long n_problems, const
     const int64_t g = positions[p];
     const double m = t.kind[g] == kChosenBlock ? t.block_multiplier
                      : t.kind[g] == kChosenCopies ? 1.0 : 0.0;
-    const double chosen_weight = t.scale[g] * static_cast<double>(w_chosen[k]);
-    if (m != 0.0) sums[p] += ((chosen_weight < 0 ? -chosen_weight : chosen_weight) * m) *
-                             t.member_term[g * t.width + e];
-    const long long edges = t.partner_step[g] != 0 ? 2 : 1;
-    total += edges;
-    if (found[p]) hit += edges;
-  }
-  for (long long p = 0; p < n_problems; ++p) contrib[p] += sums[p];
-  long long at_hit = 0, at_missed = hit;
-  for (long long k = 0; k < n_chosen; ++k) {
-    const int64_t p = p_idx[k], g = positions[p];
-    long long& at = found[p] ? at_hit : at_missed;
-    const int32_t col = t.members[g * t.width + e_idx[k]];
-    edge_rows[at] = static_cast<int32_t>(prob_rows[p]);
-    edge_cols[at] = col;
-    edge_problem[at++] = p;
-    if (t.partner_step[g] != 0) {
-      edge_rows[at] = static_cast<int32_t>(prob_rows[p]);
-      edge_cols[at] = col + t.partner_step[g];
-      edge_problem[at++] = p;
+    if (m != 0.0) {
+      const double chosen_weight = t.scale[g] * static_cast<double>(w_chosen[k]);
+      sums[p] += ((chosen_weight < 0 ? -chosen_weight : chosen_weight) * m) *
+                 t.member_term[g * t.width + e];
+    }
+    const int32_t row = static_cast<int32_t>(prob_rows[p]), col = t.members[g * t.width + e];
+    const int32_t step = t.partner_step[g];
+    if (found[p]) {
+      edge_rows[hit] = row, edge_cols[hit] = col, edge_problem[hit++] = p;
+      if (step != 0) edge_rows[hit] = row, edge_cols[hit] = col + step, edge_problem[hit++] = p;
+    } else {
+      missed_rows.push_back(row), missed_cols.push_back(col), missed_problem.push_back(p);
+      if (step != 0)
+        missed_rows.push_back(row), missed_cols.push_back(col + step), missed_problem.push_back(p);
     }
   }
+  for (long long p = 0; p < n_problems; ++p) contrib[p] += sums[p];
+  const long long total = hit + static_cast<long long>(missed_rows.size());
+  std::copy(missed_rows.begin(), missed_rows.end(), edge_rows + hit);
+  std::copy(missed_cols.begin(), missed_cols.end(), edge_cols + hit);
+  std::copy(missed_problem.begin(), missed_problem.end(), edge_problem + hit);
   *n_edges = total;
   return hit;
 }
