@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from subsetsum import _core
 from subsetsum.tickets.bounds import BIAS, BLOCK, COPIES, problem_contributions
 

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from subsetsum.solve import solve, solve_outer
 from subsetsum.tickets.solve import gather_elements
 
