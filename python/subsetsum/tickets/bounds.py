@@ -221,6 +221,10 @@ def problem_contributions(kinds, errors, bound, factor, chosen_problem, chosen_w
     ``chosen_weight`` (|v|, the combine weight in ticket units), ``chosen_first`` (BLOCK) and
     ``chosen_copy_error`` (COPIES).
 
+    The build computes the same terms, bit for bit, in one compiled pass over a block's chosen
+    elements (``_core.record_chosen``, from per-group-matrix terms: tickets/solve.py); this is
+    their reference (tests/test_record.py).
+
     >>> problem_contributions(np.array([2, 2]), np.array([0.01, 0.002]), np.zeros(2), np.ones(2),
     ...                       np.zeros(0, int), np.zeros(0)).tolist()
     [0.01, 0.002]
