@@ -301,8 +301,8 @@ def solve_outer(targets, w, mult, *, eps: float, mode: str, max_size: int | None
         if mask.shape != mult.shape:
             raise ValueError(f"mask: expected shape {mult.shape} (one row per group), got {mask.shape}")
     spec = _check_problem(mode, mult.shape[1], max_size, k, algorithm)
-    outer = (w, mult, mask)
-    return _wrap(_run_host(t, outer, mask, eps, spec, "cpu", _check_threads(num_threads), None, work_limit), "numpy")
+    return _wrap(_run_host(t, (w, mult), mask, eps, spec, "cpu", _check_threads(num_threads), None, work_limit),
+                 "numpy")
 
 
 class _OuterRows:
@@ -624,8 +624,8 @@ def progress_reporter(progress, total: int):
 
 def _run_host(t, x, m, eps, spec: ProblemSpec, backend: str, num_threads: int, progress,
               work_limit: int):
-    """Solve on the host in chunks. ``x``: bases (B, n), or (w, mult, group_mask) for
-    :func:`solve_outer` (then ``m`` is the group mask)."""
+    """Solve on the host in chunks. ``x``: bases (B, n), or (w, mult) for :func:`solve_outer`
+    (then ``m`` is its mask, one row per group)."""
     batch = t.shape[0]
     out = allocate_outputs(batch, spec)
     if batch == 0:
@@ -637,7 +637,7 @@ def _run_host(t, x, m, eps, spec: ProblemSpec, backend: str, num_threads: int, p
         run_chunk = _reference.solve_into
     elif outer is not None:
         def run_chunk(t_chunk, lo, *args):
-            _core.solve_outer_into(t_chunk, outer[0], outer[1], outer[2], lo, *args)
+            _core.solve_outer_into(t_chunk, outer[0], outer[1], m, lo, *args)
     else:
         run_chunk = _core.solve_into
     step = chunk_size(spec, backend)
