@@ -64,7 +64,7 @@ def test_algorithm_table_matches_the_build():
 @pytest.mark.parametrize("masked", [False, True], ids=["unmasked", "masked"])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("mode", MODES)
-def test_cpu_matches_brute_force(mode, dtype, masked):
+def test_cpu_matches_brute_force(mode, dtype, masked, cpu_search):
     rng = np.random.default_rng(mode_id(mode, dtype, masked))
     for n in range(1, 12):
         targets, bases, mask = random_problems(rng, 50, n, dtype, masked=masked)
@@ -155,7 +155,7 @@ def test_meet_in_the_middle_resolves_random_ties(n):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_min_size_larger_n_matches_reference(dtype):
+def test_min_size_larger_n_matches_reference(dtype, cpu_search):
     # increasing_size beyond gray_code's reach of the tests above, with a small max_size.
     rng = np.random.default_rng([40, np.dtype(dtype).itemsize])
     for n, max_size in [(20, 4), (32, 3), (48, 2), (64, 3)]:
@@ -274,7 +274,7 @@ ROUNDED_TIES = [
          for name, n in exact_algorithms_with_wide(case[0])],
 )
 def test_rounded_error_ties_follow_the_contract(mode, options, elements, target, algorithm, n,
-                                                dtype):
+                                                dtype, cpu_search):
     # Elements sit at the given indices (spread over the row when n > 64); the rest are masked.
     positions = {i: i * (n - 1) // 3 for i in elements} if n > 64 else {i: i for i in elements}
     bases = np.zeros((1, n), dtype=dtype)
@@ -294,7 +294,7 @@ def test_rounded_error_ties_follow_the_contract(mode, options, elements, target,
 
 
 @pytest.mark.parametrize("n", [3, 8, 9, 16, 17, 33, 57, 64])
-def test_min_size_triples_with_many_ties_match_the_reference(n):
+def test_min_size_triples_with_many_ties_match_the_reference(n, cpu_search):
     """Size 3 of min_size with many equal sums: values on a quarter grid, targets between its
     points (no subset meets them, so every problem ends with the best subset of up to three),
     and on it; the first triple in index order among equal errors, as the reference picks it."""
@@ -306,10 +306,10 @@ def test_min_size_triples_with_many_ties_match_the_reference(n):
 
 @pytest.mark.parametrize("n", [2, 8, 9, 16, 17, 36, 57, 64])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_min_size_pairs_with_many_ties_match_the_reference(n, dtype):
+def test_min_size_pairs_with_many_ties_match_the_reference(n, dtype, cpu_search):
     """Size 2 of min_size with many equal sums (values on a quarter grid, targets on and off it):
     the first pair in index order among equal errors, as the reference picks it, whether the CPU
-    tries every pair (vectorised) or searches the sorted elements."""
+    tries every pair (in vectors of either width) or searches the sorted elements."""
     rng = np.random.default_rng(n)
     bases = (rng.integers(-4, 5, (3000, n)) / 4).astype(dtype)
     targets = np.concatenate([rng.integers(-8, 9, 1500) / 4, rng.uniform(-2, 2, 1500)]).astype(dtype)

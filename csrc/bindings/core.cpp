@@ -527,4 +527,12 @@ PYBIND11_MODULE(_core, m) {
       "Threads the compiled calls made from the calling thread use when given num_threads 0,\n"
       "from now on (other threads keep theirs): max_threads() then returns it there.");
   m.def("has_openmp", &cpu_has_openmp, "Whether the CPU backend was built with OpenMP.");
+  m.def("cpu_searches", &cpu_searches_supported,
+        "Vector searches of sizes 1-3 this CPU runs, narrowest first: 'scalar', then 'avx2',\n"
+        "'avx512' where the CPU has them (csrc/cpu/pair_search.hpp).");
+  m.def("cpu_search", &cpu_search_name, "The search the CPU solver runs now.");
+  m.def("set_cpu_search", &cpu_set_search, py::arg("search"),
+        "Narrow the CPU solver's searches to one of cpu_searches() (every thread, from now on;\n"
+        "the widest by default). The subsets are the same with any of them: for tests and\n"
+        "benchmarks.");
 }

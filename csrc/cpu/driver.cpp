@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <vector>
 
 #if defined(SUBSETSUM_HAVE_OPENMP)
@@ -214,6 +215,33 @@ void cpu_set_thread_default(int threads) {
 #else
   (void)threads;
 #endif
+}
+
+namespace {
+const char* const kSearchNames[] = {"scalar", "avx2", "avx512"};
+}
+
+std::vector<std::string> cpu_searches_supported() {
+  std::vector<std::string> names;
+  for (int level = 0; level <= static_cast<int>(cpu_search_supported()); ++level)
+    names.emplace_back(kSearchNames[level]);
+  return names;
+}
+
+std::string cpu_search_name() { return kSearchNames[static_cast<int>(cpu_search())]; }
+
+void cpu_set_search(const std::string& name) {
+  const auto names = cpu_searches_supported();
+  for (std::size_t level = 0; level < names.size(); ++level) {
+    if (names[level] == name) {
+      cpu_search_cap().store(static_cast<int>(level), std::memory_order_relaxed);
+      return;
+    }
+  }
+  std::string expected;
+  for (const auto& n : names) expected += (expected.empty() ? "'" : ", '") + n + "'";
+  throw std::invalid_argument("search: expected one this CPU runs (" + expected + "), got '" +
+                              name + "'");
 }
 
 bool cpu_has_openmp() {

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "subsetsum/solve_problem.hpp"
 
@@ -39,5 +41,13 @@ int cpu_max_threads();
 // now on; other threads keep theirs.
 void cpu_set_thread_default(int threads);
 bool cpu_has_openmp();
+
+// The vector searches of sizes 1 to 3 (pair_search.hpp): the names of those this CPU runs,
+// narrowest first ("scalar", then "avx2", "avx512"), and the one the solver runs.
+std::vector<std::string> cpu_searches_supported();
+std::string cpu_search_name();
+// Narrow the solver's searches to `name` (one of cpu_searches_supported()), for every thread;
+// the subsets are the same with any of them. Throws std::invalid_argument for another name.
+void cpu_set_search(const std::string& name);
 
 }  // namespace subsetsum

@@ -1,256 +1,185 @@
 // The CPU's policy for increasing_size_solve's exhaustive sizes (solve_problem.hpp,
-// ScalarExhaustive): on CPUs with AVX-512 every pair of up to 64 elements is tried in vector
-// registers, 8 pairs an instruction, so a min_size problem settled at size 2 never sorts its
-// elements for the pruned search. The published L+1 setting (n = 55, eps = 0.01) ends at size 1
-// or 2 almost always; there the pruned search (sort_by_value and the size-2 search) was half of
-// the solver's time, while the scalar exhaustive pair loop over 1,485 pairs was slower still
-// (benchmarks/results/solve-cpu.md has the figures). Elsewhere (no AVX-512, other compilers,
-// other architectures) the scalar default runs.
+// ScalarExhaustive): on x86-64 CPUs with AVX-512 or AVX2 the searches of sizes 1 to 3 try every
+// subset of up to 64 elements in vector registers (8 or 4 subsets an instruction), so a min_size
+// problem settled at size 2 or 3 never sorts its elements for the pruned search. The published
+// L+1 setting (n = 55, eps = 0.01) ends at size 1 or 2 almost always; there the pruned search
+// (sort_by_value and the size-2 search) was half of the solver's time, while the scalar
+// exhaustive pair loop over 1,485 pairs was slower still (benchmarks/results/solve-cpu.md has
+// the figures). The searches are written once (pair_search_simd.inl) and compiled for each
+// instruction set; the widest one the CPU runs is chosen at run time. Elsewhere (other
+// compilers, other architectures) the scalar default runs.
 #pragma once
+
+#include <atomic>
+#include <cstdint>
 
 #include "subsetsum/solve_problem.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define SUBSETSUM_PAIR_SEARCH_AVX512 1
+#define SUBSETSUM_PAIR_SEARCH_SIMD 1
 #include <immintrin.h>
 #endif
 
 namespace subsetsum {
 
+// The vector searches a CPU runs, widest last.
+enum class CpuSearch : int { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
+
 // Pairs tried in vector registers: every pair of up to 65 elements (C(65, 2)), i.e. all of them
 // for increasing_size (n <= 64).
 constexpr double kVectorPairsMax = 2080.0;
 // Triples tried in vector registers: every triple of up to 65 elements (C(65, 3)); faster than
-// the sorted search at every n measured (16 to 64, best_triple_avx512).
+// the sorted search at every n measured (16 to 64, with AVX-512 and with AVX2).
 constexpr double kVectorTriplesMax = 43680.0;
 
-#if defined(SUBSETSUM_PAIR_SEARCH_AVX512)
+// Blocks of lanes (bit b: block b) holding a search's smallest error: 65 elements in blocks of 4.
+using BlockSet = uint64_t;
 
-// The first `count` lanes (all 8 from count 8 on).
-inline __mmask8 lanes_below(int count) {
-  return count >= 8 ? __mmask8(0xFF) : __mmask8((1u << (count > 0 ? count : 0)) - 1u);
-}
-
-// The searches' error, as exhaustive_best computes it: |target - (base + value)| per lane.
-__attribute__((target("avx512f"))) inline __m512d pair_error(__m512d target, __m512d base,
-                                                             double value) {
-  return _mm512_abs_pd(_mm512_sub_pd(target, _mm512_add_pd(base, _mm512_set1_pd(value))));
-}
-
-// Folds pair_error(target, base, v[j]) for j in [from, m) into two minimums, alternately: two
-// independent chains keep the adders busy.
-__attribute__((target("avx512f"))) inline void min_errors(__m512d target, __m512d base,
-                                                          const double* v, int from, int m,
-                                                          __m512d& m0, __m512d& m1) {
-  int j = from;
-  for (; j + 2 <= m; j += 2) {
-    m0 = _mm512_min_pd(m0, pair_error(target, base, v[j]));
-    m1 = _mm512_min_pd(m1, pair_error(target, base, v[j + 1]));
-  }
-  if (j < m) m0 = _mm512_min_pd(m0, pair_error(target, base, v[j]));
-}
-
-// Keeps the smallest block minimum so far and which blocks (bit a / 8) reach it.
-inline void note_block_min(double block_min, int a, double& best, unsigned& best_blocks) {
+// Keeps the smallest block minimum so far and which blocks reach it.
+inline void note_block_min(double block_min, int block, double& best, BlockSet& best_blocks) {
   if (block_min < best) {
     best = block_min;
-    best_blocks = 1u << (a >> 3);
+    best_blocks = BlockSet(1) << block;
   } else if (block_min == best) {
-    best_blocks |= 1u << (a >> 3);
+    best_blocks |= BlockSet(1) << block;
   }
 }
 
-// exhaustive_best for s = 2: the pair (i < j) of smallest |target - (v[i] + v[j])|, the first
-// in exhaustive_best's order (j outer, i inner, both increasing) among equal errors.
-//
-// Blocks of 8 lanes hold i = 8a .. 8a + 7 while j runs over the larger indices. The first pass
-// takes each block's smallest error alone, in independent minimums (one minimum carried through
-// every step waits on the compare before it: a loop with the place kept beside the error ran at
-// the latency of a compare and a blend, about 5 cycles a step; these run at the adders'
-// throughput). The second pass looks again only in the blocks whose minimum is the smallest,
-// j increasing, for the first lane whose error equals it (the same operations give the same
-// bits); the earliest (j, i) over those blocks is exhaustive_best's pair.
-__attribute__((target("avx512f"))) inline double best_pair_avx512(const double* v, int m,
-                                                                  double target, int* at_i,
-                                                                  int* at_j) {
-  const __m512d t = _mm512_set1_pd(target);
-  const __m512d inf = _mm512_set1_pd(INFINITY);
-  double best = INFINITY;
-  unsigned best_blocks = 0;  // bit a / 8: block a holds a pair of error `best`
-  for (int a = 0; a + 1 < m; a += 8) {
-    const __mmask8 present = lanes_below(m - a);
-    const __m512d vi = _mm512_maskz_loadu_pd(present, v + a);
-    __m512d m0 = inf, m1 = inf, m2 = inf, m3 = inf;
-    // j inside the block: lanes i < j only
-    const int inside_end = a + 8 < m ? a + 8 : m;
-    for (int j = a + 1; j < inside_end; ++j) {
-      const __mmask8 live = __mmask8((1u << (j - a)) - 1u);
-      const __m512d err = pair_error(t, vi, v[j]);
-      if (j & 1)
-        m2 = _mm512_mask_min_pd(m2, live, err, m2);
-      else
-        m3 = _mm512_mask_min_pd(m3, live, err, m3);
-    }
-    min_errors(t, vi, v, a + 8, m, m0, m1);  // j past the block: every lane
-    const double block_min =
-        _mm512_reduce_min_pd(_mm512_min_pd(_mm512_min_pd(m0, m1), _mm512_min_pd(m2, m3)));
-    note_block_min(block_min, a, best, best_blocks);
-  }
-  const __m512d want = _mm512_set1_pd(best);
-  int found_i = 0, found_j = m;  // m: none yet
-  for (unsigned blocks = best_blocks; blocks; blocks &= blocks - 1) {
-    const int a = 8 * __builtin_ctz(blocks);
-    const __mmask8 present = lanes_below(m - a);
-    const __m512d vi = _mm512_maskz_loadu_pd(present, v + a);
-    for (int j = a + 1; j < found_j; ++j) {
-      const __mmask8 live = lanes_below(j - a);
-      const __m512d err = pair_error(t, vi, v[j]);
-      const __mmask8 hit = _mm512_mask_cmp_pd_mask(live, err, want, _CMP_EQ_OQ);
-      if (hit) {  // j < found_j: earlier (a block before this one holds smaller i at equal j)
-        found_j = j;
-        found_i = a + __builtin_ctz(hit);
-        break;
-      }
-    }
-  }
-  *at_i = found_i;
-  *at_j = found_j;
-  return best;
-}
+#if defined(SUBSETSUM_PAIR_SEARCH_SIMD)
 
-// exhaustive_best for s = 3: the triple (i < j < k) of smallest |target - ((v[i] + v[j]) +
-// v[k])|, the first in exhaustive_best's order (k outer, then j, then i) among equal errors.
-// As best_pair_avx512: lanes hold i = 8a .. 8a + 7; for each j above them the pair sums stay in
-// a register while k runs over the larger indices, two minimums apart; each block's minimum is
-// kept, and the second pass looks for the first equal triple only in the blocks holding the
-// smallest. Uniform problems of the L+1 construction's later layers (n = 27 - 33, eps / scale
-// = 0.0025) end at size 3 about a third of the time, where sorting for the pruned search took
-// most of their time.
-__attribute__((target("avx512f"))) inline double best_triple_avx512(const double* v, int m,
-                                                                    double target, int* at_i,
-                                                                    int* at_j, int* at_k) {
-  const __m512d t = _mm512_set1_pd(target);
-  const __m512d inf = _mm512_set1_pd(INFINITY);
-  double best = INFINITY;
-  unsigned best_blocks = 0;  // bit a / 8: block a holds a triple of error `best`
-  for (int a = 0; a + 2 < m; a += 8) {
-    const __mmask8 present = lanes_below(m - a);
-    const __m512d vi = _mm512_maskz_loadu_pd(present, v + a);
-    __m512d m0 = inf, m1 = inf;
-    for (int j = a + 1; j + 1 < m; ++j) {
-      const __mmask8 live = lanes_below(j - a);
-      // lanes i >= j hold no pair: their sums are made infinite, so no k picks them
-      const __m512d sij = _mm512_mask_add_pd(inf, live, vi, _mm512_set1_pd(v[j]));
-      min_errors(t, sij, v, j + 1, m, m0, m1);
-    }
-    const double block_min = _mm512_reduce_min_pd(_mm512_min_pd(m0, m1));
-    note_block_min(block_min, a, best, best_blocks);
-  }
-  const __m512d want = _mm512_set1_pd(best);
-  int found_i = 0, found_j = 1, found_k = m;  // k = m: none yet
-  for (unsigned blocks = best_blocks; blocks; blocks &= blocks - 1) {
-    const int a = 8 * __builtin_ctz(blocks);
-    const __mmask8 present = lanes_below(m - a);
-    const __m512d vi = _mm512_maskz_loadu_pd(present, v + a);
-    bool hit_here = false;
-    // k < found_k, or k == found_k with j < found_j: an earlier block holds smaller i
-    for (int k = a + 2; k <= found_k && k < m && !hit_here; ++k) {
-      const __m512d vk = _mm512_set1_pd(v[k]);
-      const int j_end = k < found_k ? k : found_j;
-      for (int j = a + 1; j < j_end; ++j) {
-        const __mmask8 live = lanes_below(j - a);
-        const __m512d err = _mm512_abs_pd(_mm512_sub_pd(t, _mm512_add_pd(_mm512_add_pd(vi, _mm512_set1_pd(v[j])), vk)));
-        const __mmask8 hit = _mm512_mask_cmp_pd_mask(live, err, want, _CMP_EQ_OQ);
-        if (hit) {
-          found_k = k;
-          found_j = j;
-          found_i = a + __builtin_ctz(hit);
-          hit_here = true;
-          break;
-        }
-      }
-    }
-  }
-  *at_i = found_i;
-  *at_j = found_j;
-  *at_k = found_k;
-  return best;
-}
+namespace avx512 {
 
-// exhaustive_best for s = 1: the first i of smallest |target - v[i]|. The smallest error in
-// vector minimums, then the first lane equal to it: the scalar loop carried its minimum and
-// place from step to step (a compare, a minimum and a move a step, about 6 cycles).
-__attribute__((target("avx512f"))) inline double best_single_avx512(const double* v, int m,
-                                                                    double target, int* at_i) {
-  const __m512d t = _mm512_set1_pd(target);
-  __m512d m0 = _mm512_set1_pd(INFINITY), m1 = m0;
-  int i = 0;
-  for (; i + 16 <= m; i += 16) {
-    m0 = _mm512_min_pd(m0, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_loadu_pd(v + i))));
-    m1 = _mm512_min_pd(m1, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_loadu_pd(v + i + 8))));
-  }
-  for (; i < m; i += 8) {
-    const __mmask8 live = lanes_below(m - i);
-    m0 = _mm512_mask_min_pd(m0, live, _mm512_abs_pd(_mm512_sub_pd(t, _mm512_maskz_loadu_pd(live, v + i))), m0);
-  }
-  const double best = _mm512_reduce_min_pd(_mm512_min_pd(m0, m1));
-  const __m512d want = _mm512_set1_pd(best);
-  for (i = 0; i < m; i += 8) {
-    const __mmask8 live = lanes_below(m - i);
-    const __m512d err = _mm512_abs_pd(_mm512_sub_pd(t, _mm512_maskz_loadu_pd(live, v + i)));
-    const __mmask8 hit = _mm512_mask_cmp_pd_mask(live, err, want, _CMP_EQ_OQ);
-    if (hit) {
-      *at_i = i + __builtin_ctz(hit);
-      return best;
-    }
-  }
-  *at_i = 0;  // m = 0 only: no element, error infinite as exhaustive_best's
-  return best;
-}
+#define SUBSETSUM_SIMD __attribute__((target("avx512f"))) inline
+#define SUBSETSUM_SIMD_INLINE __attribute__((target("avx512f"), always_inline)) inline
 
-inline bool cpu_runs_avx512f() {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return has;
-}
+struct Lanes {
+  using V = __m512d;
+  using Mask = __mmask8;
+  static constexpr int kCount = 8;
+  SUBSETSUM_SIMD_INLINE static V set1(double x) { return _mm512_set1_pd(x); }
+  SUBSETSUM_SIMD_INLINE static V loadu(const double* p) { return _mm512_loadu_pd(p); }
+  SUBSETSUM_SIMD_INLINE static V maskz_loadu(Mask live, const double* p) {
+    return _mm512_maskz_loadu_pd(live, p);
+  }
+  SUBSETSUM_SIMD_INLINE static Mask below(int count) {
+    return count >= 8 ? Mask(0xFF) : Mask((1u << (count > 0 ? count : 0)) - 1u);
+  }
+  SUBSETSUM_SIMD_INLINE static V add(V a, V b) { return _mm512_add_pd(a, b); }
+  SUBSETSUM_SIMD_INLINE static V sub(V a, V b) { return _mm512_sub_pd(a, b); }
+  SUBSETSUM_SIMD_INLINE static V abs(V a) { return _mm512_abs_pd(a); }
+  SUBSETSUM_SIMD_INLINE static V min(V a, V b) { return _mm512_min_pd(a, b); }
+  SUBSETSUM_SIMD_INLINE static V mask_min(V src, Mask live, V a, V b) {
+    return _mm512_mask_min_pd(src, live, a, b);
+  }
+  SUBSETSUM_SIMD_INLINE static V mask_add(V src, Mask live, V a, V b) {
+    return _mm512_mask_add_pd(src, live, a, b);
+  }
+  SUBSETSUM_SIMD_INLINE static unsigned equal_lanes(Mask live, V a, V b) {
+    return _mm512_mask_cmp_pd_mask(live, a, b, _CMP_EQ_OQ);
+  }
+  SUBSETSUM_SIMD_INLINE static double reduce_min(V a) { return _mm512_reduce_min_pd(a); }
+};
 
-#else
+#include "pair_search_simd.inl"
 
-inline bool cpu_runs_avx512f() { return false; }
+#undef SUBSETSUM_SIMD
+#undef SUBSETSUM_SIMD_INLINE
+
+}  // namespace avx512
+
+namespace avx2 {
+
+#define SUBSETSUM_SIMD __attribute__((target("avx2"))) inline
+#define SUBSETSUM_SIMD_INLINE __attribute__((target("avx2"), always_inline)) inline
+
+// AVX2 has no mask registers: a mask is a vector whose live lanes are all ones, and the masked
+// operations blend.
+struct Lanes {
+  using V = __m256d;
+  using Mask = __m256d;
+  static constexpr int kCount = 4;
+  SUBSETSUM_SIMD_INLINE static V set1(double x) { return _mm256_set1_pd(x); }
+  SUBSETSUM_SIMD_INLINE static V loadu(const double* p) { return _mm256_loadu_pd(p); }
+  SUBSETSUM_SIMD_INLINE static V maskz_loadu(Mask live, const double* p) {
+    return _mm256_maskload_pd(p, _mm256_castpd_si256(live));
+  }
+  SUBSETSUM_SIMD_INLINE static Mask below(int count) {
+    return _mm256_castsi256_pd(
+        _mm256_cmpgt_epi64(_mm256_set1_epi64x(count), _mm256_setr_epi64x(0, 1, 2, 3)));
+  }
+  SUBSETSUM_SIMD_INLINE static V add(V a, V b) { return _mm256_add_pd(a, b); }
+  SUBSETSUM_SIMD_INLINE static V sub(V a, V b) { return _mm256_sub_pd(a, b); }
+  SUBSETSUM_SIMD_INLINE static V abs(V a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
+  SUBSETSUM_SIMD_INLINE static V min(V a, V b) { return _mm256_min_pd(a, b); }
+  SUBSETSUM_SIMD_INLINE static V mask_min(V src, Mask live, V a, V b) {
+    return _mm256_blendv_pd(src, _mm256_min_pd(a, b), live);
+  }
+  SUBSETSUM_SIMD_INLINE static V mask_add(V src, Mask live, V a, V b) {
+    return _mm256_blendv_pd(src, _mm256_add_pd(a, b), live);
+  }
+  SUBSETSUM_SIMD_INLINE static unsigned equal_lanes(Mask live, V a, V b) {
+    return unsigned(_mm256_movemask_pd(_mm256_and_pd(live, _mm256_cmp_pd(a, b, _CMP_EQ_OQ))));
+  }
+  SUBSETSUM_SIMD_INLINE static double reduce_min(V a) {
+    const __m128d half = _mm_min_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+    return _mm_cvtsd_f64(_mm_min_sd(half, _mm_unpackhi_pd(half, half)));
+  }
+};
+
+#include "pair_search_simd.inl"
+
+#undef SUBSETSUM_SIMD
+#undef SUBSETSUM_SIMD_INLINE
+
+}  // namespace avx2
 
 #endif
 
+// The widest search the CPU runs.
+inline CpuSearch cpu_search_supported() {
+#if defined(SUBSETSUM_PAIR_SEARCH_SIMD)
+  static const CpuSearch best = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return CpuSearch::kAvx512;
+    if (__builtin_cpu_supports("avx2")) return CpuSearch::kAvx2;
+    return CpuSearch::kScalar;
+  }();
+  return best;
+#else
+  return CpuSearch::kScalar;
+#endif
+}
+
+// The widest search allowed (tests and benchmarks narrow it to compare the searches; every one
+// returns the same subsets).
+inline std::atomic<int>& cpu_search_cap() {
+  static std::atomic<int> cap{static_cast<int>(CpuSearch::kAvx512)};
+  return cap;
+}
+
+// The search the solver runs: the widest one the CPU runs, within the cap.
+inline CpuSearch cpu_search() {
+  const int cap = cpu_search_cap().load(std::memory_order_relaxed);
+  const int best = static_cast<int>(cpu_search_supported());
+  return static_cast<CpuSearch>(cap < best ? cap : best);
+}
+
 struct CpuExhaustive {
   static bool affordable(int m, int s) {
-    if (s == 2 && cpu_runs_avx512f()) return binomial(m, 2) <= kVectorPairsMax;
-    if (s == 3 && cpu_runs_avx512f()) return binomial(m, 3) <= kVectorTriplesMax;
+    if (s == 2 && cpu_search() != CpuSearch::kScalar) return binomial(m, 2) <= kVectorPairsMax;
+    if (s == 3 && cpu_search() != CpuSearch::kScalar) return binomial(m, 3) <= kVectorTriplesMax;
     return exhaustive_affordable(m, s);
   }
   template <int CAP>
   static double best(const Elements<CAP>& e, double target, int s, int* chosen) {
-#if defined(SUBSETSUM_PAIR_SEARCH_AVX512)
-    if (s == 1 && cpu_runs_avx512f()) {
-      int i = 0;
-      const double err = best_single_avx512(e.value, e.count, target, &i);
-      chosen[0] = e.index[i];
-      return err;
-    }
-    if (s == 3 && cpu_runs_avx512f()) {
-      int i = 0, j = 1, k = 2;
-      const double err = best_triple_avx512(e.value, e.count, target, &i, &j, &k);
-      chosen[0] = e.index[i];
-      chosen[1] = e.index[j];
-      chosen[2] = e.index[k];
-      return err;
-    }
-    if (s == 2 && cpu_runs_avx512f()) {
-      int i = 0, j = 1;
-      const double err = best_pair_avx512(e.value, e.count, target, &i, &j);
-      chosen[0] = e.index[i];
-      chosen[1] = e.index[j];
-      return err;
+#if defined(SUBSETSUM_PAIR_SEARCH_SIMD)
+    switch (cpu_search()) {
+      case CpuSearch::kAvx512:
+        return avx512::best_of_size(e, target, s, chosen);
+      case CpuSearch::kAvx2:
+        return avx2::best_of_size(e, target, s, chosen);
+      case CpuSearch::kScalar:
+        break;
     }
 #endif
     return exhaustive_best(e, target, s, chosen);
