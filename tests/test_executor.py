@@ -12,7 +12,7 @@ import pytest
 
 from subsetsum import construct_ticket
 from subsetsum.tickets import solve as solve_module
-from subsetsum.tickets.executor import Executor, LocalExecutor, RayExecutor, get_executor
+from subsetsum.tickets.executor import Executor, LocalExecutor, RayExecutor, _TaskPace, get_executor
 
 # Deprecations that Ray's own modules raise on some of its versions (none on 2.60); only those.
 ray_marks = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.*")
@@ -255,7 +255,44 @@ def test_ray_executor_validates_its_settings():
         RayExecutor(num_gpus=-1)
     with pytest.raises(ValueError, match="max_retries"):
         RayExecutor(max_retries=-1)
+    for bad in (0, -0.5, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="task_seconds"):
+            RayExecutor(task_seconds=bad)
+    with pytest.raises(TypeError, match="task_seconds"):
+        RayExecutor(task_seconds="1")
     assert "max_in_flight=4" in repr(RayExecutor(max_in_flight=4))
+
+
+def test_task_pace_fills_the_task_time_at_the_measured_job_time():
+    pace = _TaskPace(0.25)
+    assert pace.jobs_per_task == 1  # nothing measured yet
+    pace.record(1, 0.01)
+    assert pace.jobs_per_task == 25
+    pace.record(3, 0.17)  # mean 0.045 s a job
+    assert pace.jobs_per_task == 5
+    pace.record(1, 10.0)  # jobs longer than the task time: one a task
+    assert pace.jobs_per_task == 1
+    quick = _TaskPace(0.25)
+    quick.record(1000, 0.0)  # too quick to measure: the cap
+    assert quick.jobs_per_task == _TaskPace.MAX_JOBS_PER_TASK
+
+
+@ray_marks
+def test_ray_groups_short_jobs_into_tasks_in_order_with_shared_inputs(ray, monkeypatch):
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+
+    def job(data, i):
+        return (int(data[i]), ray.get_runtime_context().get_task_id(), os.environ.get("OMP_WAIT_POLICY"))
+
+    ex = RayExecutor(max_in_flight=2, task_seconds=5.0)
+    data = ex.share(np.arange(40) ** 2)
+    results = list(ex.map(job, [(data, i) for i in range(40)]))
+    assert [r[0] for r in results] == [i * i for i in range(40)]
+    tasks = [r[1] for r in results]
+    assert tasks[0] != tasks[1]  # the first tasks run one job each, to time them
+    assert len(set(tasks)) < 10  # then the short jobs go many to a task
+    assert all(tasks[i] == tasks[i - 1] or tasks[i] not in tasks[:i] for i in range(1, 40))  # consecutive
+    assert {r[2] for r in results} == {"passive"}  # idle OpenMP threads sleep: workers share the CPUs
 
 
 @ray_marks

@@ -12,8 +12,9 @@ its arguments alone) and must not write to its arguments, which may be read-only
   on the results already back, or one after the other on the calling thread; sharing is the
   identity.
 * :class:`RayExecutor` (``executor="ray"``): the jobs run as Ray tasks on the cluster
-  ``ray.init`` connected to (a local one is started when Ray is not initialized), a bounded
-  number in flight; shared inputs go to the object store once (``ray.put``). A task whose worker
+  ``ray.init`` connected to (a local one is started when Ray is not initialized), short ones
+  several to a task, a bounded number in flight; shared inputs go to the object store once
+  (``ray.put``). A task whose worker
   died is run again (``max_retries``); since results are consumed by position, the merge stays
   exact.
 
@@ -24,16 +25,18 @@ an executor.
 from __future__ import annotations
 
 import abc
+import itertools
 import json
 import logging
 import numbers
 import os
 import pickle
 import sys
+import time
 from collections import deque
 from pathlib import Path
 
-from .._checks import check_int
+from .._checks import check_int, check_positive_float
 
 __all__ = ["Executor", "LocalExecutor", "RayExecutor", "CheckpointExecutor", "get_executor", "EXECUTORS"]
 
@@ -151,7 +154,7 @@ def _one_core_per_call() -> None:
 
 
 class RayExecutor(Executor):
-    """Runs every job as a Ray task.
+    """Runs the jobs as Ray tasks, several consecutive jobs to a task.
 
     Parameters
     ----------
@@ -164,13 +167,25 @@ class RayExecutor(Executor):
     max_retries : int >= 0
         Times Ray runs a task again whose worker died (default 3). Errors raised by a job are
         not retried: they reach the driver.
+    task_seconds : float > 0
+        About how long a task should run (default 0.25 s). Each task costs Ray a few
+        milliseconds (submitting, scheduling, its result through the object store): short jobs
+        (a ticket's blocks take tens of milliseconds) are grouped, as many consecutive ones per
+        task as the jobs measured so far fill in this time; the first tasks hold one job each,
+        and jobs longer than this run one a task.
 
     Notes
     -----
     The tasks run on the cluster that ``ray.init`` connected to; to use a remote cluster, call
     ``ray.init(address=...)`` before building. When Ray is not initialized, the first use
     starts a local cluster (quiet: no dashboard, errors only) and leaves it running for later
-    builds; ``ray.shutdown()`` stops it. Each job takes one CPU of the cluster.
+    builds; ``ray.shutdown()`` stops it. Each task takes one CPU of the cluster.
+
+    The tasks' OpenMP threads sleep as soon as they are idle (``OMP_WAIT_POLICY=passive`` in the
+    tasks' environment, unless the driver's environment sets another): by default an idle
+    OpenMP thread spins for a while after each parallel region, which within one process
+    costs nothing, but with one worker process per CPU it took the CPU from the other workers
+    (the jobs' CPU time of a ticket build grew by 40%: benchmarks/results/scale.md).
 
     Examples
     --------
@@ -181,7 +196,8 @@ class RayExecutor(Executor):
     [1, 2, 4, 8, 16]
     """
 
-    def __init__(self, *, max_in_flight: int | None = None, num_gpus: float = 0, max_retries: int = 3):
+    def __init__(self, *, max_in_flight: int | None = None, num_gpus: float = 0, max_retries: int = 3,
+                 task_seconds: float = 0.25):
         _import_ray()
         if max_in_flight is not None:
             max_in_flight = check_int("max_in_flight", max_in_flight, 1)
@@ -192,6 +208,7 @@ class RayExecutor(Executor):
         self.max_in_flight = max_in_flight
         self.num_gpus = num_gpus
         self.max_retries = check_int("max_retries", max_retries, 0)
+        self.task_seconds = check_positive_float("task_seconds", task_seconds)
 
     def _ray(self):
         ray = _import_ray()
@@ -204,15 +221,86 @@ class RayExecutor(Executor):
 
     def map(self, fn, jobs):
         ray = self._ray()
-        remote = ray.remote(num_cpus=1, num_gpus=self.num_gpus, max_retries=self.max_retries)(fn)
+        env = {"OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "passive")}
+        remote = ray.remote(num_cpus=1, num_gpus=self.num_gpus, max_retries=self.max_retries,
+                            runtime_env={"env_vars": env})(_run_jobs)
         limit = self.max_in_flight
         if limit is None:
             limit = max(1, IN_FLIGHT_PER_CPU * int(ray.cluster_resources().get("CPU", 1)))
-        yield from _in_order(remote.remote, ray.get, ray.cancel, jobs, limit)
+        pace = _TaskPace(self.task_seconds)
+
+        def tasks():
+            it = iter(jobs)
+            while chunk := list(itertools.islice(it, pace.jobs_per_task)):
+                yield (chunk,)
+
+        def submit(chunk):
+            # Ray resolves object references passed as arguments of the task itself, not inside
+            # them: the jobs' shared handles travel as the task's arguments, each once
+            refs = {}
+            for args in chunk:
+                for a in args:
+                    if isinstance(a, ray.ObjectRef):
+                        refs.setdefault(a, len(refs))
+            spec = [tuple(_Shared(refs[a]) if isinstance(a, ray.ObjectRef) else a for a in args)
+                    for args in chunk]
+            return remote.remote(fn, spec, *refs)
+
+        def result(handle):
+            results, seconds = ray.get(handle)
+            pace.record(len(results), seconds)
+            return results
+
+        for results in _in_order(submit, result, ray.cancel, tasks(), limit):
+            yield from results
 
     def __repr__(self) -> str:
         return (f"RayExecutor(max_in_flight={self.max_in_flight}, num_gpus={self.num_gpus}, "
-                f"max_retries={self.max_retries})")
+                f"max_retries={self.max_retries}, task_seconds={self.task_seconds})")
+
+
+class _Shared:
+    """In a task's job list: the task's ``index``-th shared argument."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        self.index = index
+
+    def __reduce__(self):
+        return _Shared, (self.index,)
+
+
+def _run_jobs(fn, spec, *shared):
+    """A task of :class:`RayExecutor`: ``fn(*args)`` for every job of ``spec`` in order, the
+    :class:`_Shared` placeholders replaced by the task's resolved arguments. Returns the results
+    and the seconds the jobs took."""
+    start = time.perf_counter()
+    results = [fn(*(shared[a.index] if isinstance(a, _Shared) else a for a in args)) for args in spec]
+    return results, time.perf_counter() - start
+
+
+class _TaskPace:
+    """How many consecutive jobs the next task gets: as many as fill ``task_seconds`` at the mean
+    job time measured so far (one before any is measured; at most MAX_JOBS_PER_TASK)."""
+
+    MAX_JOBS_PER_TASK = 64
+
+    def __init__(self, task_seconds: float):
+        self.task_seconds = task_seconds
+        self.jobs = 0
+        self.seconds = 0.0
+
+    def record(self, jobs: int, seconds: float) -> None:
+        self.jobs += jobs
+        self.seconds += seconds
+
+    @property
+    def jobs_per_task(self) -> int:
+        if self.jobs == 0:
+            return 1
+        per_job = max(self.seconds / self.jobs, 1e-9)
+        return int(min(self.MAX_JOBS_PER_TASK, max(1, self.task_seconds / per_job)))
 
 
 class CheckpointExecutor(Executor):
