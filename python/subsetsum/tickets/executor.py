@@ -14,9 +14,8 @@ its arguments alone) and must not write to its arguments, which may be read-only
 * :class:`RayExecutor` (``executor="ray"``): the jobs run as Ray tasks on the cluster
   ``ray.init`` connected to (a local one is started when Ray is not initialized), short ones
   several to a task, a bounded number in flight; shared inputs go to the object store once
-  (``ray.put``). A task whose worker
-  died is run again (``max_retries``); since results are consumed by position, the merge stays
-  exact.
+  (``ray.put``). A task whose worker died is run again (``max_retries``); since results are
+  consumed by position, the merge stays exact.
 
 :func:`get_executor` turns the ``executor`` argument of :func:`~subsetsum.construct_ticket` into
 an executor.
