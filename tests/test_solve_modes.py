@@ -316,6 +316,23 @@ def test_min_size_pairs_with_many_ties_match_the_reference(n, dtype, cpu_search)
     _assert_min_size_matches_the_reference(targets, bases, rng.random((3000, n)) < 0.8, max_size=2)
 
 
+def test_cpu_searches_are_named_and_narrowed_by_name():
+    from subsetsum import _core
+
+    searches = _core.cpu_searches()
+    assert searches[0] == "scalar" and set(searches) <= {"scalar", "avx2", "avx512"}
+    assert _core.cpu_search() == searches[-1]  # the widest by default
+    for bad in ("sse2", "AVX2", "avx1024"):
+        with pytest.raises(ValueError, match=r"^search: expected one this CPU runs \('scalar'"):
+            _core.set_cpu_search(bad)
+    assert _core.cpu_search() == searches[-1]  # a refused name changes nothing
+    try:
+        _core.set_cpu_search("scalar")
+        assert _core.cpu_search() == "scalar"
+    finally:
+        _core.set_cpu_search(searches[-1])
+
+
 def _assert_min_size_matches_the_reference(targets, bases, mask, *, max_size):
     """min_size on the CPU and in the reference, without and with ``mask``: the same subsets, the
     same errors."""
