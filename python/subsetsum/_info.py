@@ -36,12 +36,13 @@ def compile_options() -> dict:
     """How the installed package was built, and what it finds at run time.
 
     >>> sorted(compile_options())[:3]
-    ['cpu_threads', 'cuda_devices', 'cuda_module']
+    ['cpu_search', 'cpu_threads', 'cuda_devices']
     """
     mod = _cuda_module()
     return {
         "openmp": bool(_core.has_openmp()),
         "cpu_threads": int(_core.max_threads()),
+        "cpu_search": str(_core.cpu_search()),  # vector searches of min_size's sizes 1-3
         "cuda_module": mod is not None,
         "cuda_devices": int(mod.device_count()) if mod is not None else 0,
         "cuda_runtime": mod.runtime_version() if mod is not None else None,
