@@ -185,6 +185,21 @@ def test_er_tickets_stay_inside_the_er_mask(scheme):
     assert sum(ticket.metadata["group_sizes"]) > sum(dense.metadata["group_sizes"])  # thinned base sets
 
 
+@pytest.mark.filterwarnings("ignore::subsetsum.tickets.TicketWarning")  # a fixed rho may leave misses
+@pytest.mark.parametrize("method", ["L+1", "2L"])
+def test_er_tickets_repaired_at_a_fixed_size_stay_inside_the_er_mask(method):
+    """The repair pass re-solves problems with their groups' existing elements only, also when
+    every group it reads has the same width (a fixed rho: no padding to mask)."""
+    rng = np.random.default_rng(0)
+    target = [(rng.uniform(-1, 1, (20, 12)), rng.uniform(-1, 1, 20)),
+              (rng.uniform(-1, 1, (5, 20)), rng.uniform(-1, 1, 5))]
+    ticket = construct_ticket(target, method=method, rho=15, density=0.5, seed=1, progress=False)
+    assert ticket.metadata["repair"]["problems"] > 0
+    for s, (rows, cols) in enumerate(ticket.edges):
+        mask = ticket.er.mask(s, rows, cols, outer=False)
+        assert mask is None or mask.all(), f"layer {s}: {int((~mask).sum())} kept edges outside the ER mask"
+
+
 def test_modules_prune_compatible_baked_and_compact():
     torch = pytest.importorskip("torch")
     from torch.nn.utils import prune

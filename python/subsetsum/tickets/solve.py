@@ -503,14 +503,15 @@ class Builder:
         settings = self._block_settings(s, int(groups[keys[0][1]].fan) if m != s else None)
         rows = np.array([k[0] for k in keys], np.int64)
         gidx = np.array([k[1] for k in keys], np.int64)
-        members, mult, valid = self._group_matrix(groups, take_last=MEMBERS_CAP_FACTOR * settings.limit)
-        used = np.unique(gidx)
-        width = max(1, int(valid[used].sum(axis=1).max()))
-        members, mult, valid = members[:, :width], mult[:, :width], valid[:, :width]
-        cols = members[gidx]
+        # the group matrix of the groups these problems read (not the layer's every group)
+        used, at = np.unique(gidx, return_inverse=True)
+        members, mult, valid = self._group_matrix([groups[g] for g in used.tolist()],
+                                                  take_last=MEMBERS_CAP_FACTOR * settings.limit)
+        cols = members[at]
+        width = members.shape[1]
         rr = np.repeat(rows, width)
         w = self.source.weights(m, rr, cols.ravel(), outer=False).reshape(rows.size, width)
-        ok = valid[gidx]
+        ok = valid[at]
         if self.er is not None and not self.er.dense(m):
             ok = ok & self.er.mask(m, rr, cols.ravel(), outer=False).reshape(rows.size, width)
             pairs = np.array([groups[g].pair for g in gidx])
@@ -519,15 +520,16 @@ class Builder:
                                           outer=False).reshape(-1, width)
         targets = self._targets(s, groups, rows, gidx)
         self.progress.add_total(np.count_nonzero(targets))
-        elements = w * (self.scales[m] * mult[gidx])
+        elements = w * (self.scales[m] * mult[at])
         masked = self.er is not None and not self.er.dense(m)
         if masked or width > settings.limit:
             solve_fn = lambda z, x, ok: _solve_compacted(z, x, ok, settings.limit, settings, self.device,  # noqa: E731
                                                         settings.tolerance, prefer_last=True)
         else:
             solve_fn = lambda z, x, ok: _solve_call(z, x, ok, settings.tolerance, settings, self.device)  # noqa: E731
-        p_idx, e_idx, errors, found = _solve_nonzero(solve_fn, targets, elements, None if valid.all() else ok)
-        self._record(s, groups, rows, gidx, np.arange(len(groups)), members, mult, targets,
+        # the mask also holds the ER source's missing edges: only where every entry exists is there none
+        p_idx, e_idx, errors, found = _solve_nonzero(solve_fn, targets, elements, None if ok.all() else ok)
+        self._record(s, groups, rows, at, used, members, mult, targets,
                      (p_idx, e_idx, errors, found, w[p_idx, e_idx]))
 
     def _record(self, s, groups, prob_rows, positions, matrix_groups, members, mult, targets, result, *,
