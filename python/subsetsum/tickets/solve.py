@@ -512,7 +512,8 @@ class Builder:
         rr = np.repeat(rows, width)
         w = self.source.weights(m, rr, cols.ravel(), outer=False).reshape(rows.size, width)
         ok = valid[at]
-        if self.er is not None and not self.er.dense(m):
+        masked = self.er is not None and not self.er.dense(m)
+        if masked:
             ok = ok & self.er.mask(m, rr, cols.ravel(), outer=False).reshape(rows.size, width)
             pairs = np.array([groups[g].pair for g in gidx])
             if pairs.any():
@@ -521,7 +522,6 @@ class Builder:
         targets = self._targets(s, groups, rows, gidx)
         self.progress.add_total(np.count_nonzero(targets))
         elements = w * (self.scales[m] * mult[at])
-        masked = self.er is not None and not self.er.dense(m)
         if masked or width > settings.limit:
             solve_fn = lambda z, x, ok: _solve_compacted(z, x, ok, settings.limit, settings, self.device,  # noqa: E731
                                                         settings.tolerance, prefer_last=True)
