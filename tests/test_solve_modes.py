@@ -316,6 +316,27 @@ def test_min_size_pairs_with_many_ties_match_the_reference(n, dtype, cpu_search)
     _assert_min_size_matches_the_reference(targets, bases, rng.random((3000, n)) < 0.8, max_size=2)
 
 
+@pytest.mark.parametrize("size, n", [(2, 48), (2, 64), (3, 32), (3, 47), (3, 64)])
+def test_min_size_near_ties_within_rounding_match_the_reference(size, n, cpu_search):
+    """Subsets whose errors differ by a few units in the last place, elements of mixed magnitude:
+    from 48 elements (pairs) and 32 (triples) the vector search ranks subsets by errors rounded
+    otherwise and searches again exactly only near the smallest; it must still return the
+    reference's subset and error, bit for bit."""
+    rng = np.random.default_rng([size, n])
+    count = 400
+    bases = rng.uniform(-1, 1, (count, n)) * np.where(rng.random((count, n)) < 0.2, 1e3, 1.0)
+    targets = np.empty(count)
+    for row, elements in enumerate(bases):
+        goal = rng.uniform(-2, 2) * (1e3 if row % 2 else 1.0)
+        for _ in range(4):  # four subsets summing to `goal` within a few units in the last place
+            chosen = rng.choice(n, size, replace=False)
+            rest = elements[chosen[:-1]].sum()
+            elements[chosen[-1]] = (goal - rest) + rng.integers(-3, 4) * np.spacing(goal)
+        targets[row] = goal + rng.integers(-2, 3) * np.spacing(goal)
+    _assert_min_size_matches_the_reference(
+        targets, bases, rng.random((count, n)) < 0.9, max_size=size, eps=1e-300)
+
+
 def test_cpu_searches_are_named_and_narrowed_by_name():
     from subsetsum import _core
 
@@ -333,11 +354,11 @@ def test_cpu_searches_are_named_and_narrowed_by_name():
         _core.set_cpu_search(searches[-1])
 
 
-def _assert_min_size_matches_the_reference(targets, bases, mask, *, max_size):
+def _assert_min_size_matches_the_reference(targets, bases, mask, *, max_size, eps=1e-3):
     """min_size on the CPU and in the reference, without and with ``mask``: the same subsets, the
     same errors."""
     for m in (None, mask):
-        kwargs = dict(eps=1e-3, mode="min_size", max_size=max_size, mask=m)
+        kwargs = dict(eps=eps, mode="min_size", max_size=max_size, mask=m)
         cpu = subsetsum.solve(targets, bases, backend="cpu", **kwargs)
         ref = subsetsum.solve(targets, bases, backend="numba", **kwargs)
         np.testing.assert_array_equal(cpu.subsets, ref.subsets)

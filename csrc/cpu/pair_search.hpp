@@ -61,6 +61,7 @@ struct Lanes {
   SUBSETSUM_SIMD_INLINE static V maskz_loadu(Mask live, const double* p) {
     return _mm512_maskz_loadu_pd(live, p);
   }
+  SUBSETSUM_SIMD_INLINE static void storeu(double* p, V a) { _mm512_storeu_pd(p, a); }
   SUBSETSUM_SIMD_INLINE static Mask below(int count) {
     return count >= 8 ? Mask(0xFF) : Mask((1u << (count > 0 ? count : 0)) - 1u);
   }
@@ -68,6 +69,7 @@ struct Lanes {
   SUBSETSUM_SIMD_INLINE static V sub(V a, V b) { return _mm512_sub_pd(a, b); }
   SUBSETSUM_SIMD_INLINE static V abs(V a) { return _mm512_abs_pd(a); }
   SUBSETSUM_SIMD_INLINE static V min(V a, V b) { return _mm512_min_pd(a, b); }
+  SUBSETSUM_SIMD_INLINE static V max(V a, V b) { return _mm512_max_pd(a, b); }
   SUBSETSUM_SIMD_INLINE static V mask_min(V src, Mask live, V a, V b) {
     return _mm512_mask_min_pd(src, live, a, b);
   }
@@ -77,7 +79,11 @@ struct Lanes {
   SUBSETSUM_SIMD_INLINE static unsigned equal_lanes(Mask live, V a, V b) {
     return _mm512_mask_cmp_pd_mask(live, a, b, _CMP_EQ_OQ);
   }
+  SUBSETSUM_SIMD_INLINE static unsigned at_most_lanes(V a, V b) {
+    return _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ);
+  }
   SUBSETSUM_SIMD_INLINE static double reduce_min(V a) { return _mm512_reduce_min_pd(a); }
+  SUBSETSUM_SIMD_INLINE static double reduce_max(V a) { return _mm512_reduce_max_pd(a); }
 };
 
 #include "pair_search_simd.inl"
@@ -103,6 +109,7 @@ struct Lanes {
   SUBSETSUM_SIMD_INLINE static V maskz_loadu(Mask live, const double* p) {
     return _mm256_maskload_pd(p, _mm256_castpd_si256(live));
   }
+  SUBSETSUM_SIMD_INLINE static void storeu(double* p, V a) { _mm256_storeu_pd(p, a); }
   SUBSETSUM_SIMD_INLINE static Mask below(int count) {
     return _mm256_castsi256_pd(
         _mm256_cmpgt_epi64(_mm256_set1_epi64x(count), _mm256_setr_epi64x(0, 1, 2, 3)));
@@ -111,6 +118,7 @@ struct Lanes {
   SUBSETSUM_SIMD_INLINE static V sub(V a, V b) { return _mm256_sub_pd(a, b); }
   SUBSETSUM_SIMD_INLINE static V abs(V a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
   SUBSETSUM_SIMD_INLINE static V min(V a, V b) { return _mm256_min_pd(a, b); }
+  SUBSETSUM_SIMD_INLINE static V max(V a, V b) { return _mm256_max_pd(a, b); }
   SUBSETSUM_SIMD_INLINE static V mask_min(V src, Mask live, V a, V b) {
     return _mm256_blendv_pd(src, _mm256_min_pd(a, b), live);
   }
@@ -120,9 +128,16 @@ struct Lanes {
   SUBSETSUM_SIMD_INLINE static unsigned equal_lanes(Mask live, V a, V b) {
     return unsigned(_mm256_movemask_pd(_mm256_and_pd(live, _mm256_cmp_pd(a, b, _CMP_EQ_OQ))));
   }
+  SUBSETSUM_SIMD_INLINE static unsigned at_most_lanes(V a, V b) {
+    return unsigned(_mm256_movemask_pd(_mm256_cmp_pd(a, b, _CMP_LE_OQ)));
+  }
   SUBSETSUM_SIMD_INLINE static double reduce_min(V a) {
     const __m128d half = _mm_min_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
     return _mm_cvtsd_f64(_mm_min_sd(half, _mm_unpackhi_pd(half, half)));
+  }
+  SUBSETSUM_SIMD_INLINE static double reduce_max(V a) {
+    const __m128d half = _mm_max_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+    return _mm_cvtsd_f64(_mm_max_sd(half, _mm_unpackhi_pd(half, half)));
   }
 };
 
