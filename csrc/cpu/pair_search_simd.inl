@@ -3,34 +3,41 @@
 //   SUBSETSUM_SIMD and SUBSETSUM_SIMD_INLINE (function attributes: the instruction set's
 //   target; the second also always inline) and
 //   struct Lanes { V, Mask, kCount, set1, loadu, maskz_loadu, storeu, below (the first `count`
-//                  lanes), add, sub, abs, min, max, mask_min, mask_add, equal_lanes,
-//                  at_most_lanes, reduce_min, reduce_max },
-// where equal_lanes(live, a, b) is the bit set of the live lanes with a == b, at_most_lanes(a, b)
-// that of the lanes with a <= b. Each routine returns what exhaustive_best returns for its size,
+//                  lanes), add, sub, abs, min, max, min_abs, mask_min, mask_min_abs, mask_add,
+//                  equal_lanes, at_most_lanes, reduce_min, reduce_max },
+// where min_abs(m, x) is min(m, |x|) for m >= 0 (mask_min_abs: in the live lanes only),
+// equal_lanes(live, a, b) the bit set of the live lanes with a == b, at_most_lanes(a, b) that of
+// the lanes with a <= b. Each routine returns what exhaustive_best returns for its size,
 // bit for bit: the errors it returns and compares are the same float64 operations in the same
 // order (a filter with other roundings only rules out lanes, with a proven margin), and the
 // smallest error is found again by equality in a last pass.
 //
 // No include guard: included once per instruction set.
 
-// The searches' error, as exhaustive_best computes it: |target - (base + value)| per lane.
+// The searches' error, as exhaustive_best computes it: |target - (base + value)| per lane, and
+// the difference whose magnitude it is (the minimums take the magnitude with the minimum:
+// Lanes::min_abs).
+SUBSETSUM_SIMD_INLINE Lanes::V pair_difference(Lanes::V target, Lanes::V base, double value) {
+  return Lanes::sub(target, Lanes::add(base, Lanes::set1(value)));
+}
 SUBSETSUM_SIMD_INLINE Lanes::V pair_error(Lanes::V target, Lanes::V base, double value) {
-  return Lanes::abs(Lanes::sub(target, Lanes::add(base, Lanes::set1(value))));
+  return Lanes::abs(pair_difference(target, base, value));
 }
 
-// The filtered first pass's error, |(target - value) - base| per lane, from the difference taken
-// once per value: one addition a lane where pair_error takes two (the adders were the search's
-// bound). It rounds otherwise than pair_error, within the bound of best_subset_filtered.
-SUBSETSUM_SIMD_INLINE Lanes::V filter_error(Lanes::V base, double target_minus_value) {
-  return Lanes::abs(Lanes::sub(Lanes::set1(target_minus_value), base));
+// The filtered first pass's difference, (target - value) - base per lane, from the difference
+// taken once per value: one addition a lane where pair_difference takes two (the adders were the
+// search's bound). It rounds otherwise than pair_difference, within the bound of
+// best_subset_filtered.
+SUBSETSUM_SIMD_INLINE Lanes::V filter_difference(Lanes::V base, double target_minus_value) {
+  return Lanes::sub(Lanes::set1(target_minus_value), base);
 }
 
-// The error of base with element j: exact (pair_error with v[j]) or filtered (filter_error with
-// d[j] = target - v[j]).
+// The difference of base with element j: exact (pair_difference with v[j]) or filtered
+// (filter_difference with d[j] = target - v[j]).
 template <bool kExact>
-SUBSETSUM_SIMD_INLINE Lanes::V error_with(Lanes::V target, Lanes::V base, const double* v,
-                                          const double* d, int j) {
-  return kExact ? pair_error(target, base, v[j]) : filter_error(base, d[j]);
+SUBSETSUM_SIMD_INLINE Lanes::V difference_with(Lanes::V target, Lanes::V base, const double* v,
+                                               const double* d, int j) {
+  return kExact ? pair_difference(target, base, v[j]) : filter_difference(base, d[j]);
 }
 
 // Errors of base with every j in [from, m) folded into two minimums. Independent chains keep the
@@ -44,19 +51,19 @@ SUBSETSUM_SIMD_INLINE void min_errors(Lanes::V target, Lanes::V base, const doub
   if (!kExact) {
     Lanes::V m2 = Lanes::set1(INFINITY), m3 = m2;
     for (; j + 4 <= m; j += 4) {
-      m0 = Lanes::min(m0, error_with<kExact>(target, base, v, d, j));
-      m1 = Lanes::min(m1, error_with<kExact>(target, base, v, d, j + 1));
-      m2 = Lanes::min(m2, error_with<kExact>(target, base, v, d, j + 2));
-      m3 = Lanes::min(m3, error_with<kExact>(target, base, v, d, j + 3));
+      m0 = Lanes::min_abs(m0, difference_with<kExact>(target, base, v, d, j));
+      m1 = Lanes::min_abs(m1, difference_with<kExact>(target, base, v, d, j + 1));
+      m2 = Lanes::min_abs(m2, difference_with<kExact>(target, base, v, d, j + 2));
+      m3 = Lanes::min_abs(m3, difference_with<kExact>(target, base, v, d, j + 3));
     }
     m0 = Lanes::min(m0, m2);
     m1 = Lanes::min(m1, m3);
   }
   for (; j + 2 <= m; j += 2) {
-    m0 = Lanes::min(m0, error_with<kExact>(target, base, v, d, j));
-    m1 = Lanes::min(m1, error_with<kExact>(target, base, v, d, j + 1));
+    m0 = Lanes::min_abs(m0, difference_with<kExact>(target, base, v, d, j));
+    m1 = Lanes::min_abs(m1, difference_with<kExact>(target, base, v, d, j + 1));
   }
-  if (j < m) m0 = Lanes::min(m0, error_with<kExact>(target, base, v, d, j));
+  if (j < m) m0 = Lanes::min_abs(m0, difference_with<kExact>(target, base, v, d, j));
 }
 
 // Lane minimums of the errors of every S-subset (S = 2, 3) whose smallest index lies in the block
@@ -75,11 +82,11 @@ SUBSETSUM_SIMD_INLINE Lanes::V block_min(const double* v, const double* d, int m
     const int inside_end = a + L < m ? a + L : m;
     for (int j = a + 1; j < inside_end; ++j) {  // j inside the block: lanes i < j only
       const Lanes::Mask live = Lanes::below(j - a);
-      const Lanes::V err = error_with<kExact>(t, vi, v, d, j);
+      const Lanes::V diff = difference_with<kExact>(t, vi, v, d, j);
       if (j & 1)
-        m2 = Lanes::mask_min(m2, live, err, m2);
+        m2 = Lanes::mask_min_abs(m2, live, diff);
       else
-        m3 = Lanes::mask_min(m3, live, err, m3);
+        m3 = Lanes::mask_min_abs(m3, live, diff);
     }
     min_errors<kExact>(t, vi, v, d, a + L, m, m0, m1);  // j past the block: every lane
     return Lanes::min(Lanes::min(m0, m1), Lanes::min(m2, m3));
@@ -103,8 +110,7 @@ SUBSETSUM_SIMD_INLINE double row_min(const double* v, int from, int m, Lanes::V 
   Lanes::V m0 = Lanes::set1(INFINITY);
   for (int j = from; j < m; j += L) {
     const Lanes::Mask live = Lanes::below(m - j);
-    const Lanes::V err = Lanes::abs(Lanes::sub(t, Lanes::add(b, Lanes::maskz_loadu(live, v + j))));
-    m0 = Lanes::mask_min(m0, live, err, m0);
+    m0 = Lanes::mask_min_abs(m0, live, Lanes::sub(t, Lanes::add(b, Lanes::maskz_loadu(live, v + j))));
   }
   return Lanes::reduce_min(m0);
 }
@@ -258,7 +264,7 @@ constexpr int kFilterFrom = S == 2 ? 48 : 32;
 // independent lane minimums: one minimum carried through every step with its place waits on the
 // compare before it (a loop keeping the place beside the error ran at the latency of a compare
 // and a blend, about 5 cycles a step; these run at the adders' throughput). From kFilterFrom
-// elements the first pass takes filtered errors (filter_error: one addition a lane where the
+// elements the first pass takes filtered errors (filter_difference: one addition a lane where the
 // exact error takes two; the adders were its bound) and only the lanes that may hold the
 // smallest exact error are searched again (best_subset_filtered).
 template <int S>
@@ -301,12 +307,12 @@ SUBSETSUM_SIMD double best_single(const double* v, int m, double target, int* at
   Lanes::V m0 = Lanes::set1(INFINITY), m1 = m0;
   int i = 0;
   for (; i + 2 * L <= m; i += 2 * L) {
-    m0 = Lanes::min(m0, Lanes::abs(Lanes::sub(t, Lanes::loadu(v + i))));
-    m1 = Lanes::min(m1, Lanes::abs(Lanes::sub(t, Lanes::loadu(v + i + L))));
+    m0 = Lanes::min_abs(m0, Lanes::sub(t, Lanes::loadu(v + i)));
+    m1 = Lanes::min_abs(m1, Lanes::sub(t, Lanes::loadu(v + i + L)));
   }
   for (; i < m; i += L) {
     const Lanes::Mask live = Lanes::below(m - i);
-    m0 = Lanes::mask_min(m0, live, Lanes::abs(Lanes::sub(t, Lanes::maskz_loadu(live, v + i))), m0);
+    m0 = Lanes::mask_min_abs(m0, live, Lanes::sub(t, Lanes::maskz_loadu(live, v + i)));
   }
   const double best = Lanes::reduce_min(Lanes::min(m0, m1));
   const Lanes::V want = Lanes::set1(best);
