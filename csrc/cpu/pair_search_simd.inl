@@ -110,7 +110,8 @@ SUBSETSUM_SIMD_INLINE double row_min(const double* v, int from, int m, Lanes::V 
   Lanes::V m0 = Lanes::set1(INFINITY);
   for (int j = from; j < m; j += L) {
     const Lanes::Mask live = Lanes::below(m - j);
-    m0 = Lanes::mask_min_abs(m0, live, Lanes::sub(t, Lanes::add(b, Lanes::maskz_loadu(live, v + j))));
+    const Lanes::V sums = Lanes::add(b, Lanes::maskz_loadu(live, v + j));
+    m0 = Lanes::mask_min_abs(m0, live, Lanes::sub(t, sums));
   }
   return Lanes::reduce_min(m0);
 }
