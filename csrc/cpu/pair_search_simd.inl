@@ -187,6 +187,47 @@ SUBSETSUM_SIMD_INLINE Subset best_subset_exact(const double* v, int m, Lanes::V 
   return first_of_blocks<S>(v, m, t, best_blocks, best);
 }
 
+// The first j in [from, end) whose error |target - (base + v[j])| (row_min's) equals `want`;
+// -1 if none does.
+SUBSETSUM_SIMD_INLINE int row_first_equal(const double* v, int from, int end, Lanes::V t,
+                                          double base, double want) {
+  constexpr int L = Lanes::kCount;
+  const Lanes::V b = Lanes::set1(base), w = Lanes::set1(want);
+  for (int j = from; j < end; j += L) {
+    const Lanes::Mask live = Lanes::below(end - j);
+    const Lanes::V err = Lanes::abs(Lanes::sub(t, Lanes::add(b, Lanes::maskz_loadu(live, v + j))));
+    const unsigned hit = Lanes::equal_lanes(live, err, w);
+    if (hit) return j + __builtin_ctz(hit);
+  }
+  return -1;
+}
+
+// The first S-subset of error `err` in exhaustive_best's order whose smallest index is one of
+// the lanes `lanes` (bit i: lane i), which hold every subset reaching it. Pairs: each such lane's
+// row of j, a vector of j a step (first_in_block takes a step per j: after the filtered first
+// pass, most of the pair search's time). Triples: the blocks holding such lanes (first_of_blocks;
+// a lane's rows would take a step per j even where the first triple comes early, and many lanes
+// reach `err` where elements repeat).
+template <int S>
+SUBSETSUM_SIMD_INLINE Subset first_of_lanes(const double* v, int m, Lanes::V t, uint64_t lanes,
+                                            double err) {
+  constexpr int L = Lanes::kCount;
+  if (S == 3) {
+    BlockSet blocks = 0;
+    for (; lanes; lanes &= lanes - 1) blocks |= BlockSet(1) << (__builtin_ctzll(lanes) / L);
+    return first_of_blocks<S>(v, m, t, blocks, err);
+  }
+  Subset best{err, 0, m, m};  // none (m < 2): exhaustive_best's indices
+  for (; lanes; lanes &= lanes - 1) {  // i increasing: at equal j the first found stays
+    const int i = __builtin_ctzll(lanes);
+    const int end = best.k < m ? best.k + 1 : m;  // j up to best's
+    const int j = row_first_equal(v, i + 1, end, t, v[i], err);
+    const Subset found{err, i, j, j};
+    if (j >= 0 && found.before(best)) best = found;
+  }
+  return best;
+}
+
 // best_subset with a filtered first pass. The filtered and the exact error of one subset differ
 // by at most u (|target| + 4 R) + 2 u |x| (u = 2^-53, R the largest |v[i]|, x the exact target -
 // sum: each error takes two roundings, of a sum of at most three terms and of the difference;
@@ -242,12 +283,12 @@ SUBSETSUM_SIMD_INLINE Subset best_subset_filtered(const double* v, int m, Lanes:
       best_err = e < best_err ? e : best_err;
     }
   }
-  BlockSet best_blocks = 0;
+  uint64_t best_lanes = 0;
   for (; candidates; candidates &= candidates - 1) {
     const int i = __builtin_ctzll(candidates);
-    if (exact[i] == best_err) best_blocks |= BlockSet(1) << (i / L);
+    if (exact[i] == best_err) best_lanes |= uint64_t(1) << i;
   }
-  return first_of_blocks<S>(v, m, t, best_blocks, best_err);
+  return first_of_lanes<S>(v, m, t, best_lanes, best_err);
 }
 
 // Elements from which best_subset filters: below, the exact pass alone costs less than the
