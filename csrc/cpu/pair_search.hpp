@@ -1,9 +1,9 @@
 // The CPU's policy for increasing_size_solve's exhaustive sizes (solve_problem.hpp,
-// ScalarExhaustive): on x86-64 CPUs with AVX-512 or AVX2 the searches of sizes 1 to 3 try every
-// subset of up to 64 elements in vector registers (8 or 4 subsets an instruction), so a min_size
-// problem settled at size 2 or 3 never sorts its elements for the pruned search. The published
-// L+1 setting (n = 55, eps = 0.01) ends at size 1 or 2 almost always; there the pruned search
-// (sort_by_value and the size-2 search) was half of the solver's time, while the scalar
+// ScalarExhaustive): on x86-64 CPUs with AVX-512 (F and DQ) or AVX2 the searches of sizes 1 to
+// 3 try every subset of up to 64 elements in vector registers (8 or 4 subsets an instruction), so
+// a min_size problem settled at size 2 or 3 never sorts its elements for the pruned search. The
+// published L+1 setting (n = 55, eps = 0.01) ends at size 1 or 2 almost always; there the pruned
+// search (sort_by_value and the size-2 search) was half of the solver's time, while the scalar
 // exhaustive pair loop over 1,485 pairs was slower still (benchmarks/results/solve-cpu.md has
 // the figures). The searches are written once (pair_search_simd.inl) and compiled for each
 // instruction set; the widest one the CPU runs is chosen at run time. Elsewhere (other
