@@ -167,6 +167,36 @@ def test_varint_rows_round_trip_and_refuse_bad_input():
         KeptEdges.from_encoded(e.indptr, e.byteptr, damaged).cols
 
 
+def test_varint_rows_decode_to_given_places():
+    """Rows decoded each to its own place (a merge's slots among other chunks' rows), skipped
+    rows left untouched, and places that do not fit or damaged bytes refused."""
+    from subsetsum import _core
+
+    rng = np.random.default_rng(2)
+    counts = rng.integers(0, 40, 300)
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    cols = np.concatenate([np.sort(rng.integers(0, 2**31, c)) for c in counts]).astype(np.int32)
+    e = KeptEdges(indptr, cols)
+    skipped = rng.random(300) < 0.3
+    gaps = rng.integers(0, 5, 300)  # room between the rows' places
+    dest = np.cumsum(np.concatenate([[0], (counts + gaps)[:-1]]))
+    out = np.full(int(dest[-1] + counts[-1] + 3), -7, np.int32)
+    _core.varint_decode_to(e.byteptr, e.data, e.indptr, np.where(skipped, -1, dest), out)
+    expected = np.full_like(out, -7)
+    for r in np.flatnonzero(~skipped):
+        expected[dest[r]:dest[r] + counts[r]] = cols[indptr[r]:indptr[r + 1]]
+    np.testing.assert_array_equal(out, expected)
+    row = int(np.flatnonzero(counts)[-1])
+    too_far = np.full(300, -1)
+    too_far[row] = out.size - counts[row] + 1
+    with pytest.raises(ValueError, match=f"dest: row {row} at"):
+        _core.varint_decode_to(e.byteptr, e.data, e.indptr, too_far, out)
+    damaged = e.data.copy()
+    damaged[np.flatnonzero(damaged < 0x80)[:200]] |= 0x80
+    with pytest.raises(ValueError, match="damaged"):
+        _core.varint_decode_to(e.byteptr, damaged, e.indptr, dest, out)
+
+
 @pytest.fixture(scope="module")
 def small_ticket():
     rng = np.random.default_rng(3)

@@ -82,18 +82,22 @@ inline void varint_encode(const int64_t* indptr, long long n_rows, const int32_t
   }
 }
 
-// Decodes every row into cols[indptr[r] - indptr[0] ...]. Throws where a row's bytes do not hold
+// Decodes every row into cols[indptr[r] - indptr[0] ...], or with `dest` into cols[dest[r] ...]
+// (rows with dest[r] < 0 skipped: a merge places each chunk's rows among other chunks' in one
+// pass, where numpy took an index array and a scatter). Throws where a row's bytes do not hold
 // exactly its count of columns below 2^31 (a damaged file).
 inline void varint_decode(const int64_t* byteptr, long long n_rows, const uint8_t* data,
-                          const int64_t* indptr, int32_t* cols) {
+                          const int64_t* indptr, int32_t* cols, const int64_t* dest = nullptr) {
   const int64_t base = indptr[0], byte_base = byteptr[0];
   long long bad_row = -1;
 #if defined(SUBSETSUM_HAVE_OPENMP)
 #pragma omp parallel for schedule(dynamic, kRowsPerTask) if (n_rows > kRowsPerTask)
 #endif
   for (long long r = 0; r < n_rows; ++r) {
+    if (dest != nullptr && dest[r] < 0) continue;
     const uint8_t* at = data + (byteptr[r] - byte_base);
     const uint8_t* end = data + (byteptr[r + 1] - byte_base);
+    int32_t* row_cols = cols + (dest != nullptr ? dest[r] : indptr[r] - base) - (indptr[r] - base);
     int64_t value = 0;
     bool ok = true;
     for (int64_t k = indptr[r] - base; k < indptr[r + 1] - base && ok; ++k) {
@@ -111,7 +115,7 @@ inline void varint_decode(const int64_t* byteptr, long long n_rows, const uint8_
       }
       value += static_cast<int64_t>(gap);
       if (value >= (int64_t{1} << 31)) ok = false;
-      cols[k] = static_cast<int32_t>(value);
+      row_cols[k] = static_cast<int32_t>(value);
     }
     if (!ok || at != end) {
 #if defined(SUBSETSUM_HAVE_OPENMP)

@@ -276,14 +276,6 @@ class _Chunk:
     def edges(self) -> int:
         return int(self.indptr[-1])
 
-    def take(self, r0: int, r1: int):
-        """(rows int64, counts int64, cols int32) of its rows in [r0, r1)."""
-        a, b = np.searchsorted(self.rows, [r0, r1])
-        if a == b:
-            return None
-        cols = _decode(self.byteptr[a:b + 1], self.data[self.byteptr[a]:self.byteptr[b]], self.indptr[a:b + 1])
-        return self.rows[a:b], np.diff(self.indptr[a:b + 1]), cols
-
 
 class EdgeCollector:
     """The kept edges of one weight matrix while a build runs: chunks in compressed by-row form
@@ -352,19 +344,18 @@ class EdgeCollector:
             fill = block[:-1].copy()
             several = np.zeros(r1 - r0, bool)  # rows filled from more than one chunk (to sort again)
             for k in active:
-                got = chunks[k].take(r0, r1)
-                if got is None:
+                ch = chunks[k]
+                a, b = np.searchsorted(ch.rows, [r0, r1])
+                if a == b:
                     continue
-                rows, cnt, cols = got
-                kept = keep_rows[rows]
+                kept = keep_rows[ch.rows[a:b]]
                 if not kept.any():
                     continue
-                if not kept.all():
-                    cols = cols[np.repeat(kept, cnt)]
-                    rows, cnt = rows[kept], cnt[kept]
-                local = rows - r0
-                starts = np.cumsum(cnt) - cnt
-                cols_out[np.repeat(fill[local] - starts, cnt) + np.arange(cols.size)] = cols
+                local = ch.rows[a:b] - r0
+                # each kept row's columns decoded straight to where its row's next edges go
+                _core.varint_decode_to(ch.byteptr[a:b + 1], ch.data[ch.byteptr[a]:ch.byteptr[b]],
+                                       ch.indptr[a:b + 1], np.where(kept, fill[local], -1), cols_out)
+                local, cnt = local[kept], np.diff(ch.indptr[a:b + 1])[kept]
                 several[local] |= fill[local] > block[local]
                 fill[local] += cnt
             _core.sort_row_columns(block, cols_out, np.flatnonzero(several))
