@@ -181,7 +181,7 @@ def test_varint_rows_decode_to_given_places():
     gaps = rng.integers(0, 5, 300)  # room between the rows' places
     dest = np.cumsum(np.concatenate([[0], (counts + gaps)[:-1]]))
     out = np.full(int(dest[-1] + counts[-1] + 3), -7, np.int32)
-    _core.varint_decode_to(e.byteptr, e.data, e.indptr, np.where(skipped, -1, dest), out)
+    _core.varint_decode_into(e.byteptr, e.data, e.indptr, out, dest=np.where(skipped, -1, dest))
     expected = np.full_like(out, -7)
     for r in np.flatnonzero(~skipped):
         expected[dest[r]:dest[r] + counts[r]] = cols[indptr[r]:indptr[r + 1]]
@@ -190,11 +190,11 @@ def test_varint_rows_decode_to_given_places():
     too_far = np.full(300, -1)
     too_far[row] = out.size - counts[row] + 1
     with pytest.raises(ValueError, match=f"dest: row {row} at"):
-        _core.varint_decode_to(e.byteptr, e.data, e.indptr, too_far, out)
+        _core.varint_decode_into(e.byteptr, e.data, e.indptr, out, dest=too_far)
     damaged = e.data.copy()
     damaged[np.flatnonzero(damaged < 0x80)[:200]] |= 0x80
     with pytest.raises(ValueError, match="damaged"):
-        _core.varint_decode_to(e.byteptr, damaged, e.indptr, dest, out)
+        _core.varint_decode_into(e.byteptr, damaged, e.indptr, out, dest=dest)
 
 
 @pytest.fixture(scope="module")

@@ -370,37 +370,31 @@ void sort_row_columns_py(const py::array& indptr, py::array cols, const py::arra
   sort_row_columns(ip, cp, rp, n_listed);
 }
 
+// varint_decode over numpy arrays: every row at indptr (out int32 holding exactly their
+// columns), or with `dest` (int64 (R,)) row r at out[dest[r] ...] (negative: skipped; out of
+// any length that holds them).
 void varint_decode_into(const py::array& byteptr, const py::array& data, const py::array& indptr,
-                        py::array out) {
+                        py::array out, const py::object& dest) {
   const long long n_rows = rows_of(byteptr, "byteptr");
   if (rows_of(indptr, "indptr") != n_rows)
     throw std::invalid_argument("byteptr, indptr: expected the same number of rows");
   const int64_t* bp = bindings::input_data_of<int64_t>(byteptr, "byteptr", py::dtype::of<int64_t>(), n_rows + 1);
   const int64_t* ip = bindings::input_data_of<int64_t>(indptr, "indptr", py::dtype::of<int64_t>(), n_rows + 1);
   const uint8_t* dp = bindings::input_data_of<uint8_t>(data, "data", py::dtype::of<uint8_t>(), span_of(bp, n_rows, "byteptr"));
-  int32_t* op = bindings::data_of<int32_t>(out, "out", py::dtype::of<int32_t>(), span_of(ip, n_rows, "indptr"));
-  py::gil_scoped_release release;
-  varint_decode(bp, n_rows, dp, ip, op);
-}
-
-// varint_decode with each row r placed at out[dest[r] ...] (dest int64 (R,); -1: skipped).
-void varint_decode_to(const py::array& byteptr, const py::array& data, const py::array& indptr,
-                      const py::array& dest, py::array out) {
-  const long long n_rows = rows_of(byteptr, "byteptr");
-  if (rows_of(indptr, "indptr") != n_rows)
-    throw std::invalid_argument("byteptr, indptr: expected the same number of rows");
-  const int64_t* bp = bindings::input_data_of<int64_t>(byteptr, "byteptr", py::dtype::of<int64_t>(), n_rows + 1);
-  const int64_t* ip = bindings::input_data_of<int64_t>(indptr, "indptr", py::dtype::of<int64_t>(), n_rows + 1);
-  const int64_t* dst = bindings::input_data_of<int64_t>(dest, "dest", py::dtype::of<int64_t>(), n_rows);
-  const uint8_t* dp = bindings::input_data_of<uint8_t>(data, "data", py::dtype::of<uint8_t>(), span_of(bp, n_rows, "byteptr"));
-  span_of(ip, n_rows, "indptr");
-  if (out.ndim() != 1) throw std::invalid_argument("out: expected a 1-d int32 array");
-  const long long size = static_cast<long long>(out.shape(0));
+  const long long edges = span_of(ip, n_rows, "indptr");
+  const int64_t* dst = nullptr;
+  long long size = edges;
+  if (!dest.is_none()) {
+    const py::array places = py::cast<py::array>(dest);
+    dst = bindings::input_data_of<int64_t>(places, "dest", py::dtype::of<int64_t>(), n_rows);
+    if (out.ndim() != 1) throw std::invalid_argument("out: expected a 1-d int32 array");
+    size = static_cast<long long>(out.shape(0));
+    for (long long r = 0; r < n_rows; ++r)
+      if (dst[r] >= 0 && dst[r] + (ip[r + 1] - ip[r]) > size)
+        throw std::invalid_argument("dest: row " + std::to_string(r) + " at " + std::to_string(dst[r]) +
+                                    " does not fit out (" + std::to_string(size) + " columns)");
+  }
   int32_t* op = bindings::data_of<int32_t>(out, "out", py::dtype::of<int32_t>(), size);
-  for (long long r = 0; r < n_rows; ++r)
-    if (dst[r] >= 0 && dst[r] + (ip[r + 1] - ip[r]) > size)
-      throw std::invalid_argument("dest: row " + std::to_string(r) + " at " + std::to_string(dst[r]) +
-                                  " does not fit out (" + std::to_string(size) + " columns)");
   py::gil_scoped_release release;
   varint_decode(bp, n_rows, dp, ip, op, dst);
 }
@@ -532,12 +526,10 @@ PYBIND11_MODULE(_core, m) {
         py::arg("byteptr"), py::arg("out"),
         "Encode rows into out uint8 at byteptr int64 (R + 1,) (from varint_row_bytes). All cores.");
   m.def("varint_decode_into", &varint_decode_into, py::arg("byteptr"), py::arg("data"),
-        py::arg("indptr"), py::arg("out"),
-        "Decode rows of data uint8 into out int32 at indptr; ValueError on damaged data. All cores.");
-  m.def("varint_decode_to", &varint_decode_to, py::arg("byteptr"), py::arg("data"),
-        py::arg("indptr"), py::arg("dest"), py::arg("out"),
-        "Decode rows of data uint8 into out int32, row r at dest[r] (int64 (R,); -1: skipped);\n"
-        "ValueError on damaged data or a row that does not fit out. All cores.");
+        py::arg("indptr"), py::arg("out"), py::arg("dest") = py::none(),
+        "Decode rows of data uint8 into out int32 at indptr, or with dest (int64 (R,)) row r at\n"
+        "dest[r] (negative: skipped); ValueError on damaged data or a row that does not fit out.\n"
+        "All cores.");
   m.def("sort_row_columns", &sort_row_columns_py, py::arg("indptr"), py::arg("cols"), py::arg("rows"),
         "Put the int32 columns of the listed rows (int64, each once) in increasing order in place\n"
         "(indptr int64 (R + 1,) cumulative, starting anywhere); each row's columns come as a few\n"

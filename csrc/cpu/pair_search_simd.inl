@@ -102,16 +102,21 @@ SUBSETSUM_SIMD_INLINE Lanes::V block_min(const double* v, const double* d, int m
 // Blocks of lanes of up to 65 elements (kVectorPairsMax, kVectorTriplesMax).
 constexpr int kSearchBlocks = (65 + Lanes::kCount - 1) / Lanes::kCount;
 
-// The smallest exact error |target - (base + v[j])| over j in [from, m), vector over j: base +
-// v[j] is v[j] + base, so each error is exhaustive_best's bit for bit (infinite: none).
+// target - (base + v[j]) for the live lanes' j = at[0 ..]: a row's exact differences, vector over
+// j; base + v[j] is v[j] + base, so each is exhaustive_best's bit for bit.
+SUBSETSUM_SIMD_INLINE Lanes::V row_difference(Lanes::V t, Lanes::V base, Lanes::Mask live,
+                                              const double* at) {
+  return Lanes::sub(t, Lanes::add(base, Lanes::maskz_loadu(live, at)));
+}
+
+// The smallest exact error |target - (base + v[j])| over j in [from, m) (infinite: none).
 SUBSETSUM_SIMD_INLINE double row_min(const double* v, int from, int m, Lanes::V t, double base) {
   constexpr int L = Lanes::kCount;
   const Lanes::V b = Lanes::set1(base);
   Lanes::V m0 = Lanes::set1(INFINITY);
   for (int j = from; j < m; j += L) {
     const Lanes::Mask live = Lanes::below(m - j);
-    const Lanes::V sums = Lanes::add(b, Lanes::maskz_loadu(live, v + j));
-    m0 = Lanes::mask_min_abs(m0, live, Lanes::sub(t, sums));
+    m0 = Lanes::mask_min_abs(m0, live, row_difference(t, b, live, v + j));
   }
   return Lanes::reduce_min(m0);
 }
@@ -195,7 +200,7 @@ SUBSETSUM_SIMD_INLINE int row_first_equal(const double* v, int from, int end, La
   const Lanes::V b = Lanes::set1(base), w = Lanes::set1(want);
   for (int j = from; j < end; j += L) {
     const Lanes::Mask live = Lanes::below(end - j);
-    const Lanes::V err = Lanes::abs(Lanes::sub(t, Lanes::add(b, Lanes::maskz_loadu(live, v + j))));
+    const Lanes::V err = Lanes::abs(row_difference(t, b, live, v + j));
     const unsigned hit = Lanes::equal_lanes(live, err, w);
     if (hit) return j + __builtin_ctz(hit);
   }

@@ -353,8 +353,8 @@ class EdgeCollector:
                     continue
                 local = ch.rows[a:b] - r0
                 # each kept row's columns decoded straight to where its row's next edges go
-                _core.varint_decode_to(ch.byteptr[a:b + 1], ch.data[ch.byteptr[a]:ch.byteptr[b]],
-                                       ch.indptr[a:b + 1], np.where(kept, fill[local], -1), cols_out)
+                _core.varint_decode_into(ch.byteptr[a:b + 1], ch.data[ch.byteptr[a]:ch.byteptr[b]],
+                                         ch.indptr[a:b + 1], cols_out, dest=np.where(kept, fill[local], -1))
                 local, cnt = local[kept], np.diff(ch.indptr[a:b + 1])[kept]
                 several[local] |= fill[local] > block[local]
                 fill[local] += cnt
