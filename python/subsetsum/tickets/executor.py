@@ -147,8 +147,11 @@ def _one_core_per_call() -> None:
     from .. import _core
 
     _core.set_thread_default(1)
-    numba = sys.modules.get("numba")  # numba's thread count is per thread too; not loaded for it
-    if numba is not None:
+    if "numba" in sys.modules:  # numba's thread count is per thread too; not loaded for it
+        # the import waits while another thread is still importing numba (a partly initialised
+        # module in sys.modules had no set_num_threads yet and broke the pool)
+        import numba
+
         numba.set_num_threads(1)
 
 
