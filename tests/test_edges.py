@@ -101,6 +101,29 @@ def test_row_sort_refuses_rows_out_of_range():
         _core.sort_row_columns(np.array([0, 1, 2]), np.array([3, 1], np.int64), np.array([0]))
 
 
+@pytest.mark.parametrize("cost", [0.0005, 0.01, 0.05])
+def test_release_pace_keeps_the_returns_to_their_share_of_the_time(monkeypatch, cost):
+    """Returns of freed memory that grow dearer take at most their share of the time, and are
+    still made regularly (not starved)."""
+    now = [0.0]
+
+    def release():  # a return of freed memory taking `cost` seconds
+        now[0] += cost
+
+    monkeypatch.setattr(edges_mod, "release_freed_memory", release)
+    pace = edges_mod.ReleasePace(share=0.05, clock=lambda: now[0])
+    calls = 0
+    for _ in range(10_000):  # 1 ms of other work between two chances to return
+        now[0] += 0.001
+        if pace.due():
+            pace.release()
+            calls += 1
+    spent = calls * cost
+    assert spent <= 0.05 * now[0] + cost
+    # every chance while cheap; at about the share once they are dear
+    assert calls >= min(10_000, 0.04 * now[0] / cost)
+
+
 def test_kept_edges_unpack_index_and_validate():
     e = KeptEdges.from_pairs([3, 1, 3, 3], [9, 4, 2, 9], n_rows=5)
     rows, cols = e

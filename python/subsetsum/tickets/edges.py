@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+import time
 
 import numpy as np
 
@@ -30,6 +31,10 @@ BITS_PER_BATCH = 1 << 23
 EDGES_PER_BATCH = 1 << 23
 # edges merged between two returns of freed memory to the system (release_freed_memory)
 RELEASE_EVERY = 1 << 22
+# the most of a build's time the returns of freed memory may take (ReleasePace): a return walks
+# the whole heap, so its cost grows with the kept edges (3 ms a call at 150 million, 55 ms late in
+# a build of 2.75 billion)
+RELEASE_TIME_SHARE = 0.05
 # a varint of a gap below 2^31 takes at most 5 bytes
 MAX_VARINT_BYTES = 5
 
@@ -328,6 +333,7 @@ class EdgeCollector:
         np.cumsum(counts, out=indptr[1:])
         del counts
         sink = _ByteSink(n_rows, int(indptr[-1]))
+        pace = ReleasePace()
         # chunks by first row; parts (negative order) before the build's chunks within a row
         waiting = sorted(range(len(chunks)), key=lambda k: (int(chunks[k].rows[0]), k), reverse=True)
         active = []
@@ -367,8 +373,8 @@ class EdgeCollector:
             for k in [k for k in active if chunks[k].rows[-1] < r1]:  # passed: release
                 active.remove(k)
                 chunks[k] = None
-            if merged >= RELEASE_EVERY:
-                release_freed_memory()
+            if merged >= RELEASE_EVERY and pace.due():
+                pace.release()
                 merged = 0
             r0 = r1
         byteptr, data = sink.finish()
@@ -407,6 +413,35 @@ def release_freed_memory() -> None:
     chunks and the merged layer at once. No effect outside glibc."""
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
+
+
+class ReleasePace:
+    """Paces :func:`release_freed_memory` so that it takes at most ``share`` of the time: a call
+    is due once the time since the last one ends is ``1 / share`` times what that one took.
+    Each call walks the whole heap (glibc's ``malloc_trim``), which grows with the kept edges: at
+    a fixed count of blocks between calls it took a tenth of the bookkeeping's time at 660
+    million kept edges (benchmarks/results/scale.md). Only memory depends on it, never a result.
+    ``clock``: seconds, monotonic (tests pass their own).
+
+    >>> pace = ReleasePace(share=0.5)
+    >>> pace.due()  # the first call is due at once
+    True
+    """
+
+    def __init__(self, share: float = RELEASE_TIME_SHARE, clock=time.perf_counter):
+        self.share = share
+        self.clock = clock
+        self.cost = 0.0
+        self.last = clock()
+
+    def due(self) -> bool:
+        return (self.clock() - self.last) * self.share >= self.cost
+
+    def release(self) -> None:
+        start = self.clock()
+        release_freed_memory()
+        self.last = self.clock()
+        self.cost = self.last - start
 
 
 def _glibc():

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .bounds import BIAS, BLOCK, COPIES
-from .edges import EdgeCollector, release_freed_memory
+from .edges import EdgeCollector, ReleasePace
 from .executor import get_executor
 from .layout import MAX_CONSTANT_EDGES, Group, LayerState, take_block_neurons, take_constants, take_copies
 from .plan import layer_fans
@@ -47,8 +47,8 @@ ELEMENTS_PER_CALL = 1 << 21
 # The same on a device build (tickets/block_torch.py): ~0.5 GB of device memory per block, and an
 # eighth of the host's Python per block and kernel launches per problem.
 DEVICE_ELEMENTS_PER_CALL = 1 << 24
-# Blocks between two returns of freed memory to the system (edges.release_freed_memory): every
-# block would make the next one fault its pages in again.
+# Blocks at least between two returns of freed memory to the system (edges.release_freed_memory,
+# paced by edges.ReleasePace): every block would make the next one fault its pages in again.
 RELEASE_BLOCKS = 16
 # A group may hold this many times the solver's limit of elements: ER masks remove some, and
 # each problem is compacted to its existing elements (at most the limit) before solving.
@@ -155,6 +155,7 @@ class Builder:
         self.param_max = [np.zeros((w.shape[0], w.shape[1] + 1)) for w in target.weights]
         self.subset_edges = [EdgeCollector() for _ in range(len(plan.layers) + len(plan.skips))]  # per weight matrix
         self.problems = 0
+        self.release_pace = ReleasePace()  # returns of the memory solved blocks leave behind
         self.progress = Progress(progress, self._first_solve_problems())
         self.repair_log = {"rounds": 0, "problems": 0, "added_rows": [0] * len(plan.layers),
                            "discarded_copies": 0, "unrepaired": 0, "rows_short": {}, "added": []}
@@ -447,8 +448,8 @@ class Builder:
             prob_rows, positions, gids, members, mult, targets, r = submitted.popleft()
             self._record(s, groups, prob_rows, positions, gids, members, mult, targets, result, block_rows=r)
             del result
-            if k % RELEASE_BLOCKS == RELEASE_BLOCKS - 1:
-                release_freed_memory()  # what blocks left behind, so that the kept edges are what grows
+            if k % RELEASE_BLOCKS == RELEASE_BLOCKS - 1 and self.release_pace.due():
+                self.release_pace.release()  # what blocks left behind, so that the kept edges are what grows
 
     def _block_settings(self, s: int, fan: int | None = None) -> "BlockSettings":
         """Settings of combine layer s's problems read through a matrix with ``fan`` columns per
