@@ -193,6 +193,23 @@ def test_local_executor_on_threads_keeps_submission_order_and_a_bounded_lead():
     assert threading.current_thread().name not in {r[1] for r in results}
 
 
+def _signal_checks_in_job():
+    from subsetsum import _core
+
+    checks = _core.set_signal_checks(False)
+    _core.set_signal_checks(checks)
+    return checks
+
+
+def test_a_ray_tasks_jobs_solve_without_ctrl_c_checks_and_leave_them_as_they_were():
+    from subsetsum import _core
+    from subsetsum.tickets.executor import _run_jobs
+
+    results, seconds = _run_jobs(_signal_checks_in_job, [(), ()])
+    assert results == [False, False] and seconds >= 0  # the driver cancels tasks; their solves run alone
+    assert _core.set_signal_checks(True) is True  # as before the task
+
+
 def test_local_executor_on_threads_raises_a_jobs_error_in_its_place():
     def job(i):
         if i == 3:

@@ -232,8 +232,10 @@ import numpy as np
 import subsetsum
 rng = np.random.default_rng(0)
 kind = sys.argv[1]
-if kind == "min_size":  # integers, half-integer target: no sum within eps, search never ends
+if kind.startswith("min_size"):  # integers, half-integer target: no sum within eps, search never ends
     x, t, opts = rng.integers(-5, 6, (64, 64)).astype(float), np.full(64, 0.5), dict(mode="min_size")
+    if kind == "min_size_one_thread":  # the caller watches a single worker thread
+        opts["num_threads"] = 1
 elif kind == "first_hit":
     x, t, opts = (rng.integers(-5, 6, (64, 256)).astype(float), np.full(64, 0.5),
                   dict(mode="fixed_size", k=100))
@@ -252,7 +254,7 @@ except KeyboardInterrupt:
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="POSIX signals")
-@pytest.mark.parametrize("kind", ["min_size", "first_hit", "gray_code", "numba"])
+@pytest.mark.parametrize("kind", ["min_size", "min_size_one_thread", "first_hit", "gray_code", "numba"])
 def test_ctrl_c_stops_a_long_search_within_a_second(kind):
     proc = subprocess.Popen([sys.executable, "-c", INTERRUPT_SCRIPT, kind], env=child_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -471,3 +473,28 @@ def test_float64_target_too_large_for_float32_bases(targets):
     # NaN and inf are still reported as such
     with pytest.raises(ValueError, match="targets: expected finite values"):
         subsetsum.solve(np.full(len(targets), np.inf), bases, eps=0.1, mode="best")
+
+
+def test_signal_checks_are_per_thread_and_change_no_result():
+    """Solves with the Ctrl-C checks off (a Ray task's, a job thread's) run on the calling thread
+    alone and return what they return with them on."""
+    import threading
+
+    from subsetsum import _core
+
+    rng = np.random.default_rng(5)
+    x, t = rng.uniform(-1, 1, (300, 20)), rng.uniform(-2, 2, 300)
+    watched = subsetsum.solve(t, x, eps=1e-3, mode="min_size", num_threads=1)
+    assert _core.set_signal_checks(False) is True
+    try:
+        other = []
+        worker = threading.Thread(target=lambda: other.append(_core.set_signal_checks(True)))
+        worker.start()
+        worker.join()
+        assert other == [True]  # another thread keeps its own setting
+        alone = subsetsum.solve(t, x, eps=1e-3, mode="min_size", num_threads=1)
+        spread = subsetsum.solve(t, x, eps=1e-3, mode="min_size", num_threads=2)
+    finally:
+        assert _core.set_signal_checks(True) is False
+    for r in (alone, spread):
+        assert np.array_equal(r.subsets, watched.subsets) and np.array_equal(r.errors, watched.errors)

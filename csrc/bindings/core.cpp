@@ -31,6 +31,18 @@ bool python_signal_raised() {
   return PyErr_CheckSignals() != 0;
 }
 
+unsigned long main_thread_ident = 0;  // threading.main_thread().ident, read at import
+thread_local bool signal_checks = true;  // set_signal_checks: off for this thread's solves
+
+// What the solver asks about Ctrl-C from the calling thread (the GIL held). Python runs signal
+// handlers on its main thread only, so on any other (a ticket's job threads) there is nothing to
+// ask; nor where the thread turned the checks off (a Ray task's jobs, which the driver cancels).
+// With nothing to ask, a solve on one core runs on the caller itself, no thread to hand it to.
+std::function<bool()> signal_check_of_this_thread() {
+  if (signal_checks && PyThread_get_thread_ident() == main_thread_ident) return python_signal_raised;
+  return {};
+}
+
 void solve_into(py::array targets, py::array bases, py::object mask, const std::string& mode,
                 int max_size, int k, double eps, const std::string& algorithm,
                 py::object out_subsets, py::object out_indices, py::array out_sums,
@@ -42,7 +54,7 @@ void solve_into(py::array targets, py::array bases, py::object mask, const std::
       bindings::make_params(mode, max_size, k, eps, algorithm, in.n, work_limit);
   bindings::HostOutputs out(out_subsets, out_indices, out_sums, out_errors, out_sizes, out_found,
                             out_status, in.batch, k);
-  const std::function<bool()> interrupted = python_signal_raised;
+  const std::function<bool()> interrupted = signal_check_of_this_thread();
   bool complete;
   {
     py::gil_scoped_release release;
@@ -165,7 +177,7 @@ void solve_outer_into(py::array targets, py::array w, py::array mult, py::object
   const SolveParams params = bindings::make_params(mode, max_size, k, eps, algorithm, n, work_limit);
   bindings::HostOutputs out(out_subsets, out_indices, out_sums, out_errors, out_sizes, out_found,
                             out_status, batch, k);
-  const std::function<bool()> interrupted = python_signal_raised;
+  const std::function<bool()> interrupted = signal_check_of_this_thread();
   bool complete;
   {
     py::gil_scoped_release release;
@@ -403,6 +415,7 @@ void varint_decode_into(const py::array& byteptr, const py::array& data, const p
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "subsetsum CPU backend (OpenMP). Use subsetsum.solve; these are its internals.";
+  main_thread_ident = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
   m.def("solve_outer_into", &solve_outer_into, py::arg("targets"), py::arg("w"), py::arg("mult"),
         py::arg("mask"), py::arg("first"), py::arg("mode"), py::arg("max_size"), py::arg("k"),
         py::arg("eps"), py::arg("algorithm"), py::arg("out_subsets"), py::arg("out_indices"),
@@ -544,6 +557,17 @@ PYBIND11_MODULE(_core, m) {
       py::arg("threads"),
       "Threads the compiled calls made from the calling thread use when given num_threads 0,\n"
       "from now on (other threads keep theirs): max_threads() then returns it there.");
+  m.def(
+      "set_signal_checks",
+      [](bool enabled) {
+        const bool before = signal_checks;
+        signal_checks = enabled;
+        return before;
+      },
+      py::arg("enabled"),
+      "Whether the solves called from the calling thread stop on Ctrl-C (default True; Python\n"
+      "delivers it to the main thread only, so elsewhere they never do). Returns the previous\n"
+      "setting. Off, a solve on one thread runs on the caller with no watching thread beside it.");
   m.def("has_openmp", &cpu_has_openmp, "Whether the CPU backend was built with OpenMP.");
   m.def("cpu_searches", &cpu_searches_supported,
         "Vector searches of sizes 1-3 this CPU runs, narrowest first: 'scalar', then 'avx2',\n"

@@ -133,6 +133,13 @@ bool solve_range(const T* targets, const Rows& rows, long long batch, int n,
   bool stopped = false;
 #if defined(SUBSETSUM_HAVE_OPENMP)
   const int workers = num_threads > 0 ? num_threads : omp_get_max_threads();
+  if (workers == 1 && !interrupted) {
+    // Nothing to watch for: the caller solves alone. A team of two handed the work to a second
+    // thread, which then spun on after the region, taking a core from the other jobs'
+    // threads (a ticket build runs one such solve per job thread).
+    work<T, CAP>(targets, rows, batch, n, p, out, shared);
+    return true;
+  }
   shared.running = workers;
   // One thread more than the workers: thread 0 (the caller) watches and solves nothing, unless
   // the runtime gave a team of one (then it solves, and Ctrl-C waits for the chunk's end).
@@ -156,6 +163,10 @@ bool solve_range(const T* targets, const Rows& rows, long long batch, int n,
   }
 #else
   (void)num_threads;
+  if (!interrupted) {  // nothing to watch for: the caller solves
+    work<T, CAP>(targets, rows, batch, n, p, out, shared);
+    return true;
+  }
   shared.running = 1;
   std::thread worker([&] {
     work<T, CAP>(targets, rows, batch, n, p, out, shared);

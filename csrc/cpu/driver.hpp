@@ -13,8 +13,9 @@
 namespace subsetsum {
 
 // targets: (batch,); bases: (batch, n) row-major; mask: (batch, n) bytes or null. Inputs are
-// only read. `interrupted` (may be empty) is called from the calling thread about every
-// kPollInterval while the workers run; when it returns true every search stops within
+// only read. `interrupted` is called from the calling thread about every kPollInterval while
+// the workers run (empty: nothing to ask, and a solve on one thread runs on the caller itself,
+// no team started); when it returns true every search stops within
 // kStopPollSteps steps and solve_batch_cpu returns false: the outputs are then incomplete
 // (problems not solved have status STATUS_STOPPED or were not written at all).
 template <class T>

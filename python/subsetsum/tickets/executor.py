@@ -187,7 +187,9 @@ class RayExecutor(Executor):
     tasks' environment, unless the driver's environment sets another): by default an idle
     OpenMP thread spins for a while after each parallel region, which within one process
     costs nothing, but with one worker process per CPU it took the CPU from the other workers
-    (the jobs' CPU time of a ticket build grew by 40%: benchmarks/results/scale.md).
+    (the jobs' CPU time of a ticket build grew by 40%: benchmarks/results/scale.md). The
+    tasks' solves do not watch for Ctrl-C (``_core.set_signal_checks``): the driver stops tasks
+    with ``ray.cancel``, and a solve on one core then runs on the task's thread alone.
 
     Examples
     --------
@@ -277,8 +279,16 @@ def _run_jobs(fn, spec, *shared):
     """A task of :class:`RayExecutor`: ``fn(*args)`` for every job of ``spec`` in order, the
     :class:`_Shared` placeholders replaced by the task's resolved arguments. Returns the results
     and the seconds the jobs took."""
+    from .. import _core
+
     start = time.perf_counter()
-    results = [fn(*(shared[a.index] if isinstance(a, _Shared) else a for a in args)) for args in spec]
+    # the driver stops a task with ray.cancel (a KeyboardInterrupt between the jobs' calls): its
+    # solves need not watch for Ctrl-C, and without a watching thread one on a core runs alone
+    checks = _core.set_signal_checks(False)
+    try:
+        results = [fn(*(shared[a.index] if isinstance(a, _Shared) else a for a in args)) for args in spec]
+    finally:
+        _core.set_signal_checks(checks)
     return results, time.perf_counter() - start
 
 
