@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "../cpu/chosen_record.hpp"
@@ -213,6 +214,42 @@ py::tuple subset_pairs(py::array subsets) {
   return py::make_tuple(problems, elements);
 }
 
+// The chosen elements of problems solved over `width` elements each, as record_chosen reads
+// them: counts uint8 (B,) of the set bits of each subset, their positions uint8 (K,) (problem
+// by problem, increasing) and the weights w[b * width + position] float32 (K,).
+py::tuple subset_chosen(py::array subsets, py::array w, int width) {
+  const auto u64 = py::dtype::of<uint64_t>();
+  if (subsets.ndim() != 1) throw std::invalid_argument("subsets: expected shape (B,)");
+  if (width < 1 || width > 64) throw std::invalid_argument("width: expected 1 .. 64");
+  const long long batch = subsets.shape(0);
+  const uint64_t* bits = bindings::input_data_of<uint64_t>(subsets, "subsets", u64, batch);
+  const float* wp = bindings::input_data_of<float>(w, "w", py::dtype::of<float>(), batch * width);
+  const uint64_t beyond = width == 64 ? 0 : ~uint64_t{0} << width;
+  long long total = 0;
+  for (long long b = 0; b < batch; ++b) {
+    if (bits[b] & beyond) throw std::invalid_argument("subsets: a bit beyond width at " + std::to_string(b));
+    total += __builtin_popcountll(bits[b]);
+  }
+  py::array_t<uint8_t> counts(batch), positions(total);
+  py::array_t<float> weights(total);
+  uint8_t* c = counts.mutable_data();
+  uint8_t* e = positions.mutable_data();
+  float* x = weights.mutable_data();
+  {
+    py::gil_scoped_release release;
+    long long at = 0;
+    for (long long b = 0; b < batch; ++b) {
+      c[b] = static_cast<uint8_t>(__builtin_popcountll(bits[b]));
+      for (uint64_t v = bits[b]; v; v &= v - 1, ++at) {
+        const int i = __builtin_ctzll(v);
+        e[at] = static_cast<uint8_t>(i);
+        x[at] = wp[b * width + i];
+      }
+    }
+  }
+  return py::make_tuple(counts, positions, weights);
+}
+
 // Elements of rows x groups: out[r * G + g, e] = mult[g, e] * w[r, g * W + e] in float64 (the
 // float32 weight widened first, as numpy's broadcast product does), rows split among threads.
 void gather_elements_into(py::array w, py::array mult, py::array out) {
@@ -277,6 +314,21 @@ void solve_best_team_into(py::array targets, py::array bases, py::object mask, i
                                  in.n, threads, params, out.view);
 }
 
+// Calls f with a pointer to the data of `a`, a 1-d array of uint8, uint16 or uint32 of `length`
+// entries, typed as its dtype.
+template <class F>
+void with_unsigned_data(const py::array& a, const char* name, long long length, F&& f) {
+  if (bindings::same_dtype(a.dtype(), py::dtype::of<uint8_t>()))
+    f(bindings::input_data_of<uint8_t>(a, name, py::dtype::of<uint8_t>(), length));
+  else if (bindings::same_dtype(a.dtype(), py::dtype::of<uint16_t>()))
+    f(bindings::input_data_of<uint16_t>(a, name, py::dtype::of<uint16_t>(), length));
+  else if (bindings::same_dtype(a.dtype(), py::dtype::of<uint32_t>()))
+    f(bindings::input_data_of<uint32_t>(a, name, py::dtype::of<uint32_t>(), length));
+  else
+    throw std::invalid_argument(std::string(name) + ": expected uint8, uint16 or uint32, got " +
+                                py::str(a.dtype()).cast<std::string>());
+}
+
 // record_chosen (chosen_record.hpp) over numpy arrays; returns (contrib float64 (P,), edge rows
 // int32, edge columns int32, edge problems int64, edges of found problems).
 py::tuple record_chosen_py(const py::array& kind, const py::array& bound, const py::array& factor,
@@ -284,7 +336,7 @@ py::tuple record_chosen_py(const py::array& kind, const py::array& bound, const 
                            const py::array& members, const py::array& member_term,
                            double block_multiplier, const py::array& errors, const py::array& found,
                            const py::array& prob_rows, const py::array& positions,
-                           const py::array& p_idx, const py::array& e_idx,
+                           const py::array& counts, const py::array& elements,
                            const py::array& w_chosen) {
   if (members.ndim() != 2) throw std::invalid_argument("members: expected a 2-d int32 array (G, W)");
   ChosenTerms t;
@@ -302,25 +354,26 @@ py::tuple record_chosen_py(const py::array& kind, const py::array& bound, const 
                                                t.groups * t.width);
   t.member_term = bindings::input_data_of<double>(member_term, "member_term", f64, t.groups * t.width);
   t.block_multiplier = block_multiplier;
-  const long long n_problems = errors.size(), n_chosen = p_idx.size();
+  const long long n_problems = errors.size(), n_chosen = elements.size();
   const double* ep = bindings::input_data_of<double>(errors, "errors", f64, n_problems);
   const uint8_t* fp = bindings::input_data_of<uint8_t>(found, "found", py::dtype::of<bool>(), n_problems);
   const int64_t* rp = bindings::input_data_of<int64_t>(prob_rows, "prob_rows", i64, n_problems);
   const int64_t* gp = bindings::input_data_of<int64_t>(positions, "positions", i64, n_problems);
-  const int64_t* pp = bindings::input_data_of<int64_t>(p_idx, "p_idx", i64, n_chosen);
-  const int64_t* xp = bindings::input_data_of<int64_t>(e_idx, "e_idx", i64, n_chosen);
   const float* wp = bindings::input_data_of<float>(w_chosen, "w_chosen", py::dtype::of<float>(), n_chosen);
   py::array_t<double> contrib(n_problems);
   py::array_t<int32_t> rows(2 * n_chosen), cols(2 * n_chosen);
   py::array_t<int64_t> problems(2 * n_chosen);
-  std::vector<double> sums(static_cast<size_t>(n_problems));
-  long long hit, total;
-  {
-    py::gil_scoped_release release;
-    hit = record_chosen(t, n_problems, ep, fp, rp, gp, n_chosen, pp, xp, wp, contrib.mutable_data(),
-                        sums.data(), rows.mutable_data(), cols.mutable_data(),
-                        problems.mutable_data(), &total);
-  }
+  long long hit = 0, total = 0;
+  with_unsigned_data(counts, "counts", n_problems, [&](const auto* cp) {
+    with_unsigned_data(elements, "elements", n_chosen, [&](const auto* xp) {
+      using Count = std::remove_cv_t<std::remove_pointer_t<decltype(cp)>>;
+      using Element = std::remove_cv_t<std::remove_pointer_t<decltype(xp)>>;
+      const ChosenLists<Count, Element> chosen{cp, xp, n_chosen};
+      py::gil_scoped_release release;
+      hit = record_chosen(t, n_problems, ep, fp, rp, gp, chosen, wp, contrib.mutable_data(),
+                          rows.mutable_data(), cols.mutable_data(), problems.mutable_data(), &total);
+    });
+  });
   rows.resize({total});
   cols.resize({total});
   problems.resize({total});
@@ -490,6 +543,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("gather_elements_into", &gather_elements_into, py::arg("w"), py::arg("mult"), py::arg("out"),
         "out[r * G + g, e] = mult[g, e] * w[r, g * W + e]: w float32 (R, G*W), mult float64 (G, W),\n"
         "out float64 (R*G, W), all C-contiguous. Releases the GIL; all cores.");
+  m.def("subset_chosen", &subset_chosen, py::arg("subsets"), py::arg("w"), py::arg("width"),
+        "(counts uint8 (B,), positions uint8 (K,), weights float32 (K,)) of subsets uint64 (B,)\n"
+        "over width <= 64 elements each: every subset's size, its elements' positions problem by\n"
+        "problem (increasing) and w[b * width + position] of w float32 (B * width,).");
   m.def("subset_pairs", &subset_pairs, py::arg("subsets"),
         "(problem int64 (E,), element int64 (E,)) of every set bit of subsets uint64 (B,),\n"
         "problem-major, elements increasing.");
@@ -525,11 +582,12 @@ PYBIND11_MODULE(_core, m) {
   m.def("record_chosen", &record_chosen_py, py::arg("kind"), py::arg("bound"), py::arg("factor"),
         py::arg("scale"), py::arg("partner_step"), py::arg("members"), py::arg("member_term"),
         py::arg("block_multiplier"), py::arg("errors"), py::arg("found"), py::arg("prob_rows"),
-        py::arg("positions"), py::arg("p_idx"), py::arg("e_idx"), py::arg("w_chosen"),
+        py::arg("positions"), py::arg("counts"), py::arg("elements"), py::arg("w_chosen"),
         "A ticket's bookkeeping of solved problems (csrc/cpu/chosen_record.hpp): per group-matrix\n"
         "row kind int8, bound, factor, scale float64 (G,), partner_step int32 (G,); members int32\n"
         "(G, W), member_term float64 (G, W); per problem errors float64, found bool, prob_rows and\n"
-        "positions int64 (P,); chosen p_idx, e_idx int64, w_chosen float32 (K,). Returns\n"
+        "positions int64 (P,); counts (P,) of chosen elements per problem, their positions\n"
+        "elements (K,) (both uint8, uint16 or uint32) and weights w_chosen float32 (K,). Returns\n"
         "(contrib float64 (P,), edge rows int32, edge cols int32, edge problems int64, edges of\n"
         "found problems), found problems' edges first. Releases the GIL.");
   m.def("varint_row_bytes", &varint_row_bytes_py, py::arg("indptr"), py::arg("cols"),

@@ -79,9 +79,10 @@ def _fingerprint(args) -> str:
             digest.update(chunk)
     options = {k: getattr(args, k) for k in ("method", "eps", "output_eps", "input_bound", "input_shape", "rho",
                                              "delta", "density", "seed", "device")}
-    from .tickets.solve import ELEMENTS_PER_CALL
+    from .tickets.solve import BLOCK_RESULT_VERSION, ELEMENTS_PER_CALL
 
     options["block_elements"] = ELEMENTS_PER_CALL  # results are stored per block: blocks must match
+    options["block_result"] = BLOCK_RESULT_VERSION  # and read as they were written
     digest.update(json.dumps(options, sort_keys=True, default=str).encode())
     digest.update(__version__.encode())
     return digest.hexdigest()[:32]

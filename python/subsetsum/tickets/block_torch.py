@@ -172,6 +172,8 @@ def solve_block_torch(source, er, s, matrix, settings, device, rows, targets):
         e_idx = back[p_idx, c_idx]
     else:
         p_idx, e_idx, errors, found = _solve_nonzero_tensors(targets_t, elements, ok, settings)
-    chosen = w.view(-1, width)[p_idx, e_idx]
-    return (p_idx.cpu().numpy(), e_idx.cpu().numpy(), errors.cpu().numpy(), found.cpu().numpy(),
-            chosen.cpu().numpy())
+    from .solve import chosen_lists
+
+    counts, positions, chosen = chosen_lists(p_idx.cpu().numpy(), e_idx.cpu().numpy(), errors.numel(), width,
+                                             w.view(-1, width)[p_idx, e_idx].cpu().numpy())
+    return counts, positions, errors.cpu().numpy(), found.cpu().numpy(), chosen

@@ -47,6 +47,9 @@ ELEMENTS_PER_CALL = 1 << 21
 # The same on a device build (tickets/block_torch.py): ~0.5 GB of device memory per block, and an
 # eighth of the host's Python per block and kernel launches per problem.
 DEVICE_ELEMENTS_PER_CALL = 1 << 24
+# The layout of solve_block's result (what a checkpoint stores per block): 2, the chosen elements
+# as counts and positions per problem (chosen_lists); 1 was (problem, element) int64 pairs.
+BLOCK_RESULT_VERSION = 2
 # Blocks at least between two returns of freed memory to the system (edges.release_freed_memory,
 # paced by edges.ReleasePace): every block would make the next one fault its pages in again.
 RELEASE_BLOCKS = 16
@@ -531,7 +534,7 @@ class Builder:
         # the mask also holds the ER source's missing edges: only where every entry exists is there none
         p_idx, e_idx, errors, found = _solve_nonzero(solve_fn, targets, elements, None if ok.all() else ok)
         self._record(s, groups, rows, at, used, members, mult, targets,
-                     (p_idx, e_idx, errors, found, w[p_idx, e_idx]))
+                     _as_chosen_lists(p_idx, e_idx, errors, found, w, width))
 
     def _record(self, s, groups, prob_rows, positions, matrix_groups, members, mult, targets, result, *,
                 block_rows=None) -> None:
@@ -542,13 +545,13 @@ class Builder:
         Problem p is row ``prob_rows[p]`` with the group of row ``positions[p]`` of the group
         matrix: ``members`` (G', W) (columns) and ``mult`` (G', W) (multipliers without the
         layer's scale), its rows the groups ``matrix_groups`` (G',) of ``groups``. ``result``:
-        (problem, element) indices of the chosen elements, errors and found per problem, and the
-        chosen elements' source weights (:func:`solve_block`). ``block_rows``: the rows of a
-        regular block (problem ``r * G' + g``: row r with matrix row g; rows distinct), summed and
-        maximised by runs; None for single problems."""
+        the chosen elements problem by problem (counts and positions), errors and found per
+        problem, and the chosen elements' source weights (:func:`solve_block`). ``block_rows``:
+        the rows of a regular block (problem ``r * G' + g``: row r with matrix row g; rows
+        distinct), summed and maximised by runs; None for single problems."""
         from .. import _core
 
-        p_idx, e_idx, errors, found, w_chosen = result
+        counts, positions_chosen, errors, found, w_chosen = result
         t = self.plan.layers[s].role.target_layer
         state = self.states[s]
         solved = int(np.count_nonzero(targets))
@@ -561,7 +564,7 @@ class Builder:
         contrib, edge_rows, edge_cols, edge_problem, hit = _core.record_chosen(
             **terms, errors=np.ascontiguousarray(errors, np.float64), found=np.ascontiguousarray(found, bool),
             prob_rows=np.ascontiguousarray(prob_rows, np.int64), positions=np.ascontiguousarray(positions, np.int64),
-            p_idx=np.ascontiguousarray(p_idx, np.int64), e_idx=np.ascontiguousarray(e_idx, np.int64),
+            counts=np.ascontiguousarray(counts), elements=np.ascontiguousarray(positions_chosen),
             w_chosen=np.ascontiguousarray(w_chosen, np.float32))
         if block_rows is not None:
             state.row_delta[block_rows] += contrib.reshape(block_rows.size, -1).sum(axis=1)
@@ -839,6 +842,34 @@ def gather_elements(w, mult):
     return out
 
 
+def _narrowest_unsigned(largest: int):
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if largest <= np.iinfo(dtype).max:
+            return dtype
+    raise ValueError(f"expected values below 2**32, got {largest}")
+
+
+def chosen_lists(p_idx, e_idx, n_problems: int, width: int, weights):
+    """The chosen elements (problem ``p_idx``, position ``e_idx``, weight ``weights``: (K,) each)
+    of ``n_problems`` problems over ``width`` positions, as :func:`solve_block` returns them and
+    ``_core.record_chosen`` reads them: (counts (P,), positions (K,), weights float32 (K,)),
+    problem by problem, each problem's elements in their given order; counts and positions in
+    the narrowest of uint8, uint16 and uint32 that holds them (a byte each in a dense block:
+    what a Ray task sends back is a quarter of the int64 pairs).
+
+    >>> [a.tolist() for a in chosen_lists(np.array([2, 0, 2]), np.array([5, 1, 3]), 3, 8, np.ones(3))]
+    [[1, 0, 2], [1, 5, 3], [1.0, 1.0, 1.0]]
+    """
+    p_idx = np.asarray(p_idx, np.int64)
+    e_idx, weights = np.asarray(e_idx), np.asarray(weights, np.float32)
+    if p_idx.size and (np.diff(p_idx) < 0).any():  # problem by problem, each one's order kept
+        order = np.argsort(p_idx, kind="stable")
+        p_idx, e_idx, weights = p_idx[order], e_idx[order], weights[order]
+    counts = np.bincount(p_idx, minlength=n_problems)
+    return (counts.astype(_narrowest_unsigned(int(counts.max(initial=0)))),
+            e_idx.astype(_narrowest_unsigned(max(0, width - 1))), weights)
+
+
 def solve_block(source, er, s, matrix, settings, device, rows, targets):
     """Solve one block of the first solve of combine layer ``s``: every row of ``rows`` with
     every group of a group matrix (G groups of width W). Pure: its result depends on its
@@ -866,10 +897,11 @@ def solve_block(source, er, s, matrix, settings, device, rows, targets):
 
     Returns
     -------
-    tuple (problems int64 (K,), elements int64 (K,), errors float64 (R * G,), found bool (R * G,),
+    tuple (counts (R * G,), positions (K,), errors float64 (R * G,), found bool (R * G,),
     weights float32 (K,))
-        The K chosen elements as (problem, position in its group) pairs, every problem's error
-        and found flag, and the source weight of each chosen element.
+        The K chosen elements problem by problem (:func:`chosen_lists`: how many each problem
+        chose, their positions in its group, uint8 in a dense block), every problem's error and
+        found flag, and the source weight of each chosen element.
 
     Examples
     --------
@@ -879,10 +911,10 @@ def solve_block(source, er, s, matrix, settings, device, rows, targets):
     >>> w = src.weights(1, [3], members)[0]
     >>> target = float(w[1] + w[4])
     >>> matrix = (members, np.zeros(8, bool), np.ones((1, 8)), np.ones((1, 8), bool))
-    >>> p, e, err, found = solve_block(src, None, 1, matrix, BlockSettings("min_size", 4, None, 64, 1e-9),
-    ...                                None, np.array([3]), np.array([target]))[:4]
-    >>> bool(found[0]), bool(abs(w[e].astype(np.float64).sum() - target) <= 1e-9)
-    (True, True)
+    >>> counts, e, err, found, chosen = solve_block(src, None, 1, matrix, BlockSettings("min_size", 4, None, 64, 1e-9),
+    ...                                             None, np.array([3]), np.array([target]))
+    >>> int(counts[0]), bool(found[0]), bool(abs(w[e].astype(np.float64).sum() - target) <= 1e-9)
+    (2, True, True)
     """
     if device is not None:  # drawn, gathered and solved on that device (same result, bit for bit)
         from .block_torch import solve_block_torch
@@ -910,11 +942,12 @@ def solve_block(source, er, s, matrix, settings, device, rows, targets):
     elif settings.mode == "min_size" and width <= limit:
         # elements gathered as the solver loads each problem; a zero target gets the empty subset
         # (error 0, found), what _solve_nonzero gives it without a solve
+        from .. import _core
         from ..solve import solve_outer
 
         res = solve_outer(targets, w, elem_mult, mask=None if valid.all() else valid, **solve_options(settings, tol))
-        p_idx, e_idx = res.chosen_elements(ordered=False)
-        errors, found = np.asarray(res.errors), np.asarray(res.found)
+        counts, positions, chosen = _core.subset_chosen(np.asarray(res.subsets, np.uint64), w.reshape(-1), width)
+        return counts, positions, np.asarray(res.errors), np.asarray(res.found), chosen
     else:
         n_rows = rows.size
         elements = gather_elements(w, elem_mult)
@@ -924,4 +957,11 @@ def solve_block(source, er, s, matrix, settings, device, rows, targets):
         else:
             solve_fn = lambda z, x, m: _solve_call(z, x, m, tol, settings, device)
         p_idx, e_idx, errors, found = _solve_nonzero(solve_fn, targets, elements, ok)
-    return p_idx, e_idx, errors, found, w.reshape(-1)[p_idx * width + e_idx]
+    return _as_chosen_lists(p_idx, e_idx, errors, found, w, width)
+
+
+def _as_chosen_lists(p_idx, e_idx, errors, found, w, width: int):
+    """:func:`solve_block`'s result from the chosen (problem, position) pairs and the block's
+    weights ``w`` (W-wide rows of problems)."""
+    counts, positions, chosen = chosen_lists(p_idx, e_idx, errors.size, width, w.reshape(-1)[p_idx * width + e_idx])
+    return counts, positions, errors, found, chosen
